@@ -1,0 +1,106 @@
+"""Blip: a voice learning companion for children, as an Assist conversation agent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE, Platform
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import (
+    CONF_API_KEY,
+    CONF_CLAUDE_BASE_URL,
+    CONF_LOCAL_API,
+    CONF_LOCAL_URL,
+    DOMAIN,
+    LOCAL_API_OPENAI,
+    LOGGER,
+)
+from .validation import (
+    BackendError,
+    async_create_claude_client,
+    async_validate_claude,
+    normalize_local_url,
+)
+
+PLATFORMS: tuple[Platform, ...] = (Platform.CONVERSATION,)
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+type BlipConfigEntry = ConfigEntry[BlipRuntimeData]
+
+
+@dataclass
+class BlipRuntimeData:
+    """What one Blip entry shares between its entities while loaded."""
+
+    claude: anthropic.AsyncAnthropic | None
+    local_base_url: str | None
+    # Per-area state other parts of Blip attach (stage timings, progress, voice cache…).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up Blip (config entries only)."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool:
+    """Set up Blip from a config entry.
+
+    An unreachable backend does not stop set-up: a child must still hear an answer from what
+    works (the drill engine, the other backend, a fixed reply). Only a rejected API key stops
+    it, so Home Assistant asks the family for a new one (reauth).
+    """
+    claude: anthropic.AsyncAnthropic | None = None
+    if api_key := entry.data.get(CONF_API_KEY):
+        claude = await async_create_claude_client(
+            hass, api_key, entry.data.get(CONF_CLAUDE_BASE_URL)
+        )
+        try:
+            await async_validate_claude(claude)
+        except BackendError as err:
+            if err.reason == "invalid_auth":
+                await claude.close()
+                raise ConfigEntryAuthFailed("Anthropic rejected Blip's API key") from err
+            LOGGER.warning("Claude is not reachable now; Blip will keep trying: %s", err)
+        # Close the client's connection pool on unload and when Home Assistant shuts down
+        # (shutdown does not unload entries).
+        entry.async_on_unload(claude.close)
+        entry.async_on_unload(
+            hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, _close_claude(claude))
+        )
+
+    local_base_url = None
+    if local_url := entry.data.get(CONF_LOCAL_URL):
+        local_base_url = normalize_local_url(
+            local_url, entry.data.get(CONF_LOCAL_API, LOCAL_API_OPENAI)
+        )
+
+    entry.runtime_data = BlipRuntimeData(claude=claude, local_base_url=local_base_url)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool:
+    """Unload Blip."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+def _close_claude(claude: anthropic.AsyncAnthropic) -> Callable[[Event], Coroutine[Any, Any, None]]:
+    async def close(_: Event) -> None:
+        await claude.close()
+
+    return close
+
+
+async def _async_reload_on_update(hass: HomeAssistant, entry: BlipConfigEntry) -> None:
+    """Options or children changed: reload so every entity sees the new settings."""
+    await hass.config_entries.async_reload(entry.entry_id)

@@ -1,0 +1,64 @@
+"""Shared fixtures: a real Home Assistant with Blip loadable, and loopback backend servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from tests.llm_servers import FakeAnthropic, FakeLocalModel, start_fake_server
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let the `hass` fixture load custom_components/blip."""
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback_sockets(socket_enabled: None) -> None:
+    """Real servers on loopback: sockets may be created; connects stay limited to 127.0.0.1."""
+
+
+@pytest.fixture
+async def hass(hass: HomeAssistant, tmp_path: Path) -> AsyncIterator[HomeAssistant]:
+    """The real `hass` fixture with Home Assistant's core component set up.
+
+    HA's TTS cache goes to the test's temp dir instead of the plugin's shared testing_config.
+    """
+    with patch(
+        "homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)
+    ):
+        assert await async_setup_component(hass, "homeassistant", {})
+        yield hass
+
+
+@pytest.fixture
+async def anthropic_server() -> AsyncIterator[FakeAnthropic]:
+    """A loopback server speaking Anthropic's Messages API."""
+    fake = FakeAnthropic()
+    async with start_fake_server(fake.app()) as base_url:
+        fake.base_url = base_url
+        yield fake
+
+
+@pytest.fixture(params=["openai", "ollama"])
+async def local_server(request: pytest.FixtureRequest) -> AsyncIterator[FakeLocalModel]:
+    """A loopback blip-edu server, once per API flavour."""
+    fake = FakeLocalModel(api=request.param)
+    async with start_fake_server(fake.app()) as base_url:
+        fake.base_url = base_url
+        yield fake
+
+
+@pytest.fixture
+async def openai_server() -> AsyncIterator[FakeLocalModel]:
+    """A loopback OpenAI-compatible blip-edu server."""
+    fake = FakeLocalModel(api="openai")
+    async with start_fake_server(fake.app()) as base_url:
+        fake.base_url = base_url
+        yield fake
