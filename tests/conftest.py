@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from unittest.mock import patch
 
-import pytest
-
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+import pytest
 
 from tests.llm_servers import FakeAnthropic, FakeLocalModel, start_fake_server
 
@@ -30,9 +29,7 @@ async def hass(hass: HomeAssistant, tmp_path: Path) -> AsyncIterator[HomeAssista
 
     HA's TTS cache goes to the test's temp dir instead of the plugin's shared testing_config.
     """
-    with patch(
-        "homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)
-    ):
+    with patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)):
         assert await async_setup_component(hass, "homeassistant", {})
         yield hass
 

@@ -54,7 +54,9 @@ class FakeAnthropic:
         self.requests.append(request.path)
         if self.status_override is not None:
             kinds = {429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
-            return self._error(self.status_override, kinds.get(self.status_override, "api_error"), "fail")
+            return self._error(
+                self.status_override, kinds.get(self.status_override, "api_error"), "fail"
+            )
         if request.headers.get("x-api-key") != self.valid_key:
             return self._error(401, "authentication_error", "invalid x-api-key")
         return None
@@ -94,11 +96,16 @@ class FakeLocalModel:
         if self.status_override is not None:
             return web.json_response({"error": {"message": "fail"}}, status=self.status_override)
         return web.json_response(
-            {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "blip"} for m in self.models]}
+            {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "owned_by": "blip"} for m in self.models],
+            }
         )
 
     async def _ollama_tags(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
         if self.status_override is not None:
             return web.json_response({"error": "fail"}, status=self.status_override)
-        return web.json_response({"models": [{"name": f"{m}:latest", "model": f"{m}:latest"} for m in self.models]})
+        return web.json_response(
+            {"models": [{"name": f"{m}:latest", "model": f"{m}:latest"} for m in self.models]}
+        )

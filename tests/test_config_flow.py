@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -25,9 +28,6 @@ from custom_components.blip.const import (
     DOMAIN,
     SUBENTRY_CHILD,
 )
-from homeassistant import config_entries
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from tests.llm_servers import VALID_KEY, FakeAnthropic, FakeLocalModel
 
 
@@ -77,8 +77,11 @@ async def test_user_flow_invalid_key_then_fixed(
 ) -> None:
     """A rejected key shows invalid_auth on the key field; fixing it creates the entry."""
     result = await _start_user_flow(hass)
-    base = {CONF_CLAUDE_BASE_URL: anthropic_server.base_url, CONF_LOCAL_API: "openai",
-            CONF_LOCAL_MODEL: "blip-edu"}
+    base = {
+        CONF_CLAUDE_BASE_URL: anthropic_server.base_url,
+        CONF_LOCAL_API: "openai",
+        CONF_LOCAL_MODEL: "blip-edu",
+    }
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**base, CONF_API_KEY: "sk-ant-wrong"}
     )
@@ -99,8 +102,12 @@ async def test_user_flow_claude_server_errors(
     result = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_API_KEY: VALID_KEY, CONF_CLAUDE_BASE_URL: anthropic_server.base_url,
-         CONF_LOCAL_API: "openai", CONF_LOCAL_MODEL: "blip-edu"},
+        {
+            CONF_API_KEY: VALID_KEY,
+            CONF_CLAUDE_BASE_URL: anthropic_server.base_url,
+            CONF_LOCAL_API: "openai",
+            CONF_LOCAL_MODEL: "blip-edu",
+        },
     )
     assert result["errors"] == {CONF_API_KEY: error}
 
@@ -111,8 +118,13 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, unused_tcp_port: in
     dead = f"http://127.0.0.1:{unused_tcp_port}"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_API_KEY: VALID_KEY, CONF_CLAUDE_BASE_URL: dead, CONF_LOCAL_URL: dead,
-         CONF_LOCAL_API: "ollama", CONF_LOCAL_MODEL: "blip-edu"},
+        {
+            CONF_API_KEY: VALID_KEY,
+            CONF_CLAUDE_BASE_URL: dead,
+            CONF_LOCAL_URL: dead,
+            CONF_LOCAL_API: "ollama",
+            CONF_LOCAL_MODEL: "blip-edu",
+        },
     )
     assert result["errors"] == {CONF_API_KEY: "cannot_connect", CONF_LOCAL_URL: "cannot_connect"}
 
@@ -124,19 +136,28 @@ async def test_user_flow_local_model_missing(
     result = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_LOCAL_URL: local_server.base_url, CONF_LOCAL_API: local_server.api,
-         CONF_LOCAL_MODEL: "llama-99b"},
+        {
+            CONF_LOCAL_URL: local_server.base_url,
+            CONF_LOCAL_API: local_server.api,
+            CONF_LOCAL_MODEL: "llama-99b",
+        },
     )
     assert result["errors"] == {CONF_LOCAL_MODEL: "model_not_found"}
 
 
-async def test_user_flow_local_server_error(hass: HomeAssistant, openai_server: FakeLocalModel) -> None:
+async def test_user_flow_local_server_error(
+    hass: HomeAssistant, openai_server: FakeLocalModel
+) -> None:
     """A local server answering 500 is cannot_connect, with the status in the log."""
     openai_server.status_override = 500
     result = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_LOCAL_URL: openai_server.base_url, CONF_LOCAL_API: "openai", CONF_LOCAL_MODEL: "blip-edu"},
+        {
+            CONF_LOCAL_URL: openai_server.base_url,
+            CONF_LOCAL_API: "openai",
+            CONF_LOCAL_MODEL: "blip-edu",
+        },
     )
     assert result["errors"] == {CONF_LOCAL_URL: "cannot_connect"}
 
@@ -148,8 +169,13 @@ async def test_user_flow_voice_server_unreachable(
     result = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_LOCAL_URL: openai_server.base_url, CONF_LOCAL_API: "openai", CONF_LOCAL_MODEL: "blip-edu",
-         CONF_VOICE_HOST: "127.0.0.1", CONF_VOICE_PORT: unused_tcp_port},
+        {
+            CONF_LOCAL_URL: openai_server.base_url,
+            CONF_LOCAL_API: "openai",
+            CONF_LOCAL_MODEL: "blip-edu",
+            CONF_VOICE_HOST: "127.0.0.1",
+            CONF_VOICE_PORT: unused_tcp_port,
+        },
     )
     assert result["errors"] == {CONF_VOICE_HOST: "voice_cannot_connect"}
 
@@ -199,7 +225,11 @@ CHILD = {
 async def _loaded_entry(hass: HomeAssistant, local: FakeLocalModel) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
-        data={CONF_LOCAL_URL: local.base_url, CONF_LOCAL_API: "openai", CONF_LOCAL_MODEL: "blip-edu"},
+        data={
+            CONF_LOCAL_URL: local.base_url,
+            CONF_LOCAL_API: "openai",
+            CONF_LOCAL_MODEL: "blip-edu",
+        },
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -249,21 +279,37 @@ async def test_options_routing(hass: HomeAssistant, openai_server: FakeLocalMode
     """Rows may move between configured backends; Claude is refused when it is not set up."""
     entry = await _loaded_entry(hass, openai_server)
     routes = {
-        "route_spelling": "drill", "route_math": "local", "route_chitchat": "local",
-        "route_creative": "local", "route_trivia": "local", "route_emotional": "claude",
+        "route_spelling": "drill",
+        "route_math": "local",
+        "route_chitchat": "local",
+        "route_creative": "local",
+        "route_trivia": "local",
+        "route_emotional": "claude",
     }
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**routes, CONF_FILLER: True, CONF_QUIET_START: "20:00:00",
-                            CONF_QUIET_END: "07:00:00", CONF_DAILY_MINUTES: 30}
+        result["flow_id"],
+        {
+            **routes,
+            CONF_FILLER: True,
+            CONF_QUIET_START: "20:00:00",
+            CONF_QUIET_END: "07:00:00",
+            CONF_DAILY_MINUTES: 30,
+        },
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"route_emotional": "backend_not_configured"}
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**routes, "route_emotional": "local", CONF_FILLER: False,
-                            CONF_QUIET_START: "20:00:00", CONF_QUIET_END: "07:00:00",
-                            CONF_DAILY_MINUTES: 30}
+        result["flow_id"],
+        {
+            **routes,
+            "route_emotional": "local",
+            CONF_FILLER: False,
+            CONF_QUIET_START: "20:00:00",
+            CONF_QUIET_END: "07:00:00",
+            CONF_DAILY_MINUTES: 30,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_ROUTING]["spelling"] == "drill"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.blip.const import (
@@ -15,12 +17,12 @@ from custom_components.blip.const import (
     SUBENTRY_CHILD,
 )
 from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
-from homeassistant.core import HomeAssistant
-from tests.llm_servers import VALID_KEY, FakeAnthropic, FakeLocalModel
+from tests.llm_servers import VALID_KEY, FakeAnthropic
 
 
-def _entry(anthropic: FakeAnthropic, key: str = VALID_KEY, local: str | None = None) -> MockConfigEntry:
+def _entry(
+    anthropic: FakeAnthropic, key: str = VALID_KEY, local: str | None = None
+) -> MockConfigEntry:
     data = {CONF_API_KEY: key, CONF_CLAUDE_BASE_URL: anthropic.base_url}
     if local:
         data |= {CONF_LOCAL_URL: local, CONF_LOCAL_API: "openai"}
@@ -65,7 +67,9 @@ async def test_claude_down_does_not_stop_setup(hass: HomeAssistant, unused_tcp_p
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_rejected_key_starts_reauth(hass: HomeAssistant, anthropic_server: FakeAnthropic) -> None:
+async def test_rejected_key_starts_reauth(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic
+) -> None:
     """A key Anthropic rejects stops setup and asks the family for a new one."""
     entry = _entry(anthropic_server, key="sk-ant-revoked")
     entry.add_to_hass(hass)

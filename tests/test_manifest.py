@@ -13,8 +13,18 @@ ROOT = Path(__file__).parent.parent
 MANIFEST = json.loads((ROOT / "custom_components/blip/manifest.json").read_text())
 HACS = json.loads((ROOT / "hacs.json").read_text())
 
-HACS_KEYS = {"name", "content_in_root", "zip_release", "filename", "render_readme",
-             "hide_default_branch", "country", "homeassistant", "hacs", "persistent_directory"}
+HACS_KEYS = {
+    "name",
+    "content_in_root",
+    "zip_release",
+    "filename",
+    "render_readme",
+    "hide_default_branch",
+    "country",
+    "homeassistant",
+    "hacs",
+    "persistent_directory",
+}
 
 
 def test_manifest_key_order() -> None:
@@ -26,19 +36,34 @@ def test_manifest_key_order() -> None:
 
 def test_manifest_required_fields() -> None:
     """A custom integration needs a version and the fields hassfest checks."""
-    for key in ("version", "codeowners", "documentation", "issue_tracker", "iot_class",
-                "integration_type", "requirements"):
+    for key in (
+        "version",
+        "codeowners",
+        "documentation",
+        "issue_tracker",
+        "iot_class",
+        "integration_type",
+        "requirements",
+    ):
         assert key in MANIFEST, key
     assert MANIFEST["config_flow"] is True
     assert MANIFEST["dependencies"][0] == "conversation"
     assert "assist_pipeline" in MANIFEST["after_dependencies"]
-    assert MANIFEST["iot_class"] in {"cloud_polling", "cloud_push", "local_polling", "local_push",
-                                     "assumed_state", "calculated"}
+    assert MANIFEST["iot_class"] in {
+        "cloud_polling",
+        "cloud_push",
+        "local_polling",
+        "local_push",
+        "assumed_state",
+        "calculated",
+    }
 
 
 def test_manifest_requirements_fit_home_assistant() -> None:
     """Every requirement is satisfied by the Home Assistant 2026.2 environment it runs in."""
-    constraints = (Path(__import__("homeassistant").__file__).parent / "package_constraints.txt").read_text()
+    constraints = (
+        Path(__import__("homeassistant").__file__).parent / "package_constraints.txt"
+    ).read_text()
     for requirement in MANIFEST["requirements"]:
         assert is_installed(requirement), requirement
         name = requirement.split("=")[0].split(">")[0].strip().lower()
@@ -46,7 +71,9 @@ def test_manifest_requirements_fit_home_assistant() -> None:
             if line.lower().startswith(name + "=="):
                 assert is_installed(line), f"{requirement} conflicts with HA's pin {line}"
     anthropic_core = json.loads(
-        (Path(__import__("homeassistant").__file__).parent / "components/anthropic/manifest.json").read_text()
+        (
+            Path(__import__("homeassistant").__file__).parent / "components/anthropic/manifest.json"
+        ).read_text()
     )
     assert "anthropic==0.75.0" in anthropic_core["requirements"]  # same SDK as core's integration
 
