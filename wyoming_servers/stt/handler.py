@@ -1,0 +1,125 @@
+"""Wyoming event handler: one client connection of the speech-to-text server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.event import Event
+from wyoming.info import Describe
+
+from wyoming_servers import GuardedEventHandler
+from wyoming_servers.audio import PcmConverter
+
+from .service import Outcome, SttService, Utterance
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class BadAudioError(ValueError):
+    """An audio chunk whose format cannot be understood."""
+
+
+class SttEventHandler(GuardedEventHandler):
+    """Transcribe → AudioStart → AudioChunk* → AudioStop, answered with a transcript.
+
+    The connection stays open afterwards for another request. Bad events get an `Error` event and
+    are skipped; the rest of the utterance is still transcribed.
+    """
+
+    def __init__(
+        self,
+        service: SttService,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        super().__init__(reader, writer)
+        self._service = service
+        self._transcribe: Transcribe | None = None
+        self._utterance: Utterance | None = None
+        self._converter = PcmConverter(rate=16000, width=2, channels=1)
+
+    async def handle_event(self, event: Event) -> bool:
+        try:
+            await self._dispatch(event)
+        except (KeyError, TypeError, ValueError) as err:
+            _LOGGER.warning("Skipping a bad %s event: %s", event.type, err)
+            await self.send_error_quietly(f"Bad {event.type} event: {err}", "bad-event")
+        return True
+
+    async def _dispatch(self, event: Event) -> None:
+        if AudioChunk.is_type(event.type):
+            self._add_audio(AudioChunk.from_event(event))
+        elif AudioStart.is_type(event.type):
+            await self._start_utterance()
+        elif AudioStop.is_type(event.type):
+            await self._finish_utterance()
+        elif Transcribe.is_type(event.type):
+            self._transcribe = Transcribe.from_event(event)
+            if self._utterance is not None:
+                self._utterance.update_request(self._transcribe)
+        elif Describe.is_type(event.type):
+            await self.write_event(self._service.info.event())
+        else:
+            _LOGGER.debug("Ignoring unexpected %s event", event.type)
+
+    async def _start_utterance(self) -> Utterance:
+        if self._utterance is not None:
+            _LOGGER.debug("AudioStart before AudioStop; starting over")
+            await self._utterance.abandon()
+        self._converter.reset()
+        self._utterance = self._service.new_utterance(self._transcribe)
+        return self._utterance
+
+    def _add_audio(self, chunk: AudioChunk) -> None:
+        for name in ("rate", "width", "channels"):
+            value = getattr(chunk, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise BadAudioError(f"{name} must be a positive integer, got {value!r}")
+        pcm16 = self._converter.convert(chunk.audio, chunk.rate, chunk.width, chunk.channels)
+        if self._utterance is None:
+            # Some clients skip AudioStart; the chunk says all we need to know.
+            _LOGGER.debug("Audio without AudioStart; starting an utterance")
+            self._converter.reset()
+            self._utterance = self._service.new_utterance(self._transcribe)
+        self._utterance.add_audio(pcm16)
+
+    async def _finish_utterance(self) -> None:
+        utterance, self._utterance = self._utterance, None
+        transcribe, self._transcribe = self._transcribe, None
+        if utterance is None:
+            # AudioStop with no audio at all: nothing was said.
+            language = self._service.decode_options(transcribe).language
+            await self._send_outcome(Outcome("", (), "empty", language))
+            return
+        try:
+            outcome = await utterance.finish()
+        except Exception:
+            _LOGGER.exception("Speech recognition failed")
+            await utterance.abandon()
+            await self.send_error_quietly("Speech recognition failed", "stt-failed")
+            # Still answer, so a client waiting for a transcript is never left hanging.
+            outcome = Outcome("", (), "empty", utterance.options.language)
+        await self._send_outcome(outcome)
+
+    async def _send_outcome(self, outcome: Outcome) -> None:
+        language = outcome.language
+        streaming = self._service.settings.transcript_streaming
+        if streaming:
+            # Wyoming's order: start, chunks, the classic transcript for older clients, stop.
+            await self.write_event(TranscriptStart(language=language).event())
+            for index, text in enumerate(outcome.chunks):
+                chunk_text = text.lstrip() if index == 0 else text
+                if chunk_text:
+                    await self.write_event(TranscriptChunk(text=chunk_text).event())
+        await self.write_event(Transcript(text=outcome.text, language=language).event())
+        if streaming:
+            await self.write_event(TranscriptStop().event())
+
+    async def disconnect(self) -> None:
+        utterance, self._utterance = self._utterance, None
+        if utterance is not None:
+            _LOGGER.debug("Client left mid-utterance")
+            await utterance.abandon()

@@ -1,0 +1,302 @@
+"""One utterance from first chunk to transcript: speculative decoding and upstream failover.
+
+Timeline of a request from Home Assistant::
+
+    speech ......... speech | silence 0.25 s | silence until 0.7 s | AudioStop
+                            ^ VAD sees the end   ^ decode of audio[:end] starts
+                                                     (in a worker thread)      ^ already done
+
+If speech resumes, the end moves and the stale decode is dropped (cancelled if it has not started,
+ignored if it has); the next pause starts another. At AudioStop the transcript is the decode of
+`audio[:decode_end()]` — the speculative one when its end is still the utterance's end, a fresh
+one otherwise — so both paths give byte-identical input to the model and the same words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+import logging
+import time
+from typing import Any, Literal
+
+from wyoming.asr import Transcribe
+from wyoming.info import AsrModel, AsrProgram, Attribution, Info
+
+from .endpointing import (
+    SAMPLE_RATE,
+    EndpointSettings,
+    FrameScorer,
+    SileroFrameScorer,
+    UtteranceBuffer,
+)
+from .engine import DecodeOptions, DecodeResult, WhisperEngine
+from .upstream import UpstreamRecognizer
+
+_LOGGER = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """Per-request behaviour of the server (the model's own settings are in EngineSettings)."""
+
+    language: str | None = None
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+    speculation: bool = True
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    max_utterance_seconds: float = 60.0
+    transcript_streaming: bool = True
+    upstream: tuple[str, int] | None = None
+    upstream_timeout: float = 1.0
+
+
+@dataclass(slots=True)
+class SttStats:
+    """Counters for tests, benchmarks and debugging (never holds any words)."""
+
+    utterances: int = 0
+    speculations_started: int = 0
+    speculations_reused: int = 0
+    speculations_dropped: int = 0
+    final_decodes: int = 0
+    upstream_used: int = 0
+    upstream_failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The transcript of an utterance and where it came from."""
+
+    text: str
+    chunks: tuple[str, ...]
+    source: Literal["speculative", "final", "upstream", "empty"]
+    language: str | None
+
+
+class SttService:
+    """Everything the connections share: the model, the settings, the Info, the counters."""
+
+    def __init__(self, engine: WhisperEngine, settings: ServiceSettings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.stats = SttStats()
+        self.info = build_info(engine, settings)
+
+    def decode_options(self, transcribe: Transcribe | None) -> DecodeOptions:
+        """Options for a request: the client's language and vocabulary over the server's."""
+        settings = self.settings
+        language = settings.language
+        names: list[str] = []
+        terms: list[str] = []
+        if transcribe is not None:
+            if isinstance(transcribe.language, str) and transcribe.language:
+                language = transcribe.language
+            names = _strings(transcribe.transcript_names)
+            terms = _strings(transcribe.transcript_terms)
+        return DecodeOptions(
+            language=self.engine.normalize_language(language),
+            initial_prompt=settings.initial_prompt,
+            hotwords=_join_vocabulary([settings.hotwords, *names, *terms]),
+        )
+
+    def new_utterance(
+        self, transcribe: Transcribe | None, scorer: FrameScorer | None = None
+    ) -> Utterance:
+        return Utterance(self, transcribe, scorer or SileroFrameScorer())
+
+
+def _strings(value: object) -> list[str]:
+    """The strings of a list a client sent (anything else is ignored)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str)]
+
+
+def _join_vocabulary(items: list[str | None]) -> str | None:
+    """Comma-joined words for Whisper's hotwords; the first spelling of a word wins, order kept.
+
+    faster-whisper keeps the start of an over-long hotword prompt, so the most important words go
+    first: the server's own vocabulary (Blip's name), then Home Assistant's names, then its terms.
+    """
+    words: dict[str, str] = {}
+    for item in items:
+        if item and (word := item.strip()):
+            words.setdefault(word.lower(), word)
+    return ", ".join(words.values()) or None
+
+
+def build_info(engine: WhisperEngine, settings: ServiceSettings) -> Info:
+    """The Describe answer: one ASR program with the loaded model and its languages."""
+    model_settings = engine.settings
+    return Info(
+        asr=[
+            AsrProgram(
+                name="blip-faster-whisper",
+                description="Blip's faster-whisper speech-to-text with speculative decoding",
+                attribution=Attribution(
+                    name="Blip", url="https://github.com/SYSTRAN/faster-whisper"
+                ),
+                installed=True,
+                version=VERSION,
+                supports_transcript_streaming=settings.transcript_streaming,
+                models=[
+                    AsrModel(
+                        name=model_settings.model_name,
+                        description=f"Whisper {model_settings.model_name} "
+                        f"({model_settings.compute_type}, CTranslate2)",
+                        attribution=Attribution(
+                            name="OpenAI", url="https://github.com/openai/whisper"
+                        ),
+                        installed=True,
+                        version=None,
+                        languages=engine.languages,
+                    )
+                ],
+            )
+        ]
+    )
+
+
+def _retrieve_exception(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+@dataclass(slots=True)
+class _Speculation:
+    end: int
+    options: DecodeOptions
+    task: asyncio.Task[DecodeResult]
+
+
+class Utterance:
+    """Audio of one request, its speculative decode and, optionally, its upstream stream."""
+
+    def __init__(
+        self, service: SttService, transcribe: Transcribe | None, scorer: FrameScorer
+    ) -> None:
+        self._service = service
+        settings = service.settings
+        self.options = service.decode_options(transcribe)
+        self.buffer = UtteranceBuffer(
+            scorer,
+            settings.endpoint,
+            max_samples=int(settings.max_utterance_seconds * SAMPLE_RATE),
+        )
+        self._speculation: _Speculation | None = None
+        self._upstream: UpstreamRecognizer | None = None
+        if settings.upstream is not None:
+            host, port = settings.upstream
+            self._upstream = UpstreamRecognizer(
+                host,
+                port,
+                transcribe or Transcribe(language=self.options.language),
+                connect_timeout=settings.upstream_timeout,
+            )
+
+    def update_request(self, transcribe: Transcribe) -> None:
+        """A Transcribe that arrives mid-stream changes what the final decode must use."""
+        self.options = self._service.decode_options(transcribe)
+
+    def add_audio(self, pcm16: bytes) -> None:
+        """Take 16 kHz mono 16-bit audio; start or drop a speculative decode as the VAD says."""
+        self.buffer.append(pcm16)
+        if self._upstream is not None:
+            self._upstream.send_audio(pcm16)
+        if not self._service.settings.speculation:
+            return
+        speculation = self._speculation
+        end = self.buffer.decode_end()
+        if speculation is not None and (
+            speculation.end != end or speculation.options != self.options
+        ):
+            # The child went on talking: this decode would miss the rest.
+            self._drop_speculation()
+            speculation = None
+        if speculation is None and self.buffer.ready_to_speculate():
+            self._service.stats.speculations_started += 1
+            samples = self.buffer.samples[:end]
+            task = asyncio.create_task(
+                self._service.engine.decode(samples, self.options),
+                name="blip-stt-speculative-decode",
+            )
+            task.add_done_callback(_retrieve_exception)  # a dropped decode's error is moot
+            self._speculation = _Speculation(end, self.options, task)
+
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None:
+            self._service.stats.speculations_dropped += 1
+            self._speculation.task.cancel()
+            self._speculation = None
+
+    async def finish(self) -> Outcome:
+        """The transcript of everything received (call once, after AudioStop)."""
+        service = self._service
+        service.stats.utterances += 1
+        started = time.perf_counter()
+        if self.buffer.truncated:
+            _LOGGER.warning(
+                "Utterance longer than %.0f s; transcribing its start",
+                service.settings.max_utterance_seconds,
+            )
+        local = asyncio.create_task(self._local_result(), name="blip-stt-local-decode")
+        # When the upstream answers, nobody awaits `local`; a failure there is not news then.
+        local.add_done_callback(_retrieve_exception)
+        try:
+            if self._upstream is not None:
+                upstream_text = await self._upstream.result(service.settings.upstream_timeout)
+                if upstream_text:
+                    service.stats.upstream_used += 1
+                    local.cancel()
+                    return Outcome(
+                        upstream_text, (upstream_text,), "upstream", self.options.language
+                    )
+                service.stats.upstream_failed += 1
+            outcome = await local
+        finally:
+            if not local.done():
+                local.cancel()
+        _LOGGER.debug(
+            "Transcript ready %.0f ms after AudioStop (%s, %.2f s of audio)",
+            (time.perf_counter() - started) * 1000,
+            outcome.source,
+            self.buffer.length / SAMPLE_RATE,
+        )
+        return outcome
+
+    async def _local_result(self) -> Outcome:
+        language = self.options.language
+        if self.buffer.length == 0:
+            return Outcome("", (), "empty", language)
+        end = self.buffer.decode_end()
+        speculation = self._speculation
+        self._speculation = None
+        if (
+            speculation is not None
+            and speculation.end == end
+            and speculation.options == self.options
+        ):
+            # Same samples, same options: this is the final decode, already started (or done).
+            result = await speculation.task
+            self._service.stats.speculations_reused += 1
+            return Outcome(result.text, result.segments, "speculative", language)
+        elif speculation is not None:
+            self._service.stats.speculations_dropped += 1
+            speculation.task.cancel()
+        self._service.stats.final_decodes += 1
+        result = await self._service.engine.decode(self.buffer.samples[:end], self.options)
+        return Outcome(result.text, result.segments, "final", language)
+
+    async def abandon(self) -> None:
+        """The client left: stop any decode that has not started and close the upstream."""
+        if self._speculation is not None:
+            self._speculation.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._speculation.task
+            self._speculation = None
+        if self._upstream is not None:
+            await self._upstream.close()
