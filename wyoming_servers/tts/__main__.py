@@ -1,0 +1,230 @@
+"""Command line: ``python -m wyoming_servers.tts --uri tcp://127.0.0.1:10200`` (or blip-wyoming-tts).
+
+Loads the voices and prepares the phrase cache before accepting connections, so every problem
+with a voice shows at start-up and the first request is already fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+import contextlib
+from functools import partial
+from importlib import resources
+import logging
+import os
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlparse
+
+from wyoming.server import AsyncServer, AsyncTcpServer
+
+from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
+from .engine import SynthesisSettings, TtsEngine
+from .handler import (
+    DEFAULT_MAX_TEXT_CHARS,
+    DEFAULT_SAMPLES_PER_CHUNK,
+    PROGRAM_NAME,
+    TtsEventHandler,
+    TtsHandlerOptions,
+)
+from .sentences import split_sentences
+from .text import speakable_text
+from .voices import DEFAULT_VOICE, LoadedVoice, VoiceNotFoundError, find_voice, load_voice
+
+_LOGGER = logging.getLogger("wyoming_servers.tts")
+
+DEFAULT_URI: Final = "tcp://0.0.0.0:10200"
+
+
+def default_phrases_path() -> Path:
+    """The phrase list shipped with the package."""
+    return Path(str(resources.files("wyoming_servers.tts").joinpath("phrases.txt")))
+
+
+def default_cache_dir() -> Path:
+    """Per-user cache folder (XDG), for phrase audio kept between runs."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "blip" / "wyoming-tts"
+
+
+def load_phrase_sentences(paths: Sequence[Path]) -> list[str]:
+    """Speakable sentences of phrase files (one phrase per line, # comments), without repeats."""
+    sentences: dict[str, None] = {}
+    for path in paths:
+        for raw_line in path.read_text(encoding="utf-8").splitlines():
+            line = raw_line.strip()
+            if not line or line.startswith("#"):
+                continue
+            for sentence in split_sentences(line):
+                if text := speakable_text(sentence):
+                    sentences.setdefault(text, None)
+    return list(sentences)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blip-wyoming-tts",
+        description="Wyoming text-to-speech server (piper) with a phrase cache and streaming.",
+    )
+    parser.add_argument(
+        "--uri", default=DEFAULT_URI, help=f"tcp://HOST:PORT or unix://PATH (default {DEFAULT_URI})"
+    )
+    parser.add_argument(
+        "--voice",
+        action="append",
+        help=f"voice name or path to a .onnx model; repeat for more voices, the first is the default (default {DEFAULT_VOICE})",
+    )
+    parser.add_argument(
+        "--data-dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="folder with NAME.onnx + NAME.onnx.json voices; repeatable",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help=f"phrase audio kept between runs (default {default_cache_dir()})",
+    )
+    parser.add_argument(
+        "--no-disk-cache", action="store_true", help="keep phrase audio in memory only"
+    )
+    parser.add_argument(
+        "--phrases",
+        action="append",
+        type=Path,
+        help="phrase list file(s) to pre-synthesize (default: the packaged phrases.txt)",
+    )
+    parser.add_argument(
+        "--no-phrases", action="store_true", help="do not pre-synthesize any phrase"
+    )
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=max(1, min(2, os.cpu_count() or 1)),
+        help="sentences synthesized at the same time, across all clients (default: up to 2)",
+    )
+    parser.add_argument(
+        "--max-text-chars",
+        type=int,
+        default=DEFAULT_MAX_TEXT_CHARS,
+        help="longest text accepted per request",
+    )
+    parser.add_argument(
+        "--samples-per-chunk",
+        type=int,
+        default=DEFAULT_SAMPLES_PER_CHUNK,
+        help="audio samples per AudioChunk",
+    )
+    parser.add_argument(
+        "--recent-cache-entries",
+        type=int,
+        default=DEFAULT_RECENT_ENTRIES,
+        help="recently synthesized sentences kept",
+    )
+    parser.add_argument(
+        "--recent-cache-mb",
+        type=float,
+        default=DEFAULT_RECENT_BYTES / (1024 * 1024),
+        help="memory bound of that LRU in MiB",
+    )
+    parser.add_argument("--length-scale", type=float, help="speaking pace (> 1 is slower)")
+    parser.add_argument("--noise-scale", type=float, help="piper generator noise")
+    parser.add_argument("--noise-w-scale", type=float, help="piper phoneme width noise")
+    parser.add_argument(
+        "--zeroconf",
+        nargs="?",
+        const=PROGRAM_NAME,
+        metavar="NAME",
+        help="announce the server over mDNS (tcp:// URIs only)",
+    )
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    return parser
+
+
+def build_engine(args: argparse.Namespace) -> TtsEngine:
+    """Load every voice and create the engine; raises VoiceNotFoundError with a clear message."""
+    voices: list[LoadedVoice] = []
+    for name in args.voice or [DEFAULT_VOICE]:
+        voices.append(load_voice(find_voice(name, args.data_dir)))
+    disk_dir = None if args.no_disk_cache else (args.cache_dir or default_cache_dir())
+    cache = SentenceAudioCache(
+        disk_dir=disk_dir,
+        max_recent_entries=args.recent_cache_entries,
+        max_recent_bytes=int(args.recent_cache_mb * 1024 * 1024),
+    )
+    settings = SynthesisSettings(
+        length_scale=args.length_scale,
+        noise_scale=args.noise_scale,
+        noise_w_scale=args.noise_w_scale,
+    )
+    return TtsEngine(voices, cache=cache, settings=settings, max_concurrent=args.max_concurrent)
+
+
+async def serve(engine: TtsEngine, args: argparse.Namespace) -> None:
+    """Accept Wyoming clients until stopped."""
+    server = AsyncServer.from_uri(args.uri)
+    if args.zeroconf:
+        await _announce(server, args.zeroconf)
+    options = TtsHandlerOptions(
+        max_text_chars=args.max_text_chars, samples_per_chunk=args.samples_per_chunk
+    )
+    _LOGGER.info(
+        "Ready on %s with voice(s): %s", args.uri, ", ".join(v.name for v in engine.voices)
+    )
+    await server.run(partial(TtsEventHandler, engine, options))
+
+
+async def _announce(server: AsyncServer, name: str) -> None:
+    if not isinstance(server, AsyncTcpServer):
+        raise SystemExit("--zeroconf needs a tcp:// URI")
+    try:
+        from wyoming.zeroconf import HomeAssistantZeroconf
+    except ImportError as err:
+        raise SystemExit("--zeroconf needs the zeroconf package: pip install zeroconf") from err
+    host = None if server.host in ("0.0.0.0", "::") else server.host
+    await HomeAssistantZeroconf(name=name, port=server.port, host=host).register_server()
+    _LOGGER.info("Announced %s over zeroconf", name)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if urlparse(args.uri).scheme not in ("tcp", "unix", "stdio"):
+        parser.error(f"--uri must be tcp://HOST:PORT, unix://PATH or stdio://, not {args.uri!r}")
+    if args.max_concurrent < 1 or args.max_text_chars < 1 or args.samples_per_chunk < 1:
+        parser.error("--max-concurrent, --max-text-chars and --samples-per-chunk must be positive")
+
+    try:
+        engine = build_engine(args)
+    except VoiceNotFoundError as err:
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
+
+    if not args.no_phrases:
+        phrase_files = args.phrases or [default_phrases_path()]
+        try:
+            sentences = load_phrase_sentences(phrase_files)
+        except OSError as err:
+            parser.exit(1, f"{parser.prog}: error: cannot read phrase list: {err}\n")
+        engine.prepare_phrases(sentences)
+
+    try:
+        asyncio.run(serve(engine, args))
+    finally:
+        engine.close()
+
+
+def run() -> None:
+    """Console script entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
+
+
+if __name__ == "__main__":
+    run()

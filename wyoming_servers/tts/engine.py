@@ -1,0 +1,209 @@
+"""Synthesis with a cache in front: sentence text in, PCM audio out, never on the event loop.
+
+One engine serves every connection. Synthesis runs on a bounded thread pool (the explicit
+concurrency limit), so a long sentence on one connection delays nobody's reads, and concurrent
+requests for the same uncached sentence share a single synthesis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+import logging
+import threading
+import time
+
+from piper import SynthesisConfig
+
+from ..audio import PcmAudio
+from .cache import SentenceAudioCache, cache_key, profile_id
+from .voices import LoadedVoice, VoiceNotFoundError
+
+_LOGGER = logging.getLogger(__name__)
+
+SAMPLE_WIDTH = 2  # piper produces 16-bit mono
+CHANNELS = 1
+
+
+class UnknownVoiceError(VoiceNotFoundError):
+    """A request named a voice (or speaker) this server does not have."""
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisSettings:
+    """Server-wide piper settings; None keeps the voice's own default."""
+
+    length_scale: float | None = None
+    noise_scale: float | None = None
+    noise_w_scale: float | None = None
+
+
+class PiperSynthesizer:
+    """Runs piper for one voice. `calls` counts real syntheses, so tests can tell cache from piper."""
+
+    def __init__(self, voice: LoadedVoice, settings: SynthesisSettings) -> None:
+        self.voice = voice
+        self.settings = settings
+        self.profile = profile_id(voice.fingerprint, asdict(settings))
+        self.calls = 0
+        self._calls_lock = threading.Lock()
+
+    def synthesize(self, text: str, speaker_id: int | None) -> PcmAudio:
+        """Blocking: synthesize one sentence entirely in memory."""
+        with self._calls_lock:
+            self.calls += 1
+        config = SynthesisConfig(
+            speaker_id=speaker_id,
+            length_scale=self.settings.length_scale,
+            noise_scale=self.settings.noise_scale,
+            noise_w_scale=self.settings.noise_w_scale,
+        )
+        # piper may cut a sentence further (at clause ends); the pieces play back to back.
+        pcm = b"".join(
+            chunk.audio_int16_bytes for chunk in self.voice.piper.synthesize(text, config)
+        )
+        return PcmAudio(pcm=pcm, rate=self.voice.sample_rate, width=SAMPLE_WIDTH, channels=CHANNELS)
+
+
+@dataclass(frozen=True, slots=True)
+class PhrasePreparation:
+    """What start-up did for the phrase list."""
+
+    sentences: int
+    from_disk: int
+    synthesized: int
+    seconds: float
+
+
+class TtsEngine:
+    """Voices, their synthesizers and the shared sentence cache."""
+
+    def __init__(
+        self,
+        voices: Sequence[LoadedVoice],
+        *,
+        cache: SentenceAudioCache,
+        settings: SynthesisSettings | None = None,
+        max_concurrent: int = 2,
+    ) -> None:
+        if not voices:
+            raise VoiceNotFoundError("no voice loaded")
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
+        self.settings = settings or SynthesisSettings()
+        self.synthesizers = {voice.name: PiperSynthesizer(voice, self.settings) for voice in voices}
+        self.default_voice = voices[0]
+        self.cache = cache
+        self.max_concurrent = max_concurrent
+        self._executor = ThreadPoolExecutor(max_concurrent, thread_name_prefix="piper")
+        self._in_flight: dict[str, Future[PcmAudio]] = {}
+        self._in_flight_lock = threading.Lock()
+
+    @property
+    def voices(self) -> list[LoadedVoice]:
+        return [synthesizer.voice for synthesizer in self.synthesizers.values()]
+
+    @property
+    def synthesis_calls(self) -> int:
+        """Real piper syntheses so far, over all voices."""
+        return sum(synthesizer.calls for synthesizer in self.synthesizers.values())
+
+    def resolve(
+        self, voice_name: str | None, speaker: str | None
+    ) -> tuple[PiperSynthesizer, int | None]:
+        """Synthesizer and speaker id for a request; raises UnknownVoiceError."""
+        if voice_name is None:
+            synthesizer = self.synthesizers[self.default_voice.name]
+        elif (synthesizer := self.synthesizers.get(voice_name)) is None:
+            available = ", ".join(self.synthesizers)
+            raise UnknownVoiceError(f"unknown voice {voice_name!r}; available: {available}")
+        try:
+            return synthesizer, synthesizer.voice.speaker_id(speaker)
+        except VoiceNotFoundError as err:
+            raise UnknownVoiceError(str(err)) from err
+
+    async def sentence_audio(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str
+    ) -> tuple[PcmAudio, bool]:
+        """Audio of one speakable sentence and whether it came from the cache."""
+        key = cache_key(synthesizer.profile, speaker_id, text)
+        if (audio := self.cache.get(key)) is not None:
+            return audio, True
+        future = self._synthesis_future(synthesizer, speaker_id, text, key)
+        # shield: one client hanging up must not cancel a synthesis others are waiting for.
+        return await asyncio.shield(asyncio.wrap_future(future)), False
+
+    def _synthesis_future(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str, key: str
+    ) -> Future[PcmAudio]:
+        with self._in_flight_lock:
+            if (future := self._in_flight.get(key)) is not None:
+                return future
+            future = self._executor.submit(
+                self._synthesize_and_remember, synthesizer, speaker_id, text, key
+            )
+            self._in_flight[key] = future
+            return future
+
+    def _synthesize_and_remember(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str, key: str
+    ) -> PcmAudio:
+        try:
+            audio = synthesizer.synthesize(text, speaker_id)
+            self.cache.remember(key, audio)
+            return audio
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.pop(key, None)
+
+    def prepare_phrases(self, sentences: Iterable[str]) -> PhrasePreparation:
+        """Blocking start-up step: load phrase audio from disk or synthesize it, then pin it.
+
+        `sentences` must already be speakable_text(); they use the default voice and speaker.
+        """
+        started = time.monotonic()
+        synthesizer = self.synthesizers[self.default_voice.name]
+        voice_name = synthesizer.voice.name
+        self.cache.prune_stale_profiles(voice_name, synthesizer.profile)
+
+        keyed = {cache_key(synthesizer.profile, None, text): text for text in sentences if text}
+        to_synthesize: dict[str, str] = {}
+        from_disk = 0
+        for key, text in keyed.items():
+            if (
+                audio := self.cache.load_from_disk(voice_name, synthesizer.profile, key)
+            ) is not None:
+                self.cache.pin(key, audio)
+                from_disk += 1
+            else:
+                to_synthesize[key] = text
+
+        def synthesize_phrase(item: tuple[str, str]) -> None:
+            key, text = item
+            audio = synthesizer.synthesize(text, None)
+            self.cache.pin(key, audio)
+            self.cache.save_to_disk(voice_name, synthesizer.profile, key, audio)
+
+        for _ in self._executor.map(synthesize_phrase, to_synthesize.items()):
+            pass
+
+        report = PhrasePreparation(
+            sentences=len(keyed),
+            from_disk=from_disk,
+            synthesized=len(to_synthesize),
+            seconds=time.monotonic() - started,
+        )
+        _LOGGER.info(
+            "Phrase cache ready: %d sentences (%d from disk, %d synthesized) in %.1f s; %s",
+            report.sentences,
+            report.from_disk,
+            report.synthesized,
+            report.seconds,
+            self.cache.stats().summary(),
+        )
+        return report
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

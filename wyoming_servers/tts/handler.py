@@ -1,0 +1,373 @@
+"""Wyoming event handler for text-to-speech: one instance per client connection.
+
+Reading and speaking are decoupled: events are parsed as they arrive and turned into jobs on a
+queue; one speaking task per connection works through the queue, fetching each sentence's audio
+from the cache or the engine's thread pool and writing it out. Text keeps flowing in while a
+sentence is being synthesized, and a slow client only slows its own speaking task.
+
+Protocol, as Home Assistant and wyoming-piper use it:
+- ``Synthesize`` alone: AudioStart, AudioChunk..., AudioStop.
+- Streaming: ``SynthesizeStart``, ``SynthesizeChunk``..., a compatibility ``Synthesize`` (ignored
+  inside a stream), ``SynthesizeStop``; answered by one AudioStart, the chunks of every sentence
+  as soon as it is complete, one AudioStop, then ``SynthesizeStopped``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from importlib import metadata
+import logging
+import time
+from typing import Final
+
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice, TtsVoiceSpeaker
+from wyoming.tts import (
+    Synthesize,
+    SynthesizeChunk,
+    SynthesizeStart,
+    SynthesizeStop,
+    SynthesizeStopped,
+    SynthesizeTextFormat,
+    SynthesizeVoice,
+)
+
+from .. import GuardedEventHandler
+from .engine import PiperSynthesizer, TtsEngine, UnknownVoiceError
+from .sentences import SentenceSplitter, split_sentences
+from .text import speakable_text
+
+_LOGGER = logging.getLogger(__name__)
+
+PROGRAM_NAME: Final = "blip-piper"
+DEFAULT_MAX_TEXT_CHARS: Final = 5000
+DEFAULT_SAMPLES_PER_CHUNK: Final = 1024
+# Text events are small; nothing a TTS client sends needs a big payload.
+_MAX_TTS_PAYLOAD_BYTES: Final = 64 * 1024
+
+
+def _program_version() -> str | None:
+    try:
+        return metadata.version("blip")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def build_info(engine: TtsEngine) -> Info:
+    """Describe the server; the description carries live cache statistics."""
+    stats = engine.cache.stats()
+    piper_attribution = Attribution(name="rhasspy", url="https://github.com/OHF-Voice/piper1-gpl")
+    voices = [
+        TtsVoice(
+            name=voice.name,
+            description=voice.description,
+            attribution=piper_attribution,
+            installed=True,
+            version=None,
+            languages=voice.languages,
+            speakers=[TtsVoiceSpeaker(name=speaker) for speaker in voice.speakers] or None,
+        )
+        for voice in engine.voices
+    ]
+    program = TtsProgram(
+        name=PROGRAM_NAME,
+        description=f"Blip's piper text-to-speech with a phrase cache ({stats.summary()})",
+        attribution=Attribution(name="Blip", url="https://github.com/blip-voice/blip"),
+        installed=True,
+        version=_program_version(),
+        voices=voices,
+        supports_synthesize_streaming=True,
+    )
+    return Info(tts=[program])
+
+
+@dataclass(slots=True)
+class TtsHandlerOptions:
+    """Per-server limits shared by all connections."""
+
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    samples_per_chunk: int = DEFAULT_SAMPLES_PER_CHUNK
+
+
+# -- jobs for the speaking task -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _SpeakSentence:
+    synthesizer: PiperSynthesizer
+    speaker_id: int | None
+    text: str
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(slots=True)
+class _FinishUtterance:
+    streaming: bool
+    sample_rate: int
+
+
+@dataclass(slots=True)
+class _RejectRequest:
+    text: str
+    code: str
+
+
+type _Job = _SpeakSentence | _FinishUtterance | _RejectRequest
+
+
+@dataclass(slots=True)
+class _TextStream:
+    """An open SynthesizeStart ... SynthesizeStop session."""
+
+    synthesizer: PiperSynthesizer
+    speaker_id: int | None
+    is_ssml: bool
+    splitter: SentenceSplitter = field(default_factory=SentenceSplitter)
+    received_chars: int = 0
+
+
+@dataclass(slots=True)
+class _UtteranceLog:
+    """Counts for one answer, logged when it finishes (no text: it may quote a child)."""
+
+    sentences: int = 0
+    cached: int = 0
+    first_audio_ms: float | None = None
+    started_at: float | None = None
+
+
+class TtsEventHandler(GuardedEventHandler):
+    """Answers Describe, Synthesize and the streaming Synthesize* events for one client."""
+
+    max_payload_bytes = _MAX_TTS_PAYLOAD_BYTES
+
+    def __init__(
+        self,
+        engine: TtsEngine,
+        options: TtsHandlerOptions,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        super().__init__(reader, writer)
+        self.engine = engine
+        self.options = options
+        self._stream: _TextStream | None = None
+        self._rejected = False
+        self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self._speaker_task = asyncio.create_task(self._speak_jobs(), name="blip tts speaker")
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def handle_event(self, event: Event) -> bool:
+        if self._rejected:
+            return False
+        if Describe.is_type(event.type):
+            await self.write_event(build_info(self.engine).event())
+            return True
+        try:
+            if SynthesizeStart.is_type(event.type):
+                return self._start_stream(SynthesizeStart.from_event(event))
+            if SynthesizeChunk.is_type(event.type):
+                return self._add_stream_text(event)
+            if SynthesizeStop.is_type(event.type):
+                return self._stop_stream()
+            if Synthesize.is_type(event.type):
+                if self._stream is not None:
+                    # The compatibility copy of the streamed text: already being spoken.
+                    return True
+                return self._synthesize(Synthesize.from_event(event))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            return self._reject(f"Malformed {event.type} event: {err!r}", "bad-event")
+        _LOGGER.debug("Ignoring unexpected event type %s", event.type)
+        return True
+
+    def _synthesize(self, request: Synthesize) -> bool:
+        text = _require_text(request.text)
+        if not text.strip():
+            return self._reject("Nothing to synthesize: the text is empty", "empty-text")
+        if len(text) > self.options.max_text_chars:
+            return self._reject(
+                f"Text too long: {len(text)} characters (limit {self.options.max_text_chars})",
+                "text-too-long",
+            )
+        try:
+            synthesizer, speaker_id = self._resolve_voice(request.voice)
+        except UnknownVoiceError as err:
+            return self._reject(str(err), "unknown-voice")
+        is_ssml = _is_ssml(request.text_format)
+        for sentence in split_sentences(text):
+            self._queue_sentence(synthesizer, speaker_id, sentence, is_ssml)
+        self._jobs.put_nowait(
+            _FinishUtterance(streaming=False, sample_rate=synthesizer.voice.sample_rate)
+        )
+        return True
+
+    def _start_stream(self, start: SynthesizeStart) -> bool:
+        if self._stream is not None:
+            # A new stream before the old one stopped: finish the old one properly first.
+            self._stop_stream()
+        try:
+            synthesizer, speaker_id = self._resolve_voice(start.voice)
+        except UnknownVoiceError as err:
+            return self._reject(str(err), "unknown-voice")
+        self._stream = _TextStream(synthesizer, speaker_id, _is_ssml(start.text_format))
+        return True
+
+    def _add_stream_text(self, event: Event) -> bool:
+        stream = self._stream
+        if stream is None:
+            return self._reject(
+                "synthesize-chunk outside a synthesize-start/stop stream", "no-stream"
+            )
+        text = _require_text(SynthesizeChunk.from_event(event).text)
+        stream.received_chars += len(text)
+        if stream.received_chars > self.options.max_text_chars:
+            self._stream = None
+            return self._reject(
+                f"Streamed text too long (limit {self.options.max_text_chars} characters)",
+                "text-too-long",
+            )
+        for sentence in stream.splitter.feed(text):
+            self._queue_sentence(stream.synthesizer, stream.speaker_id, sentence, stream.is_ssml)
+        return True
+
+    def _stop_stream(self) -> bool:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            # A stop without a start: answer it anyway so the client is not left waiting.
+            self._jobs.put_nowait(_FinishUtterance(streaming=True, sample_rate=0))
+            return True
+        for sentence in stream.splitter.flush():
+            self._queue_sentence(stream.synthesizer, stream.speaker_id, sentence, stream.is_ssml)
+        self._jobs.put_nowait(
+            _FinishUtterance(streaming=True, sample_rate=stream.synthesizer.voice.sample_rate)
+        )
+        return True
+
+    def _queue_sentence(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, sentence: str, is_ssml: bool
+    ) -> None:
+        if text := speakable_text(sentence, is_ssml=is_ssml):
+            self._jobs.put_nowait(_SpeakSentence(synthesizer, speaker_id, text))
+
+    def _resolve_voice(self, voice: SynthesizeVoice | None) -> tuple[PiperSynthesizer, int | None]:
+        if voice is None:
+            return self.engine.resolve(None, None)
+        return self.engine.resolve(voice.name, voice.speaker)
+
+    def _reject(self, text: str, code: str) -> bool:
+        """Answer a bad request with an Error event, then close (after earlier answers)."""
+        _LOGGER.warning("Rejecting TTS request (%s): %s", code, text)
+        self._rejected = True
+        self._jobs.put_nowait(_RejectRequest(text, code))
+        return False
+
+    # -- speaking -----------------------------------------------------------------------
+
+    async def _speak_jobs(self) -> None:
+        audio_started = False
+        utterance = _UtteranceLog()
+        try:
+            while (job := await self._jobs.get()) is not None:
+                if isinstance(job, _SpeakSentence):
+                    audio_started = await self._speak(job, audio_started, utterance)
+                elif isinstance(job, _FinishUtterance):
+                    await self._finish(job, audio_started)
+                    self._log_utterance(utterance)
+                    audio_started = False
+                    utterance = _UtteranceLog()
+                else:
+                    await self.write_event(Error(text=job.text, code=job.code).event())
+                    return
+        except (ConnectionError, RuntimeError) as err:
+            # RuntimeError: asyncio refuses writes on a transport that is already closed.
+            _LOGGER.debug("Client went away while audio was being sent: %s", err)
+        finally:
+            # Nothing more can be said on this connection; let the reading side stop too.
+            self._is_running = False
+            self.reader.feed_eof()
+
+    async def _speak(
+        self, job: _SpeakSentence, audio_started: bool, utterance: _UtteranceLog
+    ) -> bool:
+        if utterance.started_at is None:
+            utterance.started_at = job.queued_at
+        try:
+            audio, from_cache = await self.engine.sentence_audio(
+                job.synthesizer, job.speaker_id, job.text
+            )
+        except Exception as err:
+            # One sentence failing must not silence the rest of the answer.
+            _LOGGER.exception("Synthesis failed for one sentence")
+            await self.write_event(
+                Error(text=f"Synthesis failed: {err}", code="synthesis-failed").event()
+            )
+            return audio_started
+        utterance.sentences += 1
+        utterance.cached += int(from_cache)
+        if not audio_started:
+            await self.write_event(
+                AudioStart(rate=audio.rate, width=audio.width, channels=audio.channels).event()
+            )
+        bytes_per_chunk = self.options.samples_per_chunk * audio.width * audio.channels
+        for offset in range(0, len(audio.pcm), bytes_per_chunk):
+            await self.write_event(
+                AudioChunk(
+                    rate=audio.rate,
+                    width=audio.width,
+                    channels=audio.channels,
+                    audio=audio.pcm[offset : offset + bytes_per_chunk],
+                ).event()
+            )
+            if utterance.first_audio_ms is None:
+                utterance.first_audio_ms = (time.monotonic() - utterance.started_at) * 1000
+        return True
+
+    async def _finish(self, job: _FinishUtterance, audio_started: bool) -> None:
+        if not job.streaming and not audio_started:
+            # Synthesize clients read until AudioStop and need a format first, even for silence.
+            await self.write_event(AudioStart(rate=job.sample_rate, width=2, channels=1).event())
+            audio_started = True
+        if audio_started:
+            await self.write_event(AudioStop().event())
+        if job.streaming:
+            await self.write_event(SynthesizeStopped().event())
+
+    def _log_utterance(self, utterance: _UtteranceLog) -> None:
+        first_audio = (
+            f"{utterance.first_audio_ms:.0f} ms" if utterance.first_audio_ms is not None else "-"
+        )
+        _LOGGER.info(
+            "Spoke %d sentence(s), %d from cache, first audio after %s; cache %s",
+            utterance.sentences,
+            utterance.cached,
+            first_audio,
+            self.engine.cache.stats().summary(),
+        )
+
+    # -- connection end -----------------------------------------------------------------
+
+    async def finish_pending(self) -> None:
+        if self._stream is not None and not self._rejected:
+            # The client hung up mid-stream: still say what it sent, if it is listening.
+            self._stop_stream()
+        self._jobs.put_nowait(None)
+        await asyncio.wait({self._speaker_task})
+
+    async def disconnect(self) -> None:
+        if not self._speaker_task.done():
+            self._speaker_task.cancel()
+            await asyncio.wait({self._speaker_task})
+
+
+def _require_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"text must be a string, not {type(value).__name__}")
+    return value
+
+
+def _is_ssml(text_format: object) -> bool:
+    return text_format in (SynthesizeTextFormat.SSML, SynthesizeTextFormat.SSML.value)
