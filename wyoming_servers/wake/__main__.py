@@ -1,0 +1,135 @@
+"""Command line: ``python -m wyoming_servers.wake --uri tcp://127.0.0.1:10400`` (or blip-wyoming-wake)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+import contextlib
+from functools import partial
+import logging
+import os
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlparse
+
+from wyoming.server import AsyncServer, AsyncTcpServer
+
+from .handler import PROGRAM_NAME, WakeEventHandler, WakeServerContext
+from .models import DetectionSettings, WakeWordDetector, discover_models
+
+_LOGGER = logging.getLogger("wyoming_servers.wake")
+
+DEFAULT_URI: Final = "tcp://0.0.0.0:10400"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = DetectionSettings()
+    parser = argparse.ArgumentParser(
+        prog="blip-wyoming-wake", description="Wyoming wake word server (openWakeWord models)."
+    )
+    parser.add_argument(
+        "--uri", default=DEFAULT_URI, help=f"tcp://HOST:PORT or unix://PATH (default {DEFAULT_URI})"
+    )
+    parser.add_argument(
+        "--custom-model-dir",
+        action="append",
+        default=[],
+        type=Path,
+        help="folder of extra .tflite wake word models; repeatable",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=defaults.threshold,
+        help=f"activation probability, 0-1 (default {defaults.threshold})",
+    )
+    parser.add_argument(
+        "--trigger-level",
+        type=int,
+        default=defaults.trigger_level,
+        help=f"activations needed before a detection (default {defaults.trigger_level})",
+    )
+    parser.add_argument(
+        "--refractory-seconds",
+        type=float,
+        default=defaults.refractory_seconds,
+        help=f"seconds before the same wake word can fire again (default {defaults.refractory_seconds})",
+    )
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="inference threads shared by all connections (default: CPU count)",
+    )
+    parser.add_argument(
+        "--zeroconf",
+        nargs="?",
+        const=PROGRAM_NAME,
+        metavar="NAME",
+        help="announce the server over mDNS (tcp:// URIs only)",
+    )
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    return parser
+
+
+async def serve(context: WakeServerContext, args: argparse.Namespace) -> None:
+    server = AsyncServer.from_uri(args.uri)
+    if args.zeroconf:
+        if not isinstance(server, AsyncTcpServer):
+            raise SystemExit("--zeroconf needs a tcp:// URI")
+        try:
+            from wyoming.zeroconf import HomeAssistantZeroconf
+        except ImportError as err:
+            raise SystemExit("--zeroconf needs the zeroconf package: pip install zeroconf") from err
+        host = None if server.host in ("0.0.0.0", "::") else server.host
+        await HomeAssistantZeroconf(
+            name=args.zeroconf, port=server.port, host=host
+        ).register_server()
+    _LOGGER.info(
+        "Ready on %s with wake words: %s", args.uri, ", ".join(m.name for m in context.models)
+    )
+    await server.run(partial(WakeEventHandler, context))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if urlparse(args.uri).scheme not in ("tcp", "unix", "stdio"):
+        parser.error(f"--uri must be tcp://HOST:PORT, unix://PATH or stdio://, not {args.uri!r}")
+    if not 0.0 < args.threshold < 1.0:
+        parser.error("--threshold must be between 0 and 1")
+    if args.trigger_level < 1 or args.refractory_seconds < 0 or args.max_concurrent < 1:
+        parser.error(
+            "--trigger-level and --max-concurrent must be positive, --refractory-seconds not negative"
+        )
+
+    settings = DetectionSettings(
+        threshold=args.threshold,
+        trigger_level=args.trigger_level,
+        refractory_seconds=args.refractory_seconds,
+    )
+    try:
+        models = discover_models(args.custom_model_dir)
+        # Load every model once now, so a broken file stops the server here, not mid-stream.
+        WakeWordDetector(models, settings).close()
+    except (OSError, RuntimeError, ValueError) as err:
+        parser.exit(1, f"{parser.prog}: error: cannot load wake word models: {err}\n")
+
+    with ThreadPoolExecutor(args.max_concurrent, thread_name_prefix="wake") as executor:
+        asyncio.run(serve(WakeServerContext(models, settings, executor), args))
+
+
+def run() -> None:
+    """Console script entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
+
+
+if __name__ == "__main__":
+    run()
