@@ -58,3 +58,18 @@ CONNECT_TIMEOUT: Final = 5.0
 VALIDATE_TIMEOUT: Final = 10.0
 
 EVENT_SAFETY_SIGNAL: Final = "blip_safety_signal"
+
+# Learning progress (progress.py): events, the dispatcher signal and services.
+EVENT_MILESTONE: Final = "blip_milestone"
+EVENT_SESSION_ENDED: Final = "blip_session_ended"
+SIGNAL_PROGRESS_UPDATED: Final = "blip_progress_updated_{}"  # .format(child subentry id)
+SERVICE_RESET_PROGRESS: Final = "reset_progress"
+SERVICE_EXPORT_PROGRESS: Final = "export_progress"
+SERVICE_START_DRILL: Final = "start_drill"
+ATTR_CHILD: Final = "child"  # a child's device id in service calls
+ATTR_PARTS: Final = "parts"
+ATTR_KIND: Final = "kind"
+ATTR_SATELLITE: Final = "satellite"
+# start_drill passes this as the satellite conversation's extra system prompt ("blip_drill:math"),
+# so the child's agent knows the next answer starts a drill of that kind.
+DRILL_REQUEST_PREFIX: Final = "blip_drill:"
