@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--max-concurrent", type=int, default=1, help="Decodes that may run at the same time"
     )
+    model.add_argument(
+        "--temperature-fallback",
+        action="store_true",
+        help="Retry with sampling when greedy output looks wrong (Whisper's default; makes "
+        "transcripts of hard audio vary from run to run)",
+    )
     request = parser.add_argument_group("transcription")
     request.add_argument(
         "--language", help="Default language when the client sends none (default: model's)"
@@ -154,6 +160,7 @@ def settings_from_args(
         cpu_threads=args.cpu_threads,
         beam_size=args.beam_size,
         max_concurrent=args.max_concurrent,
+        temperature_fallback=args.temperature_fallback,
     )
     service_settings = ServiceSettings(
         language=args.language,

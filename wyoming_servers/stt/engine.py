@@ -9,12 +9,12 @@ import logging
 from pathlib import Path
 import time
 
-import ctranslate2
 import numpy as np
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "tiny.en"
+_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's default
 
 
 class ModelLoadError(RuntimeError):
@@ -80,6 +80,10 @@ class EngineSettings:
     cpu_threads: int = 2
     beam_size: int = 1
     max_concurrent: int = 1
+    # Whisper's retry with sampling when greedy output fails its quality checks. CTranslate2's
+    # sampling cannot be seeded from Python, so with it on the same audio can give different
+    # words from one decode to the next (and a speculative decode can differ from a plain one).
+    temperature_fallback: bool = False
 
 
 class WhisperEngine:
@@ -149,15 +153,13 @@ class WhisperEngine:
         """Transcribe 16 kHz mono int16 samples in the calling thread."""
         started = time.perf_counter()
         audio = samples.astype(np.float32) / 32768.0
-        # When greedy decoding fails its quality checks, Whisper retries with sampling; a fixed
-        # seed keeps even that path repeatable, so the same samples always give the same words.
-        ctranslate2.set_random_seed(0)
         segments, _info = self._model.transcribe(
             audio,
             beam_size=self.settings.beam_size,
             language=options.language,
             initial_prompt=options.initial_prompt or None,
             hotwords=options.hotwords or None,
+            temperature=_FALLBACK_TEMPERATURES if self.settings.temperature_fallback else 0.0,
         )
         texts = tuple(segment.text for segment in segments)  # the generator does the work
         return DecodeResult(texts, time.perf_counter() - started)

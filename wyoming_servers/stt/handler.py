@@ -40,6 +40,9 @@ class SttEventHandler(GuardedEventHandler):
         self._transcribe: Transcribe | None = None
         self._utterance: Utterance | None = None
         self._converter = PcmConverter(rate=16000, width=2, channels=1)
+        # A chunk may end mid-frame; its torn bytes wait here for the next chunk of that format.
+        self._torn_frame = b""
+        self._torn_format: tuple[int, int, int] | None = None
 
     async def handle_event(self, event: Event) -> bool:
         try:
@@ -69,7 +72,7 @@ class SttEventHandler(GuardedEventHandler):
         if self._utterance is not None:
             _LOGGER.debug("AudioStart before AudioStop; starting over")
             await self._utterance.abandon()
-        self._converter.reset()
+        self._reset_audio()
         self._utterance = self._service.new_utterance(self._transcribe)
         return self._utterance
 
@@ -78,13 +81,23 @@ class SttEventHandler(GuardedEventHandler):
             value = getattr(chunk, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise BadAudioError(f"{name} must be a positive integer, got {value!r}")
-        pcm16 = self._converter.convert(chunk.audio, chunk.rate, chunk.width, chunk.channels)
         if self._utterance is None:
             # Some clients skip AudioStart; the chunk says all we need to know.
             _LOGGER.debug("Audio without AudioStart; starting an utterance")
-            self._converter.reset()
+            self._reset_audio()
             self._utterance = self._service.new_utterance(self._transcribe)
+        audio_format = (chunk.rate, chunk.width, chunk.channels)
+        if audio_format != self._torn_format:
+            self._torn_frame, self._torn_format = b"", audio_format
+        audio = self._torn_frame + chunk.audio
+        whole = len(audio) - len(audio) % (chunk.width * chunk.channels)
+        pcm16 = self._converter.convert(audio[:whole], chunk.rate, chunk.width, chunk.channels)
+        self._torn_frame = audio[whole:]
         self._utterance.add_audio(pcm16)
+
+    def _reset_audio(self) -> None:
+        self._converter.reset()
+        self._torn_frame, self._torn_format = b"", None
 
     async def _finish_utterance(self) -> None:
         utterance, self._utterance = self._utterance, None
