@@ -667,7 +667,14 @@ class DrillEngine:
             item = f"{a}{symbol}{b}"
             if item not in state.asked:
                 break
-        answer = {"add": a + b, "sub": a - b, "mul": a * b, "div": a // b}[operation]
+        if operation == "add":
+            answer = a + b
+        elif operation == "sub":
+            answer = a - b
+        elif operation == "mul":
+            answer = a * b
+        else:
+            answer = a // b  # divisors are never 0: see _math_problem
         state.item = item
         state.answer = str(answer)
         state.operation = operation

@@ -1,12 +1,20 @@
-"""High-recall safety check that runs on every turn (first version; patterns grow below)."""
+"""High-recall safety check that runs on every turn, drills included.
+
+Children rarely say "I am being abused"; they say "he said it's our secret" or "I wish I could
+disappear forever". The patterns below are written for recall first, then narrowed with guards
+for the ordinary requests that use scary words (spelling "knife", a story where the dragon dies,
+"what happens when you die"). A finding always routes the turn to Claude and alerts a grown-up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 import re
+from typing import Final
 
 from .activities import HistoryTurn, SafetyCategory
+from .spoken import normalise_utterance
 
 
 @dataclass(frozen=True)
@@ -14,27 +22,504 @@ class SafetyFinding:
     """A turn that needs a grown-up's attention."""
 
     category: SafetyCategory
-    # Abuse and violence at home may involve a parent: alert only the adult the family designated.
+    # True when the alert must go only to the adult the family designated, never to every
+    # parent: abuse and violence at home may involve a parent in the same household.
     designated_adult_only: bool
 
 
-_DESIGNATED_ONLY = frozenset({SafetyCategory.ABUSE, SafetyCategory.VIOLENCE_AT_HOME})
+DESIGNATED_ADULT_ONLY: Final = frozenset({SafetyCategory.ABUSE, SafetyCategory.VIOLENCE_AT_HOME})
 
-_PATTERNS: tuple[tuple[SafetyCategory, re.Pattern[str]], ...] = (
+# Shared vocabulary, as regex alternations.
+_PARENT = (
+    r"(?:dad|daddy|father|papa|mom|mommy|mother|mum|mummy|mama|stepdad|step dad|stepmom|"
+    r"step mom|stepfather|stepmother|mom's boyfriend|moms boyfriend|dad's girlfriend|"
+    r"boyfriend|girlfriend|parents?|foster (?:mom|dad|parents?))"
+)
+_CARER = (
+    rf"(?:{_PARENT}|babysitter|baby sitter|nanny|uncle|aunt|auntie|grandpa|grandma|granddad|"
+    r"grandmother|grandfather|teacher|coach|neighbou?r|cousin|tutor|pastor|priest)"
+)
+_ADULT = (
+    rf"(?:{_CARER}|he|she|they|him|her|a man|a guy|a lady|a woman|a grown ?up|an adult|someone|"
+    r"somebody|the man|the guy|a stranger|stranger|my brother's friend|my sister's friend|"
+    r"big kid|older kid|my brother|my sister)"
+)
+_HIT = (
+    r"(?:hits?|hitting|beats?|beating|beat up|punch(?:es|ed|ing)?|kick(?:s|ed|ing)?|"
+    r"slap(?:s|ped|ping)?|chok(?:e|es|ed|ing)|strangl\w*|burn(?:s|ed|t|ing)?|whip(?:s|ped)?|"
+    r"hurt(?:s|ing)?|shov(?:e|es|ed|ing)|push(?:es|ed|ing)?|throws?|threw|stab(?:s|bed)?|"
+    r"shot|shoots?|bit|bites?|smack(?:s|ed)?|spank(?:s|ed)? me (?:too )?hard)"
+)
+_ONLINE = (
+    r"(?:online|on the internet|internet|roblox|minecraft|fortnite|discord|youtube|tiktok|"
+    r"snapchat|instagram|whatsapp|facebook|in (?:my|the|a) game|on (?:my|the) (?:game|tablet|"
+    r"ipad|phone|computer|xbox|playstation|switch)|video game|texting|texted|messag\w+|chat|"
+    r"app|gaming|headset)"
+)
+
+_PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
+    # Being told to hurt yourself is bullying first (the child is the target, not the plan).
+    (
+        SafetyCategory.BULLYING,
+        r"\b(?:told|tell|tells|telling|said|says) me (?:that )?(?:i should |to )(?:go )?"
+        r"(?:kill|hurt|cut) (?:myself|yourself)\b|\bsaid i should (?:die|be dead)\b",
+    ),
+    # ---- self-harm and suicidal talk ----
+    (SafetyCategory.SELF_HARM, r"\bsuicid\w*|\bkill(?:ing)? my ?self\b(?! in (?:the|my) game)"),
     (
         SafetyCategory.SELF_HARM,
-        re.compile(r"\b(kill myself|want to die|hurt myself|disappear forever)\b"),
+        r"\b(?:want|wish) (?:someone|somebody|a car|god) (?:to|would|could) (?:kill|hit) me\b|"
+        r"\b(?:sleep|go to sleep|fall asleep) (?:and|forever and) (?:never|not) wake up\b|"
+        r"\bsleep forever\b",
     ),
-    (SafetyCategory.ABUSE, re.compile(r"\b(our secret|touch(es|ed)? my private)\b")),
-    (SafetyCategory.GROOMING, re.compile(r"\bonline\b.*\b(address|picture|photo)\b")),
-    (SafetyCategory.IMMEDIATE_DANGER, re.compile(r"\b(won'?t wake up|fire|home alone)\b")),
+    (
+        SafetyCategory.SELF_HARM,
+        r"(?<!don't )(?<!do not )(?<!never )\b(?:want|wanted|wanting|going|wish|wished|need|"
+        r"try|tried|trying|plan|planning|think about|thinking about|thought about|ready) "
+        r"(?:to )?(?:die|be dead|not be alive|not exist|stop living|end it|end my life|"
+        r"not wake up|never wake up|be gone forever)\b",
+    ),
+    (SafetyCategory.SELF_HARM, r"\bwant to die\b(?! (?:laughing|of laughter))"),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:hurt|cut|harm|scratch|burn|hit|punch|bite|starve|choke|stab) (?:my ?self)\b"
+        r"(?!.{0,30}\b(?:by accident|accidentally|on the|at (?:soccer|school|the park|recess)|"
+        r"playing|when i fell|fell)\b)",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:hit|hitting|bang|banging|scratch|scratching|cut|cutting|bite|biting|pull|pulling) "
+        r"(?:my (?:head|arm|arms|legs?|skin|hair|wrists?)|myself)\b.{0,40}\b(?:on purpose|until|"
+        r"till|bleed|when i'm (?:mad|sad|angry|upset))",
+    ),
+    (SafetyCategory.SELF_HARM, r"\bdisappear (?:forever|for good|and never come back)\b"),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:wish i could|want to|i just want to|wish i would|wish i can) (?:just )?"
+        r"(?:disappear|vanish|go away forever|not be here|stop existing)\b"
+        r"(?! (?:into|like|under|behind|in my|for a))",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\bwish (?:i was|i were|i had|i'd) (?:never been born|never born|dead|not born|gone|not "
+        r"alive|not here|never here)\b",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:don't|do not|dont) want to (?:be alive|live|exist|wake up|be here|be born)"
+        r"(?: anymore| any more| ever)?\b(?! (?:in|at|with|near|there)\b)",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:better off|happier|be better|be happy|easier)\b.{0,12}\b(?:without me|if i "
+        r"(?:was|were|wasn't|weren't|was not|were not|died|disappeared|was gone|wasn't here|"
+        r"wasn't around|was dead|never existed|was never born))\b",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:nobody|no one|no body|no one would|nobody would)\b.{0,25}\b(?:care|miss me|notice|"
+        r"cry)\b.{0,25}\bif i\b.{0,15}\b(?:died|die|was gone|were gone|wasn't here|disappeared|was "
+        r"dead|left forever)\b",
+    ),
+    (SafetyCategory.SELF_HARM, r"\b(?:life|living|my life) (?:isn't|is not|isnt|aint) worth\b"),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:end it all|end my life|ending my life|take my (?:own )?life)\b",
+    ),
+    (SafetyCategory.SELF_HARM, r"\b(?:i'm|i am) going to end it\b"),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:best|easiest|fastest|quickest|painless|good) ways? to die\b|\bhow (?:can|do|could|"
+        r"should|would) i (?:die|kill myself|stop breathing|make myself die)\b|\bmake myself "
+        r"(?:stop breathing|die|dead|not wake up)\b|\bhow many pills\b",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:jump|jumping|jumped) (?:off|out of|from) (?:the |a |my |our )?(?:roof|window|"
+        r"bridge|building|balcony|cliff)\b(?!.{0,20}\b(?:into the pool|in a game|in minecraft)\b)",
+    ),
+    (SafetyCategory.SELF_HARM, r"\bi hate (?:my ?self|my life and)\b|\bi should (?:just )?die\b"),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:i|i'm|i am) (?:want|wanna|going) to be dead\b|\bwant to be dead\b",
+    ),
+    # ---- grooming: an adult online (or a stranger) asking for pictures, meeting or secrecy ----
+    (
+        SafetyCategory.GROOMING,
+        rf"\b{_ONLINE}\b.{{0,80}}\b(?:ask(?:s|ed|ing)?|wants?|wanted|keeps? asking|told me to|said "
+        r"to|tells me to|say(?:s)? i should|invited|sent|sends|sending|offer(?:s|ed)?|promised|"
+        r"said)\b.{0,50}\b(?:address|where i live|what school|which school|my school|picture|"
+        r"pictures|photo|photos|pics?|selfie|video of me|on camera|camera on|meet|come over|come to "
+        r"my house|phone number|my number|my password|take off|clothes|naked|secret|not to tell|"
+        r"don't tell|boyfriend|girlfriend|gifts?|robux|v-?bucks|special|how old i am|my age|"
+        r"my real name|alone)\b",
+    ),
+    (
+        SafetyCategory.GROOMING,
+        rf"\b(?:address|where i live|what school|picture of me|pictures of me|photo of me|meet me|"
+        rf"meet up|my phone number)\b.{{0,60}}\b{_ONLINE}\b.{{0,30}}\b(?:asked|wants|said)\b",
+    ),
+    (
+        SafetyCategory.GROOMING,
+        r"\b(?:stranger|a man|a guy|a lady|a woman|someone|somebody|a grown ?up|an adult|a person)"
+        r"\b.{0,60}\b(?:get in (?:his|her|their|the|a) (?:car|van|truck)|come with (?:him|her|them)|"
+        r"come see (?:his|her|the) (?:puppies|puppy|kittens|candy)|puppies in (?:his|her|the) "
+        r"(?:van|car|truck)|follow(?:ed|ing|s)? me|took a picture of me|taking pictures of me)\b",
+    ),
+    (
+        SafetyCategory.GROOMING,
+        r"\b(?:sent|sends|sending) me (?:a )?(?:picture|pictures|photo|photos|"
+        r"video|videos|pics?)? ?(?:of )?(?:his |her |their |a )?(?:private|privates|naked|nude|"
+        r"without clothes|no clothes)\b",
+    ),
+    # ---- abuse: hurting, touching, neglect and secrets ----
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:touch(?:es|ed|ing)?|rubs?|rubbed|kiss(?:es|ed)?|feels?) (?:me|my)\b.{0,30}"
+        r"\b(?:private|privates|down there|bottom|butt|pee pee|peepee|wee wee|under my "
+        r"(?:clothes|pants|underwear|shirt)|in a bad way|bad way|weird way|where i don't like|"
+        r"where it|when (?:i'm|i am) (?:asleep|sleeping|in bed|in the bath)|at night|and i don't "
+        r"like it|and it feels bad|that i don't like|in places)\b",
+    ),
+    (SafetyCategory.ABUSE, r"\b(?:my|his|her|their) (?:private parts|privates|down there)\b"),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:showed|shows|show) me (?:his|her|their) (?:private|privates|body|pee pee|thing)\b|"
+        r"\b(?:made|make|makes|asked|tells|told) me (?:to )?(?:take|took|taking) (?:off )?(?:my|all "
+        r"my) (?:clothes|pants|shirt|underwear)\b|\btake my clothes off\b|\bmade me (?:be )?naked\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\bcomes? (?:in|into) my (?:room|bed)\b.{0,30}\b(?:at night|touch|and does|when)\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        rf"\b{_CARER}\b.{{0,40}}\b{_HIT}\s+(?:me|us|my (?:face|arm|back|head|body|little "
+        r"(?:brother|sister)|baby (?:brother|sister)))\b(?! (?:in|at) (?:a |the )?(?:game|"
+        r"pillow fight|tag|wrestling|checkers|chess|cards|soccer|basketball|race|video game))",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:hit|hits|beat|beats|whip|whips|whipped|spank|spanks|spanked) (?:me|us) with "
+        r"(?:a |his |her |the |their )?(?:belt|stick|spoon|shoe|cord|hanger|wire|bat|hose|fist)\b|"
+        r"\bget (?:hit|beat|whipped) with\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        rf"\b(?:bruises?|marks|burns|cuts) (?:from|because of|that) (?:my )?{_CARER}\b|"
+        rf"\b{_CARER}\b.{{0,20}}\bgave me (?:a )?(?:bruises?|black eye)\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:he'll|he will|she'll|she will|they'll|they will|he would|she would|they would|"
+        r"he's going to|she's going to|going to) (?:hurt|kill|hit|beat|punish) (?:me|my \w+) if i "
+        r"(?:tell|told|say)\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:doesn't|don't|does not|do not|never|won't|wouldn't|didn't) (?:give|let) me "
+        r"(?:any )?(?:food|eat|dinner|lunch|breakfast|water|drink)\b|\b(?:they|he|she) (?:don't|"
+        r"doesn't|won't) feed me\b|\bstarv(?:e|es|ing) me\b|\bhaven't eaten (?:in|for) (?:days|two "
+        r"days|a long time)\b|\bno food (?:in|at) (?:the|my) house\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:lock|locks|locked|locking|shut|shuts) me (?:in|inside|outside|out|up)\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        rf"\b{_ADULT}\b.{{0,30}}\b(?:said|says|told me|tells me|make me|makes me|made me|wants me "
+        r"to|asked me to)\b.{0,25}\b(?:(?:it's|it is|is|this is) (?:our|a) (?:little |special )?"
+        r"secret|keep (?:it|this|a|our|the) (?:little )?secrets?|keep secrets|not to tell|don't "
+        r"tell|never tell|can't tell|cannot tell|shouldn't tell|not allowed to tell)\b"
+        r"(?!.{0,40}\b(?:surprise|party|present|gift|birthday|christmas|card)\b)",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:it's|it is|that's|this is) (?:our|a) (?:little |special )?secret\b(?!.{0,40}\b"
+        r"(?:surprise|party|present|gift|birthday|christmas|recipe|handshake|club|hideout|fort|"
+        r"password|code)\b)(?<!\bsurprise\b)",
+    ),
+    (SafetyCategory.ABUSE, r"\b(?:abuse|abused|abusing|molest\w*)\b(?! (?:alcohol|drugs))"),
+    # ---- bullying: threats and repeated hurting by other kids ----
+    (
+        SafetyCategory.BULLYING,
+        r"\b(?:bully|bullies|bullying|bullied|bullys)\b(?!.{0,10}\b(?:in the story|in my book)\b)",
+    ),
+    (SafetyCategory.BULLYING, r"\bthreaten(?:ed|s|ing)? (?:me|to)\b"),
+    (
+        SafetyCategory.BULLYING,
+        r"\b(?:kid|kids|boy|boys|girl|girls|someone|somebody|he|she|they|classmates?|students?|"
+        r"big kids|older kids|a kid|teenagers?|people)\b.{0,40}\b(?:going to|is going to|are going "
+        r"to|will|would|'ll|said he'd|said she'd|said they'd|gonna|wants to|want to|threatened "
+        r"to)\b.{0,15}\b(?:beat me up|beat me|hurt me|kill me|punch me|hit me|stab me|shoot me|"
+        r"break my|get me|jump me|fight me|kick me)\b",
+    ),
+    (
+        SafetyCategory.BULLYING,
+        r"\b(?:kids|boys|girls|kid|boy|girl|they|big kids|older kids|classmates|everyone|people|"
+        r"someone|somebody)\b.{0,40}\b(?:beat me up|beats me up|beat me|hit me|hits me|hitting me|"
+        r"punch me|punches me|punched me|kick me|kicks me|kicked me|push me|pushes me|pushed me|"
+        r"pushing me|trip me|trips me|tripped me|choke me|choked me|spit on me|spits on me|"
+        r"steal my|stole my|take my (?:lunch|money|stuff)|takes my (?:lunch|money|stuff)|"
+        r"took my (?:lunch|money))\b(?!.{0,30}\b(?:game|tag|pillow|by accident|accidentally|"
+        r"playing|soccer|football|dodgeball)\b)",
+    ),
+    (SafetyCategory.BULLYING, r"\b(?:knife|gun) (?:at|to) school\b|\bbrought a (?:knife|gun)\b"),
+    # ---- violence at home: a grown-up hurting another family member ----
+    (
+        SafetyCategory.VIOLENCE_AT_HOME,
+        rf"\b(?:{_PARENT}|brother|sister|uncle|husband|grandpa|he|she)\b.{{0,25}}\b{_HIT}\b.{{0,15}}"
+        r"\b(?:my |our |the )?(?:mom|mommy|mother|mum|mama|dad|daddy|father|papa|grandma|nana|"
+        r"stepmom|stepdad|her|him)\b(?!'s)",
+    ),
+    (
+        SafetyCategory.VIOLENCE_AT_HOME,
+        rf"\b{_PARENT}\b.{{0,30}}\b(?:going to|gonna|will|'ll|said he'd|said she'd|wants to|"
+        r"threatened to)\b.{0,10}\b(?:kill|hurt|shoot|stab) (?:my |our )?(?:mom|mommy|mother|dad|"
+        r"daddy|father|her|him|us|everyone)\b",
+    ),
+    (
+        SafetyCategory.VIOLENCE_AT_HOME,
+        r"\b(?:screaming|yelling|fighting|shouting)\b.{0,50}\b(?:threw|throwing|throws|broke|"
+        r"breaking|smash\w*|punch\w*|hit|hitting)\b(?: a| the| his| her| things| stuff| chairs?|"
+        r" plates?| glass| bottles?| lamp| table| wall| door| tv| phone)\b",
+    ),
+    (SafetyCategory.VIOLENCE_AT_HOME, r"\b(?:police|cops) (?:came|come|are here|took my)\b"),
+    # ---- immediate danger ----
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:house|home|kitchen|room|bedroom|apartment|stove|oven|building|car|garage|toaster|"
+        r"microwave|curtains?|bed|couch|pan|something|everything|it|hair|clothes|trash)\b"
+        r"(?: is| are|'s)?(?: on| caught| catching)? (?:on )?fire\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\bthere(?:'s| is) (?:a )?fire\b(?! (?:truck|drill|fighter|station|place|pit|works|alarm drill))",
+    ),
+    (SafetyCategory.IMMEDIATE_DANGER, r"\bfire!|\bfire fire\b|\bhelp fire\b"),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:smell|smells|smelling) (?:smoke|gas|burning|fire|something burning)\b|\bthere(?:'s| "
+        r"is) smoke\b|\bsmoke (?:is )?(?:coming|everywhere|in (?:the|my|our)|all over)\b|\bsmoke "
+        r"alarm is going off\b|\b(?:lots of|so much|full of|black) smoke\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:won't|will not|wont|can't|cannot|doesn't|does not|didn't|isn't|is not|not|couldn't) "
+        r"(?:wake|waking) up\b(?<!\bi can't wake up)(?<!\bi couldn't wake up)",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:isn't|is not|not|stopped|stop|can't|cannot|he can't|she can't) breathing\b|\bi "
+        r"can't breathe\b|\b(?:he|she|they|baby|brother|sister|mom|dad|grandma|grandpa) can't "
+        r"breathe\b|\b(?:isn't|is not|not|stopped) moving\b|\bwon't (?:answer me|respond|move|wake)\b|"
+        r"\b(?:fainted|passed out|collapsed|unconscious|having a seizure|seizure)\b|\b(?:choking|"
+        r"is choking)\b(?! (?:hazard|on (?:my|his|her) (?:words|laughter)))",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:fell|fallen|fall)\b.{0,30}\b(?:can't get up|cannot get up|won't get up|not moving|"
+        r"isn't moving|not talking|isn't talking|won't talk|hit (?:his|her|my|their) head|is "
+        r"bleeding|blood|knocked out|broke)\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:drank|drink|drinking|ate|eaten|eat|eating|swallowed|swallow|swallowing|took|"
+        r"licked|sniffed)\b.{0,30}\b(?:bleach|pills?|poison|poisonous|batter(?:y|ies)|button "
+        r"batter(?:y|ies)|cleaner|cleaning stuff|chemicals?|under the sink|detergent|laundry pod|"
+        r"tide pods?|magnets?|(?:lots|a lot|all|whole bottle|bottle) of (?:medicine|vitamins)|"
+        r"(?:mom's|dad's|grandma's|grandpa's) (?:medicine|pills)|medicine that isn't mine|"
+        r"gasoline|antifreeze|rat poison|lighter fluid|mushrooms from the yard)\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\bbleeding (?:a lot|really bad|really badly|so much|badly|everywhere|bad|and (?:it )?"
+        r"won't stop)\b|\b(?:lots of|so much|a lot of|tons of) blood\b|\b(?:won't|can't|doesn't) "
+        r"stop bleeding\b|\bblood everywhere\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:broke|broken|i think i broke) (?:my|his|her) (?:arm|leg|wrist|ankle|neck|back|"
+        r"head)\b|\b(?:cracked|split) (?:my|his|her) head\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:stuck|locked|trapped|left) (?:in|inside) (?:the |a |my |our |mom's |dad's )?(?:car|"
+        r"trunk|freezer|fridge|dryer|washing machine|hot car)\b|\b(?:car|it) is (?:really |so |too )?"
+        r"hot and i can't get out\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:home alone|by myself|all alone|alone at home|alone in the house|nobody is home|no "
+        r"one is home|no grown ?ups? (?:are )?home)\b.{0,60}\b(?:knock\w*|door|doorbell|banging|"
+        r"window|outside|trying|coming in|inside|stranger|someone|somebody|man|scared|noise)\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:someone|somebody|a man|a person|a stranger|stranger|people)\b.{0,25}\b(?:trying "
+        r"to (?:get|come|break) in|breaking in|broke in|is in (?:our|the|my) house|in (?:our|the|"
+        r"my) house|banging on|is banging|keeps knocking|looking in (?:my|the) window)\b",
+    ),
+    (SafetyCategory.IMMEDIATE_DANGER, r"\bstranger in (?:our|the|my) (?:house|home|room|yard)\b"),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"(?<!\bif )(?<!\bwhen )\b(?:i'm|i am|i got|i'm really|we're|we are) lost\b|\bcan't find "
+        r"(?:my )?(?:mom|dad|mommy|daddy|parents|grown ?up|grandma|grandpa|teacher)\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"(?<!nerf )(?<!water )(?<!toy )(?<!squirt )(?<!bb )(?<!glue )(?<!laser )\b(?:found|have|has|"
+        r"got|holding|pointing|brought|playing with|touching) (?:a |his |her |my |the |their |"
+        r"dad's |mom's )?(?:real )?(?:gun|pistol|rifle|shotgun)\b(?! (?:game|toy))|"
+        r"\b(?:gun|pistol|rifle) in (?:my|his|her|the|our|dad's|mom's) (?:drawer|closet|room|bag|"
+        r"backpack|car|house)\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:baby|brother|sister|someone|he|she|kid|my friend)\b.{0,15}\b(?:is|fell|went) "
+        r"(?:in|into) the (?:pool|water|lake|river|pond|bathtub)\b|\bdrowning\b|\bunder the water "
+        r"and (?:not|isn't|won't)\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\bcall (?:911|nine one one|9 1 1|an ambulance|the police|the fire department)\b|"
+        r"\b(?:somebody|someone) help\b|\bhelp me please\b|\bplease help me\b|\bhelp help\b|"
+        r"\bemergency\b(?! (?:room visit|vehicle|vehicles|exit))",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:dog|snake|spider) bit (?:me|my|him|her)\b.{0,30}\b(?:blood|bleeding|swell|hurts "
+        r"bad|poison)\b|\bsnake bit\b",
+    ),
+    # ---- running away ----
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"\b(?:i'm|i am|i'll|i will|i want to|i'm going to|i'm gonna|i'm thinking about|thinking "
+        r"of|i might|i should|how do i|how can i|i need to|i have to|i'm about to|i wanna|help me|"
+        r"i decided to|i'm ready to|i'm gonna go)\b.{0,10}\b(?:run away|running away|runaway|"
+        r"leave home|leaving home|sneak out|leave forever|leaving forever|move out|never come "
+        r"back|never coming back|live on my own|live somewhere else|live on the street)\b",
+    ),
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"\b(?:packed|packing) (?:my|a) (?:bag|bags|stuff|suitcase|backpack|things|clothes)\b.{0,40}"
+        r"\b(?:leav\w*|run\w*|never|tonight|go away|away|somewhere else|forever)\b|\b(?:i'm|i am) "
+        r"leaving (?:tonight|forever|and|for good|this house|home)\b|\bgoing to live somewhere "
+        r"else\b",
+    ),
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"\brun away from (?:home|here|my family|my house|mom|dad)\b(?<!people run away from home)",
+    ),
 )
+
+_COMPILED: Final = tuple((category, re.compile(pattern)) for category, pattern in _PATTERNS)
+
+# Make-believe and game talk: the danger is not real for these categories.
+_FICTION = re.compile(
+    r"\b(?:story|stories|pretend|pretending|let's play|lets play|play (?:a game|pretend|house|"
+    r"tag|hide)|hide and seek|in (?:my|the|a) (?:game|movie|book|show|cartoon|dream|video|story)|"
+    r"minecraft|fortnite|roblox|video game|once upon a time|make believe|imagine|what if|"
+    r"song|poem|joke|movie|cartoon)\b"
+)
+_FICTION_GUARDED: Final = frozenset(
+    {SafetyCategory.IMMEDIATE_DANGER, SafetyCategory.RUNNING_AWAY, SafetyCategory.VIOLENCE_AT_HOME}
+)
+# Hypothetical and factual questions ("what should you do if there's a fire").
+_HYPOTHETICAL = re.compile(
+    r"^(?:what|how|why|when|where|who|which|can|do|does|is|are)\b.{0,40}\b(?:if|when|should|do "
+    r"people|does a|do you|happens)\b|^(?:what|why) (?:is|are|do|does)\b"
+)
+_HYPOTHETICAL_GUARDED: Final = frozenset(
+    {SafetyCategory.IMMEDIATE_DANGER, SafetyCategory.RUNNING_AWAY}
+)
+# A lone word to spell ("how do you spell kill") is a spelling request, not a disclosure.
+_SPELL_ONE_WORD = re.compile(
+    r"^(?:how (?:do|can) (?:you|i) (?:spell|write)|can you spell|spell|how is|what's the spelling "
+    r"of) (?:the word )?[a-z']+(?: spelled)?(?: please)?$"
+)
+# Blip (or Claude) asked a safety question; a "yes" answers it.
+_SAFETY_QUESTIONS: Final[tuple[tuple[re.Pattern[str], SafetyCategory], ...]] = (
+    (
+        re.compile(
+            r"\b(?:hurt(?:ing)? yourself|kill(?:ing)? yourself|want to die|thoughts of "
+            r"dying|end your life|suicid\w*|wish you (?:were|weren't))\b"
+        ),
+        SafetyCategory.SELF_HARM,
+    ),
+    (
+        re.compile(
+            r"\b(?:someone|anyone|somebody|a grown ?up|an adult) (?:is )?(?:hurting|"
+            r"touching|touched|hurt) you\b|\bdoes (?:he|she|someone) hurt you\b"
+        ),
+        SafetyCategory.ABUSE,
+    ),
+    (
+        re.compile(r"\bare you (?:safe|okay right now|hurt|alone|bleeding)\b"),
+        SafetyCategory.IMMEDIATE_DANGER,
+    ),
+)
+_AFFIRMATIVE = re.compile(
+    r"^(?:yes|yeah|yep|yup|uh huh|mhm|mm hmm|i think so|sometimes|kind of|kinda|maybe|a little|"
+    r"a lot|he does|she does|they do|i am|i do|no i'm not safe|not really)\b"
+)
+_UNSAFE_ANSWER_TO_ARE_YOU_SAFE = re.compile(r"^(?:no|nope|not really|i don't think so|i'm not)\b")
+
+
+def _match(text: str) -> SafetyCategory | None:
+    if _SPELL_ONE_WORD.match(text):
+        return None
+    fiction = bool(_FICTION.search(text))
+    hypothetical = bool(_HYPOTHETICAL.search(text))
+    for category, pattern in _COMPILED:
+        if not pattern.search(text):
+            continue
+        if fiction and category in _FICTION_GUARDED:
+            continue
+        if hypothetical and category in _HYPOTHETICAL_GUARDED:
+            continue
+        return category
+    return None
+
+
+def _finding(category: SafetyCategory) -> SafetyFinding:
+    return SafetyFinding(category, category in DESIGNATED_ADULT_ONLY)
 
 
 def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFinding | None:
-    """Return a finding when the turn needs a grown-up, else None."""
-    lowered = text.lower()
-    for category, pattern in _PATTERNS:
-        if pattern.search(lowered):
-            return SafetyFinding(category, category in _DESIGNATED_ONLY)
+    """Return a finding when this turn needs a grown-up's attention, else None.
+
+    Looks at the turn itself, at the turn joined to the child's previous turn (a disclosure
+    split over two turns: "there's a man in my game" / "he wants my address"), and at a short
+    answer to a safety question Blip just asked ("Are you thinking about hurting yourself?" /
+    "yes").
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    normalised = normalise_utterance(text)
+    category = _match(normalised)
+    if category is not None:
+        return _finding(category)
+    if not history:
+        return None
+    last_assistant = next((t.text for t in reversed(history) if t.role == "assistant"), None)
+    if last_assistant is not None and len(normalised.split()) <= 6:
+        asked = normalise_utterance(last_assistant)
+        for question, asked_category in _SAFETY_QUESTIONS:
+            if not question.search(asked):
+                continue
+            if asked_category is SafetyCategory.IMMEDIATE_DANGER and "safe" in asked:
+                if _UNSAFE_ANSWER_TO_ARE_YOU_SAFE.match(normalised):
+                    return _finding(asked_category)
+            elif _AFFIRMATIVE.match(normalised):
+                return _finding(asked_category)
+    previous_user = next((t.text for t in reversed(history) if t.role == "user"), None)
+    if previous_user is not None:
+        previous = normalise_utterance(previous_user)
+        # Only a match that needs both turns counts; the earlier turn was already handled.
+        if _match(previous) is None:
+            combined = _match(f"{previous} {normalised}")
+            if combined is not None:
+                return _finding(combined)
     return None

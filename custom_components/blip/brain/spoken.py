@@ -405,3 +405,54 @@ def say_number(value: Fraction | int) -> str:
         return f"{whole} and {part}" if whole else part
     decimal = float(value)
     return f"{decimal:g}"
+
+
+_CONTRACTIONS: Final[dict[str, str]] = {
+    "im": "i'm",
+    "ive": "i've",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "wont": "won't",
+    "cant": "can't",
+    "isnt": "isn't",
+    "wasnt": "wasn't",
+    "arent": "aren't",
+    "werent": "weren't",
+    "wouldnt": "wouldn't",
+    "couldnt": "couldn't",
+    "shouldnt": "shouldn't",
+    "hasnt": "hasn't",
+    "havent": "haven't",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "imma": "i'm going to",
+    "ima": "i'm going to",
+    "thats": "that's",
+    "whats": "what's",
+    "hes": "he's",
+    "shes": "she's",
+    "theyre": "they're",
+    "youre": "you're",
+    "lets": "let's",
+    "theres": "there's",
+    "heres": "here's",
+    "cuz": "because",
+    "cause": "because",
+    "ok": "okay",
+    "yall": "you all",
+}
+_NON_WORD = re.compile(r"[^a-z0-9'+\-*/×÷=%\s]+")
+
+
+def normalise_utterance(text: str) -> str:
+    """Lowercase words separated by single spaces, with STT's missing apostrophes restored.
+
+    Whisper sometimes writes "im home alone" or "I wanna die"; rules match one spelling.
+    """
+    lowered = text.lower().replace("’", "'").replace("‘", "'").replace("`", "'")
+    lowered = _NON_WORD.sub(" ", lowered)
+    lowered = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", lowered)
+    words = [_CONTRACTIONS.get(word, word) for word in lowered.split()]
+    return " ".join(words)
