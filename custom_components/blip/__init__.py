@@ -23,6 +23,8 @@ from .const import (
     LOCAL_API_OPENAI,
     LOGGER,
 )
+from .progress import ProgressManager
+from .services import async_setup_services
 from .validation import (
     BackendError,
     async_create_claude_client,
@@ -30,7 +32,7 @@ from .validation import (
     normalize_local_url,
 )
 
-PLATFORMS: tuple[Platform, ...] = (Platform.CONVERSATION,)
+PLATFORMS: tuple[Platform, ...] = (Platform.CONVERSATION, Platform.SENSOR, Platform.SWITCH)
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 type BlipConfigEntry = ConfigEntry[BlipRuntimeData]
@@ -42,12 +44,15 @@ class BlipRuntimeData:
 
     claude: anthropic.AsyncAnthropic | None
     local_base_url: str | None
+    # Each child's learning progress, limits and pause state (progress.py).
+    progress: ProgressManager
     # Per-area state other parts of Blip attach (stage timings, progress, voice cache…).
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up Blip (config entries only)."""
+    """Set up Blip (config entries only) and its actions."""
+    async_setup_services(hass)
     return True
 
 
@@ -83,15 +88,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
             local_url, entry.data.get(CONF_LOCAL_API, LOCAL_API_OPENAI)
         )
 
-    entry.runtime_data = BlipRuntimeData(claude=claude, local_base_url=local_base_url)
+    progress = ProgressManager(hass, entry)
+    await progress.async_load()
+    entry.runtime_data = BlipRuntimeData(
+        claude=claude, local_base_url=local_base_url, progress=progress
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool:
-    """Unload Blip."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload Blip; unsaved progress is written first."""
+    if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        await entry.runtime_data.progress.async_unload()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> None:
+    """Blip is removed: remove every child's progress with it."""
+    await ProgressManager(hass, entry).async_remove_all()
 
 
 def _close_claude(claude: anthropic.AsyncAnthropic) -> Callable[[Event], Coroutine[Any, Any, None]]:

@@ -1,0 +1,832 @@
+"""A child's learning progress: the pure model behind Blip's progress store.
+
+Only structured facts are kept: which drill words and maths facts were tried and how they went,
+how long and how often the child talked each day, a daily streak and the milestones reached.
+No transcript, nothing the child said, is ever stored here.
+
+No Home Assistant import: the Home Assistant side (``progress.py``) passes the clock in, and the
+tests drive this model directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+
+from .brain.activities import Activity
+from .brain.drills import DrillResult
+
+# A session ends when the child has been quiet this long; the next turn starts a new one.
+SESSION_IDLE_GAP: Final = timedelta(minutes=10)
+# Talk time credited for the first turn of a session (the child spoke and listened to a reply);
+# later turns are credited with the time since the turn before.
+NEW_SESSION_TURN_CREDIT: Final = timedelta(seconds=15)
+# After this long in one session Blip suggests a break (once per session).
+BREAK_REMINDER_AFTER: Final = timedelta(minutes=25)
+
+# A word is mastered after this many correct spellings in a row, without a hint, spread over at
+# least MASTERY_MIN_DAYS different days (so one lucky afternoon is not "mastered").
+MASTERY_CORRECT_IN_A_ROW: Final = 3
+MASTERY_MIN_DAYS: Final = 2
+
+# Per-day figures (minutes, sessions, drills) are kept this many days, then forgotten.
+DAY_HISTORY_DAYS: Final = 31
+# Drill items longer than this are not a word or a maths fact; they are not stored.
+MAX_ITEM_LENGTH: Final = 48
+
+WORD_MILESTONE_EVERY: Final = 10  # plus the very first word
+STREAK_MILESTONES: Final = (3, 7, 14, 30, 50, 100, 200, 365)
+MATH_MILESTONES: Final = (10, 50, 100, 250, 500, 1000, 2500, 5000)
+
+MILESTONE_WORDS: Final = "words_mastered"
+MILESTONE_STREAK: Final = "streak"
+MILESTONE_MATH: Final = "math_correct"
+
+REASON_PAUSED: Final = "paused"
+REASON_QUIET_HOURS: Final = "quiet_hours"
+REASON_DAILY_MINUTES: Final = "daily_minutes"
+
+# What reset_progress can clear, each on its own.
+PART_SPELLING: Final = "spelling"
+PART_MATH: Final = "math"
+PART_STREAK: Final = "streak"
+PART_TIME: Final = "time"  # minutes, sessions and the open session
+RESET_PARTS: Final = (PART_SPELLING, PART_MATH, PART_STREAK, PART_TIME)
+
+KIND_SPELLING: Final = "spelling"
+KIND_MATH: Final = "math"
+OTHER_OPERATION: Final = "other"
+
+# Kind goodbyes: no question mark, so the satellite does not open the microphone again.
+GOODBYES: Final[Mapping[str, str]] = {
+    REASON_PAUSED: (
+        "Blip is having a little rest right now, {name}. "
+        "Ask a grown-up when you'd like to play again. Bye for now!"
+    ),
+    REASON_QUIET_HOURS: (
+        "It's quiet time now, {name}, so Blip is resting too. "
+        "Let's talk again later. Sleep tight and see you soon!"
+    ),
+    REASON_DAILY_MINUTES: (
+        "We had so much fun today, {name}! That's all our time for today. "
+        "Let's play again tomorrow. Bye for now!"
+    ),
+}
+BREAK_REMINDER: Final = (
+    "We've been playing for a while, {name}. Time for a little break! "
+    "Have a stretch and a drink of water, and come back soon."
+)
+
+
+class ProgressDataError(ValueError):
+    """Stored progress data does not have the expected shape."""
+
+
+@dataclass(frozen=True)
+class LimitVerdict:
+    """Whether Blip may play with a child now, and what to say if not.
+
+    ``reason`` is "paused", "quiet_hours" or "daily_minutes" when play is declined; ``reply`` is
+    then a kind goodbye to speak. ``break_reminder`` (only when allowed) is a short suggestion to
+    take a break, to say after the answer.
+    """
+
+    allowed: bool
+    reason: str | None = None
+    reply: str | None = None
+    break_reminder: str | None = None
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """A child's limits: daily minutes (0 = none) and quiet hours (None = none)."""
+
+    daily_minutes: int = 0
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+
+    def in_quiet_hours(self, moment: time) -> bool:
+        """Quiet hours include their start and exclude their end; they may wrap midnight."""
+        start, end = self.quiet_start, self.quiet_end
+        if start is None or end is None or start == end:
+            return False
+        moment = moment.replace(tzinfo=None)
+        if start < end:
+            return start <= moment < end
+        return moment >= start or moment < end
+
+
+def parse_time_of_day(value: Any) -> time | None:
+    """Parse "HH:MM" or "HH:MM:SS"; None for an empty value.
+
+    Raises ValueError with a clear message for anything else.
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"Not a time of day (expected HH:MM or HH:MM:SS): {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """Something worth celebrating; ``key`` makes sure each is celebrated once."""
+
+    kind: str
+    value: int
+    key: str
+    word: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """Numbers describing one finished session (no words, nothing said)."""
+
+    started: datetime
+    ended: datetime
+    turns: int
+    minutes: float
+    drills_attempted: int
+    drills_correct: int
+    words_mastered: int
+
+
+@dataclass
+class TurnOutcome:
+    """What recording a turn caused."""
+
+    ended_session: SessionSummary | None = None
+    milestones: list[Milestone] = field(default_factory=list)
+
+
+@dataclass
+class ItemRecord:
+    """How one drill word or maths fact went over time."""
+
+    attempts: int = 0
+    correct: int = 0
+    hints_used: int = 0
+    # Correct answers without a hint since the last miss, and the day that run began.
+    run: int = 0
+    run_first_day: date | None = None
+    last_day: date | None = None
+    mastered_on: date | None = None
+    operation: str | None = None  # maths facts only
+
+    def record(self, correct: bool, hints_used: int, today: date) -> bool:
+        """Count one answer; True when this answer made the item mastered."""
+        self.attempts += 1
+        self.hints_used += hints_used
+        self.last_day = today
+        if correct:
+            self.correct += 1
+        if not correct:
+            self.run = 0
+            self.run_first_day = None
+        elif hints_used == 0:
+            if self.run == 0:
+                self.run_first_day = today
+            self.run += 1
+        if self.mastered_on is not None or self.run_first_day is None:
+            return False
+        spread_days = (today - self.run_first_day).days + 1
+        if self.run >= MASTERY_CORRECT_IN_A_ROW and spread_days >= MASTERY_MIN_DAYS:
+            self.mastered_on = today
+            return True
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data: dict[str, Any] = {
+            "attempts": self.attempts,
+            "correct": self.correct,
+            "hints_used": self.hints_used,
+            "run": self.run,
+            "run_first_day": _day_str(self.run_first_day),
+            "last_day": _day_str(self.last_day),
+            "mastered_on": _day_str(self.mastered_on),
+        }
+        if self.operation is not None:
+            data["operation"] = self.operation
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ItemRecord:
+        """Read a stored record; ProgressDataError when it is not one."""
+        data = _mapping(data)
+        record = cls(
+            attempts=_count(data.get("attempts", 0)),
+            correct=_count(data.get("correct", 0)),
+            hints_used=_count(data.get("hints_used", 0)),
+            run=_count(data.get("run", 0)),
+            run_first_day=_day(data.get("run_first_day")),
+            last_day=_day(data.get("last_day")),
+            mastered_on=_day(data.get("mastered_on")),
+            operation=_optional_str(data.get("operation")),
+        )
+        if record.correct > record.attempts:
+            raise ProgressDataError("more correct answers than attempts")
+        return record
+
+
+@dataclass
+class DayRecord:
+    """One day of talking and drilling."""
+
+    seconds: float = 0.0
+    sessions: int = 0
+    turns: int = 0
+    spelling_attempts: int = 0
+    spelling_correct: int = 0
+    math_attempts: int = 0
+    math_correct: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "seconds": round(self.seconds, 1),
+            "sessions": self.sessions,
+            "turns": self.turns,
+            "spelling_attempts": self.spelling_attempts,
+            "spelling_correct": self.spelling_correct,
+            "math_attempts": self.math_attempts,
+            "math_correct": self.math_correct,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DayRecord:
+        """Read a stored day; ProgressDataError when it is not one."""
+        data = _mapping(data)
+        seconds = data.get("seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ProgressDataError(f"bad seconds: {seconds!r}")
+        return cls(
+            seconds=float(seconds),
+            **{
+                name: _count(data.get(name, 0))
+                for name in (
+                    "sessions",
+                    "turns",
+                    "spelling_attempts",
+                    "spelling_correct",
+                    "math_attempts",
+                    "math_correct",
+                )
+            },
+        )
+
+
+@dataclass
+class Session:
+    """The session going on now (kept in the store so a restart does not split it)."""
+
+    started: datetime
+    last_turn: datetime
+    turns: int = 0
+    seconds: float = 0.0
+    drills_attempted: int = 0
+    drills_correct: int = 0
+    words_mastered: int = 0
+    break_reminded: bool = False
+
+    def summary(self) -> SessionSummary:
+        """The numbers for ``blip_session_ended``."""
+        return SessionSummary(
+            started=self.started,
+            ended=self.last_turn,
+            turns=self.turns,
+            minutes=round(self.seconds / 60, 1),
+            drills_attempted=self.drills_attempted,
+            drills_correct=self.drills_correct,
+            words_mastered=self.words_mastered,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "started": self.started.isoformat(),
+            "last_turn": self.last_turn.isoformat(),
+            "turns": self.turns,
+            "seconds": round(self.seconds, 1),
+            "drills_attempted": self.drills_attempted,
+            "drills_correct": self.drills_correct,
+            "words_mastered": self.words_mastered,
+            "break_reminded": self.break_reminded,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Session:
+        """Read a stored session; ProgressDataError when it is not one."""
+        data = _mapping(data)
+        started = _moment(data.get("started"))
+        last_turn = _moment(data.get("last_turn"))
+        if started is None or last_turn is None:
+            raise ProgressDataError("session without start or last turn")
+        seconds = data.get("seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ProgressDataError(f"bad seconds: {seconds!r}")
+        return cls(
+            started=started,
+            last_turn=last_turn,
+            turns=_count(data.get("turns", 0)),
+            seconds=float(seconds),
+            drills_attempted=_count(data.get("drills_attempted", 0)),
+            drills_correct=_count(data.get("drills_correct", 0)),
+            words_mastered=_count(data.get("words_mastered", 0)),
+            break_reminded=bool(data.get("break_reminded", False)),
+        )
+
+
+@dataclass
+class ChildProgress:
+    """Everything Blip remembers about one child's learning."""
+
+    words: dict[str, ItemRecord] = field(default_factory=dict)
+    math_facts: dict[str, ItemRecord] = field(default_factory=dict)
+    days: dict[date, DayRecord] = field(default_factory=dict)
+    streak_current: int = 0
+    streak_best: int = 0
+    streak_started: date | None = None
+    streak_last_day: date | None = None
+    last_activity: datetime | None = None
+    last_activity_kind: str | None = None
+    last_satellite: str | None = None
+    latest_mastered_word: str | None = None
+    milestones: set[str] = field(default_factory=set)
+    paused: bool = False
+    session: Session | None = None
+
+    # --- feeding it -------------------------------------------------------------------------
+
+    def record_turn(
+        self, now: datetime, today: date, activity: str, satellite_id: str | None
+    ) -> TurnOutcome:
+        """Count one turn: session, talk time, last activity and the daily streak.
+
+        A safety turn counts as talk time but is not shown as the last activity and does not
+        extend the streak: progress sensors must not hint that a safety turn happened.
+        """
+        outcome = TurnOutcome(ended_session=self.end_session_if_idle(now))
+        day = self._day(today)
+        if self.session is None:
+            self.session = Session(started=now, last_turn=now)
+            credit = NEW_SESSION_TURN_CREDIT.total_seconds()
+            day.sessions += 1
+        else:
+            credit = max(0.0, (now - self.session.last_turn).total_seconds())
+        self.session.turns += 1
+        self.session.seconds += credit
+        self.session.last_turn = now
+        day.seconds += credit
+        day.turns += 1
+        if satellite_id:
+            self.last_satellite = satellite_id
+        if activity != Activity.SAFETY:
+            self.last_activity = now
+            self.last_activity_kind = activity
+            outcome.milestones.extend(self._extend_streak(today))
+        self._forget_old_days(today)
+        return outcome
+
+    def record_drill_results(
+        self, results: Sequence[DrillResult], today: date
+    ) -> tuple[list[Milestone], int]:
+        """Count drill answers; returns the milestones reached and how many words became mastered."""
+        mastered_before = self.words_mastered
+        math_correct_before = self.math_totals()[1]
+        newly_mastered = 0
+        day = self._day(today)
+        for result in results:
+            item = " ".join(str(result.item).split()).lower()
+            if not item or len(item) > MAX_ITEM_LENGTH:
+                continue
+            hints = max(0, int(result.hints_used))
+            if result.kind == KIND_SPELLING:
+                record = self.words.setdefault(item, ItemRecord())
+                day.spelling_attempts += 1
+                day.spelling_correct += int(result.correct)
+                if record.record(result.correct, hints, today):
+                    newly_mastered += 1
+                    self.latest_mastered_word = item
+            elif result.kind == KIND_MATH:
+                operation = result.operation or OTHER_OPERATION
+                record = self.math_facts.setdefault(item, ItemRecord(operation=operation))
+                record.operation = operation
+                record.record(result.correct, hints, today)
+                day.math_attempts += 1
+                day.math_correct += int(result.correct)
+            else:
+                continue
+            if self.session is not None:
+                self.session.drills_attempted += 1
+                self.session.drills_correct += int(result.correct)
+        if self.session is not None:
+            self.session.words_mastered += newly_mastered
+        milestones = self._word_milestones(mastered_before, self.words_mastered)
+        milestones += self._math_milestones(math_correct_before, self.math_totals()[1])
+        return milestones, newly_mastered
+
+    def end_session_if_idle(self, now: datetime) -> SessionSummary | None:
+        """Close the open session if the child has been quiet for the idle gap."""
+        if self.session is None or now - self.session.last_turn < SESSION_IDLE_GAP:
+            return None
+        summary = self.session.summary()
+        self.session = None
+        return summary
+
+    def check_limits(
+        self,
+        now_local: datetime,
+        settings: LimitSettings,
+        name: str,
+        activity: str | None = None,
+    ) -> LimitVerdict:
+        """May Blip play now? A safety turn is always allowed, whatever the limits say."""
+        if activity == Activity.SAFETY:
+            return LimitVerdict(allowed=True)
+        reason: str | None = None
+        if self.paused:
+            reason = REASON_PAUSED
+        elif settings.in_quiet_hours(now_local.time()):
+            reason = REASON_QUIET_HOURS
+        elif settings.daily_minutes > 0 and (
+            self.minutes_on(now_local.date()) >= settings.daily_minutes
+        ):
+            reason = REASON_DAILY_MINUTES
+        if reason is not None:
+            return LimitVerdict(
+                allowed=False, reason=reason, reply=GOODBYES[reason].format(name=name)
+            )
+        session = self.session
+        if (
+            session is not None
+            and not session.break_reminded
+            and now_local - session.last_turn < SESSION_IDLE_GAP
+            and now_local - session.started >= BREAK_REMINDER_AFTER
+        ):
+            session.break_reminded = True
+            return LimitVerdict(allowed=True, break_reminder=BREAK_REMINDER.format(name=name))
+        return LimitVerdict(allowed=True)
+
+    def reset(self, parts: Iterable[str] = RESET_PARTS) -> None:
+        """Forget some or all of the child's progress (pause state is kept)."""
+        parts = set(parts)
+        if unknown := parts - set(RESET_PARTS):
+            raise ValueError(f"Unknown progress parts: {', '.join(sorted(unknown))}")
+        if PART_SPELLING in parts:
+            self.words.clear()
+            self.latest_mastered_word = None
+            self.milestones = {m for m in self.milestones if not m.startswith(MILESTONE_WORDS)}
+            for day in self.days.values():
+                day.spelling_attempts = day.spelling_correct = 0
+        if PART_MATH in parts:
+            self.math_facts.clear()
+            self.milestones = {m for m in self.milestones if not m.startswith(MILESTONE_MATH)}
+            for day in self.days.values():
+                day.math_attempts = day.math_correct = 0
+        if PART_STREAK in parts:
+            self.streak_current = self.streak_best = 0
+            self.streak_started = self.streak_last_day = None
+            self.milestones = {m for m in self.milestones if not m.startswith(MILESTONE_STREAK)}
+        if PART_TIME in parts:
+            for day in self.days.values():
+                day.seconds = 0.0
+                day.sessions = day.turns = 0
+            self.session = None
+            self.last_activity = self.last_activity_kind = self.last_satellite = None
+
+    # --- reading it -------------------------------------------------------------------------
+
+    @property
+    def words_mastered(self) -> int:
+        """How many spelling words are mastered."""
+        return sum(1 for record in self.words.values() if record.mastered_on is not None)
+
+    def spelling_totals(self) -> tuple[int, int, int]:
+        """All-time (attempts, correct, hints used) for spelling."""
+        return _totals(self.words.values())
+
+    def math_totals(self) -> tuple[int, int, int]:
+        """All-time (attempts, correct, hints used) for maths."""
+        return _totals(self.math_facts.values())
+
+    def math_by_operation(self) -> dict[str, dict[str, int]]:
+        """All-time maths attempts, correct answers and hints per operation."""
+        by_operation: dict[str, dict[str, int]] = {}
+        for record in self.math_facts.values():
+            totals = by_operation.setdefault(
+                record.operation or OTHER_OPERATION, {"attempts": 0, "correct": 0, "hints_used": 0}
+            )
+            totals["attempts"] += record.attempts
+            totals["correct"] += record.correct
+            totals["hints_used"] += record.hints_used
+        return by_operation
+
+    @staticmethod
+    def accuracy(totals: tuple[int, int, int]) -> float | None:
+        """Percentage of correct answers, or None before the first attempt."""
+        attempts, correct, _ = totals
+        return round(100 * correct / attempts, 1) if attempts else None
+
+    def streak_on(self, today: date) -> int:
+        """The streak as it stands today: 0 once a whole day went by without Blip."""
+        if self.streak_last_day is None or (today - self.streak_last_day).days > 1:
+            return 0
+        return self.streak_current
+
+    def minutes_on(self, day: date) -> float:
+        """Minutes talked that day."""
+        record = self.days.get(day)
+        return round(record.seconds / 60, 1) if record else 0.0
+
+    def sessions_on(self, day: date) -> int:
+        """Sessions started that day."""
+        record = self.days.get(day)
+        return record.sessions if record else 0
+
+    # --- storing it -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, one key per section so a damaged section can be dropped alone."""
+        return {
+            "words": {word: record.to_dict() for word, record in sorted(self.words.items())},
+            "math_facts": {
+                fact: record.to_dict() for fact, record in sorted(self.math_facts.items())
+            },
+            "days": {
+                day.isoformat(): record.to_dict() for day, record in sorted(self.days.items())
+            },
+            "streak": {
+                "current": self.streak_current,
+                "best": self.streak_best,
+                "started": _day_str(self.streak_started),
+                "last_day": _day_str(self.streak_last_day),
+            },
+            "activity": {
+                "last": self.last_activity.isoformat() if self.last_activity else None,
+                "kind": self.last_activity_kind,
+                "satellite": self.last_satellite,
+                "latest_mastered_word": self.latest_mastered_word,
+            },
+            "milestones": sorted(self.milestones),
+            "paused": self.paused,
+            "session": self.session.to_dict() if self.session else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> tuple[ChildProgress, list[str]]:
+        """Read stored progress section by section.
+
+        Returns the progress and the names of the sections that were damaged: each damaged
+        section (or single damaged word or fact) starts fresh; everything else is kept.
+        """
+        progress = cls()
+        damaged: list[str] = []
+        if not isinstance(data, Mapping):
+            return progress, ["all"]
+
+        def section(name: str, read: Callable[[Any], None]) -> None:
+            if name not in data:
+                return
+            try:
+                read(data[name])
+            except (ProgressDataError, TypeError, ValueError, AttributeError, KeyError):
+                damaged.append(name)
+
+        def read_items(name: str, target: dict[str, ItemRecord]) -> Callable[[Any], None]:
+            def read(raw: Any) -> None:
+                bad = False
+                for key, value in _mapping(raw).items():
+                    try:
+                        target[str(key)] = ItemRecord.from_dict(value)
+                    except (ProgressDataError, TypeError, ValueError, AttributeError):
+                        bad = True
+                if bad:
+                    raise ProgressDataError(f"damaged entries in {name}")
+
+            return read
+
+        def read_days(raw: Any) -> None:
+            bad = False
+            for key, value in _mapping(raw).items():
+                try:
+                    progress.days[date.fromisoformat(str(key))] = DayRecord.from_dict(value)
+                except (ProgressDataError, TypeError, ValueError, AttributeError):
+                    bad = True
+            if bad:
+                raise ProgressDataError("damaged days")
+
+        def read_streak(raw: Any) -> None:
+            raw = _mapping(raw)
+            current, best = _count(raw.get("current", 0)), _count(raw.get("best", 0))
+            started, last_day = _day(raw.get("started")), _day(raw.get("last_day"))
+            progress.streak_current, progress.streak_best = current, max(best, current)
+            progress.streak_started, progress.streak_last_day = started, last_day
+
+        def read_activity(raw: Any) -> None:
+            raw = _mapping(raw)
+            last, kind = _moment(raw.get("last")), _optional_str(raw.get("kind"))
+            satellite = _optional_str(raw.get("satellite"))
+            word = _optional_str(raw.get("latest_mastered_word"))
+            progress.last_activity, progress.last_activity_kind = last, kind
+            progress.last_satellite, progress.latest_mastered_word = satellite, word
+
+        def read_milestones(raw: Any) -> None:
+            if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
+                raise ProgressDataError("milestones must be a list of strings")
+            progress.milestones = set(raw)
+
+        def read_paused(raw: Any) -> None:
+            if not isinstance(raw, bool):
+                raise ProgressDataError("paused must be true or false")
+            progress.paused = raw
+
+        def read_session(raw: Any) -> None:
+            progress.session = None if raw is None else Session.from_dict(raw)
+
+        section("words", read_items("words", progress.words))
+        section("math_facts", read_items("math_facts", progress.math_facts))
+        section("days", read_days)
+        section("streak", read_streak)
+        section("activity", read_activity)
+        section("milestones", read_milestones)
+        section("paused", read_paused)
+        section("session", read_session)
+        return progress, damaged
+
+    # --- inside -----------------------------------------------------------------------------
+
+    def _day(self, today: date) -> DayRecord:
+        return self.days.setdefault(today, DayRecord())
+
+    def _forget_old_days(self, today: date) -> None:
+        oldest_kept = today - timedelta(days=DAY_HISTORY_DAYS - 1)
+        for day in [day for day in self.days if day < oldest_kept]:
+            del self.days[day]
+
+    def _extend_streak(self, today: date) -> list[Milestone]:
+        last = self.streak_last_day
+        if last == today:
+            return []
+        if last is not None and (today - last).days == 1:
+            self.streak_current += 1
+        else:
+            self.streak_current = 1
+            self.streak_started = today
+        self.streak_last_day = today
+        self.streak_best = max(self.streak_best, self.streak_current)
+        started = _day_str(self.streak_started)
+        return self._new_milestones(
+            MILESTONE_STREAK,
+            (n for n in STREAK_MILESTONES if n <= self.streak_current),
+            key_suffix=f":{started}",
+        )
+
+    def _word_milestones(self, before: int, after: int) -> list[Milestone]:
+        if after <= before:
+            return []
+        reached = [1] if after >= 1 else []
+        reached += range(WORD_MILESTONE_EVERY, after + 1, WORD_MILESTONE_EVERY)
+        return self._new_milestones(MILESTONE_WORDS, reached, word=self.latest_mastered_word)
+
+    def _math_milestones(self, before: int, after: int) -> list[Milestone]:
+        if after <= before:
+            return []
+        return self._new_milestones(MILESTONE_MATH, (n for n in MATH_MILESTONES if n <= after))
+
+    def _new_milestones(
+        self, kind: str, values: Iterable[int], key_suffix: str = "", word: str | None = None
+    ) -> list[Milestone]:
+        new: list[Milestone] = []
+        for value in values:
+            key = f"{kind}:{value}{key_suffix}"
+            if key not in self.milestones:
+                self.milestones.add(key)
+                new.append(Milestone(kind=kind, value=value, key=key, word=word))
+        return new
+
+
+def _totals(records: Iterable[ItemRecord]) -> tuple[int, int, int]:
+    attempts = correct = hints = 0
+    for record in records:
+        attempts += record.attempts
+        correct += record.correct
+        hints += record.hints_used
+    return attempts, correct, hints
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ProgressDataError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProgressDataError(f"expected a count, got {value!r}")
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProgressDataError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _day(value: Any) -> date | None:
+    if value is None:
+        return None
+    return date.fromisoformat(str(value))
+
+
+def _day_str(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ProgressDataError("stored times must carry a time zone")
+    return moment
+
+
+MILESTONE_ANNOUNCEMENTS: Final[Mapping[str, str]] = {
+    "first_word": "Wow, {name}! You mastered your very first spelling word: {word}!",
+    MILESTONE_WORDS: "Amazing, {name}! You have mastered {value} spelling words!",
+    MILESTONE_STREAK: "Hooray, {name}! You have practised with Blip {value} days in a row!",
+    MILESTONE_MATH: "Super job, {name}! You have answered {value} math questions correctly!",
+}
+
+
+def milestone_announcement(milestone: Milestone, name: str) -> str:
+    """A cheerful sentence about a milestone, for the child's satellite to announce."""
+    template_key = milestone.kind
+    if milestone.kind == MILESTONE_WORDS and milestone.value == 1 and milestone.word:
+        template_key = "first_word"
+    return MILESTONE_ANNOUNCEMENTS[template_key].format(
+        name=name, value=milestone.value, word=milestone.word
+    )
+
+
+def export_progress(progress: ChildProgress, today: date) -> dict[str, Any]:
+    """Everything stored about a child, in a stable JSON form for families to keep or inspect."""
+    spelling, math = progress.spelling_totals(), progress.math_totals()
+    return {
+        "spelling": {
+            "attempts": spelling[0],
+            "correct": spelling[1],
+            "hints_used": spelling[2],
+            "accuracy": progress.accuracy(spelling),
+            "words_mastered": progress.words_mastered,
+            "latest_mastered_word": progress.latest_mastered_word,
+            "words": {
+                word: {
+                    "attempts": record.attempts,
+                    "correct": record.correct,
+                    "hints_used": record.hints_used,
+                    "mastered_on": _day_str(record.mastered_on),
+                }
+                for word, record in sorted(progress.words.items())
+            },
+        },
+        "math": {
+            "attempts": math[0],
+            "correct": math[1],
+            "hints_used": math[2],
+            "accuracy": progress.accuracy(math),
+            "by_operation": progress.math_by_operation(),
+            "facts": {
+                fact: {
+                    "operation": record.operation,
+                    "attempts": record.attempts,
+                    "correct": record.correct,
+                    "hints_used": record.hints_used,
+                }
+                for fact, record in sorted(progress.math_facts.items())
+            },
+        },
+        "streak": {
+            "current": progress.streak_on(today),
+            "best": progress.streak_best,
+            "last_day": _day_str(progress.streak_last_day),
+        },
+        "today": {
+            "minutes": progress.minutes_on(today),
+            "sessions": progress.sessions_on(today),
+        },
+        "days": {
+            day.isoformat(): record.to_dict() for day, record in sorted(progress.days.items())
+        },
+        "last_activity": progress.last_activity.isoformat() if progress.last_activity else None,
+        "milestones": sorted(progress.milestones),
+        "paused": progress.paused,
+    }

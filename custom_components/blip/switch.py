@@ -1,0 +1,72 @@
+"""A switch per child to pause Blip: while on, Blip says a kind goodbye instead of playing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import BlipConfigEntry
+from .const import SUBENTRY_CHILD
+from .entity import BlipChildEntity
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: BlipConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One pause switch per child."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_CHILD:
+            async_add_entities(
+                [BlipPauseSwitch(entry, subentry)], config_subentry_id=subentry.subentry_id
+            )
+
+
+class BlipPauseSwitch(BlipChildEntity, SwitchEntity):
+    """Pause Blip for one child (safety turns are still answered).
+
+    The state lives in the child's progress store, so it survives restarts.
+    """
+
+    _attr_should_poll = False
+    _attr_translation_key = "pause"
+
+    def __init__(self, entry: BlipConfigEntry, subentry: ConfigSubentry) -> None:
+        """Tie the switch to the child."""
+        super().__init__(entry, subentry)
+        self._attr_unique_id = f"{subentry.subentry_id}_pause"
+
+    @property
+    def is_on(self) -> bool | None:
+        """On while Blip is paused for the child."""
+        progress = self.entry.runtime_data.progress.progress(self.subentry.subentry_id)
+        return progress.paused if progress is not None else None
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Pause Blip."""
+        self.entry.runtime_data.progress.set_paused(self.subentry.subentry_id, True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Let the child play again."""
+        self.entry.runtime_data.progress.set_paused(self.subentry.subentry_id, False)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow changes (an automation, the bedtime blueprint, another dashboard)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                self.entry.runtime_data.progress.signal(self.subentry.subentry_id),
+                self._async_progress_updated,
+            )
+        )
+
+    @callback
+    def _async_progress_updated(self) -> None:
+        self.async_write_ha_state()
