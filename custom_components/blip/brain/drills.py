@@ -142,6 +142,34 @@ class DrillState:
             raise ValueError(f"Bad drill state: {err}") from None
 
 
+_ASKED_SPELLING = re.compile(r"\bcan you spell ([a-z']+)\?\s*$")
+_ASKED_MATH = re.compile(r"\bwhat(?:'s| is) (\d+ (?:plus|minus|times|divided by) \d+)\?\s*$")
+
+
+def state_from_question(question: str, age: int | None = None) -> DrillState | None:
+    """Rebuild a one-item session from Blip's last drill question ("Can you spell cat?",
+    "What is 7 times 8?"), for when the stored session is missing. None if it isn't one."""
+    lowered = question.lower().strip()
+    grade = grade_for_age(age)
+    if match := _ASKED_SPELLING.search(lowered):
+        word = match.group(1)
+        return DrillState(kind=SPELLING, item=word, answer=word, grade=grade, asked=[word])
+    if match := _ASKED_MATH.search(lowered):
+        answer = solve_arithmetic(match.group(1))
+        if answer is None or answer.fact is None or answer.value.denominator != 1:
+            return None
+        return DrillState(
+            kind=MATH,
+            item=answer.fact,
+            answer=str(answer.value.numerator),
+            operation=answer.operation,
+            grade=grade,
+            focus=answer.operation,
+            asked=[answer.fact],
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class DrillResult:
     """One attempt at one item, for learning progress."""

@@ -15,7 +15,7 @@ from typing import Final
 
 from .activities import DEFAULT_ROUTING, SAFETY_BACKEND, Activity, Backend, HistoryTurn
 from .arithmetic import solve_arithmetic, solve_word_problem
-from .drills import MATH, SPELLING, DrillEngine, DrillReply, DrillState
+from .drills import MATH, SPELLING, DrillEngine, DrillReply, DrillState, state_from_question
 from .safety import SafetyFinding, check_safety
 from .spoken import (
     find_numbers,
@@ -85,7 +85,7 @@ _CREATIVE = _rx(
     r"would you rather|house|school|doctor|store|restaurant|pirates|cops and robbers|simon says)|"
     r"can we play|want to play|wanna play|i spy|would you rather|twenty questions|20 questions|"
     r"tongue twisters?|silly voice|funny voice|talk like a|sound like a|animal sounds?|"
-    r"superpower|superhero|once upon a time|rap\b|limerick|haiku|tell me something funny|"
+    r"superpower|superhero|once upon a time|what happens next|what happened next|rap\b|limerick|haiku|tell me something funny|"
     r"something silly|be the (?:teacher|doctor|customer|monster|princess)|you be (?:the|a|an)|"
     r"can you be (?:a|an|my)|act like|(?:a|another|new|fun|guessing|word|silly) game)\b"
 )
@@ -155,7 +155,7 @@ _ABOUT_BLIP = _rx(
     r"get|play|feel|miss)|can you (?:hear|see) me|what can you do|where do you live|where are "
     r"you|what do you (?:like|want|do)|what should we do|what are we (?:doing|going to do)|"
     r"what do you think|did you (?:miss|hear)|what time is it|what day is it|guess what|"
-    r"do you know what i|what did i)\b"
+    r"do you know what i|what did i|can you keep a secret)\b"
 )
 _CHITCHAT = _rx(
     r"^(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|night)|goodnight|night night|"
@@ -266,16 +266,8 @@ def classify_activity(
     # first the assistant's own offer ("Want to hear a joke?"), else the child's previous turn.
     if last_assistant is not None and last_assistant.rstrip().endswith("?"):
         offered, offered_weak = _classify_alone(normalise_utterance(last_assistant), last_assistant)
-        if (
-            not offered_weak
-            and offered in (Activity.CREATIVE, Activity.SPELLING, Activity.MATH)
-            and (followup or weak)
-        ):
-            if (
-                _CREATIVE.search(normalise_utterance(last_assistant))
-                or offered is not Activity.CREATIVE
-            ):
-                return offered
+        if not offered_weak and offered in (Activity.CREATIVE, Activity.SPELLING, Activity.MATH):
+            return offered
     previous_user = next((t.text for t in reversed(history) if t.role == "user"), None)
     if previous_user is not None:
         previous, _ = _classify_alone(normalise_utterance(previous_user), previous_user)
@@ -319,6 +311,13 @@ class Router:
         if finding is not None:
             return RouteDecision(Activity.SAFETY, SAFETY_BACKEND, finding, None, False)
 
+        if drill_state is None:
+            # The stored session went missing, but Blip's last question says what was asked.
+            last_assistant = next(
+                (t.text for t in reversed(history) if t.role == "assistant"), None
+            )
+            if last_assistant is not None:
+                drill_state = state_from_question(last_assistant, age)
         activity = classify_activity(text, history, drill_state)
         backend = self._routing[activity]
         if backend in (Backend.LOCAL, Backend.DRILL) and (

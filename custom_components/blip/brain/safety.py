@@ -229,14 +229,14 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     (
         SafetyCategory.ABUSE,
         rf"\b{_ADULT}\b.{{0,30}}\b(?:said|says|told me|tells me|make me|makes me|made me|wants me "
-        r"to|asked me to)\b.{0,25}\b(?:(?:it's|it is|is|this is) (?:our|a) (?:little |special )?"
+        r"to|asked me to)\b.{0,25}\b(?:(?:it's|its|it is|is|this is|that's|thats) (?:our|a) (?:little |special )?"
         r"secret|keep (?:it|this|a|our|the) (?:little )?secrets?|keep secrets|not to tell|don't "
         r"tell|never tell|can't tell|cannot tell|shouldn't tell|not allowed to tell)\b"
         r"(?!.{0,40}\b(?:surprise|party|present|gift|birthday|christmas|card)\b)",
     ),
     (
         SafetyCategory.ABUSE,
-        r"\b(?:it's|it is|that's|this is) (?:our|a) (?:little |special )?secret\b(?!.{0,40}\b"
+        r"\b(?:it's|its|it is|that's|this is) (?:our|a) (?:little |special )?secret\b(?!.{0,40}\b"
         r"(?:surprise|party|present|gift|birthday|christmas|recipe|handshake|club|hideout|fort|"
         r"password|code)\b)(?<!\bsurprise\b)",
     ),
