@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 import sys
 
-from wyoming.server import AsyncServer
+from wyoming.server import AsyncServer, AsyncTcpServer
 
 from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
 from .handler import SttEventHandler
-from .server import load_service
+from .server import load_service, start_tcp_server
 from .service import VERSION, ServiceSettings
 from .upstream import parse_upstream_uri
 
@@ -209,9 +209,15 @@ async def main(argv: list[str] | None = None) -> None:
     )
     if service_settings.upstream:
         _LOGGER.info("Preferring upstream %s:%d", *service_settings.upstream)
-    _LOGGER.info("Ready on %s", args.uri)
     try:
-        await server.run(partial(SttEventHandler, service))
+        if isinstance(server, AsyncTcpServer):
+            # Bind first, then say "Ready": whoever waits for that line can connect at once.
+            running = await start_tcp_server(service, server.host, server.port)
+            _LOGGER.info("Ready on %s", running.uri)
+            await running.server.serve_forever()
+        else:
+            _LOGGER.info("Ready on %s", args.uri)
+            await server.run(partial(SttEventHandler, service))
     finally:
         engine.close()
 
