@@ -169,6 +169,7 @@ class TtsEventHandler(GuardedEventHandler):
             return True
         try:
             if SynthesizeStart.is_type(event.type):
+                _check_voice_field(event)
                 return self._start_stream(SynthesizeStart.from_event(event))
             if SynthesizeChunk.is_type(event.type):
                 return self._add_stream_text(event)
@@ -178,6 +179,7 @@ class TtsEventHandler(GuardedEventHandler):
                 if self._stream is not None:
                     # The compatibility copy of the streamed text: already being spoken.
                     return True
+                _check_voice_field(event)
                 return self._synthesize(Synthesize.from_event(event))
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             return self._reject(f"Malformed {event.type} event: {err!r}", "bad-event")
@@ -361,6 +363,14 @@ class TtsEventHandler(GuardedEventHandler):
         if not self._speaker_task.done():
             self._speaker_task.cancel()
             await asyncio.wait({self._speaker_task})
+
+
+def _check_voice_field(event: Event) -> None:
+    voice = event.data.get("voice")
+    if voice is not None and not isinstance(voice, dict):
+        raise TypeError("voice must be an object with a name")
+    if isinstance(voice, dict) and not isinstance(voice.get("name", ""), str):
+        raise TypeError("voice name must be a string")
 
 
 def _require_text(value: object) -> str:
