@@ -1,0 +1,206 @@
+"""What Blip tells the models, and what it says itself when a model cannot answer a safety turn.
+
+System prompts are built from fixed text per activity plus the child's name and age, so the
+same child doing the same activity always sends the same system prompt: that is what makes
+Anthropic's prompt cache hit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from ..brain import Activity, SafetyCategory
+
+_PERSONA: Final = (
+    "You are Blip, a friendly voice learning companion talking with {child}. "
+    "Everything you write is read aloud by a text-to-speech voice on a small speaker in the "
+    "child's room, so: write plain spoken sentences only. No markdown, no lists, no headings, no "
+    "emoji, no links, no special symbols. Say numbers the way you would say them aloud. "
+    "Keep answers short: {length}. Use simple words for a {age_words}. Be warm, curious and "
+    "encouraging, never sarcastic. Never ask for personal details such as addresses, school "
+    "names, phone numbers or photos, and never suggest meeting anyone. If the child asks about "
+    "something not suitable for children, gently steer to a kid-friendly topic. If you do not "
+    "know, say so simply. End with a short question only when it helps the child continue."
+)
+
+_ACTIVITY_GUIDANCE: Final[dict[Activity, str]] = {
+    Activity.SPELLING: (
+        "The child is practising spelling. When you spell a word, say the letters separated by "
+        "spaces, like C, A, T. Praise effort, give one small hint at a time, and never make the "
+        "child feel bad about a mistake."
+    ),
+    Activity.MATH: (
+        "The child is practising math. Give the answer clearly in words and, if useful, one "
+        "short way to think about it, like counting on from the bigger number. Praise effort."
+    ),
+    Activity.CHITCHAT: (
+        "The child just wants to chat. Be a kind, playful friend. Ask about their day or their "
+        "favourite things sometimes, and keep it light."
+    ),
+    Activity.CREATIVE: (
+        "The child wants a story, song, poem or joke. Make it age-appropriate, gentle and fun, "
+        "with no scary or violent parts. A story is at most about eight short sentences; if the "
+        "child is continuing a story, continue the same story."
+    ),
+    Activity.TRIVIA: (
+        "The child asked a question about the world. Give a true, simple answer with one fun "
+        "fact. If the question touches something sad or complicated, answer gently and "
+        "suggest talking about it with a grown-up they trust."
+    ),
+    Activity.EMOTIONAL: (
+        "The child is sharing feelings. Listen first: name the feeling back to them kindly, say "
+        "it is okay to feel that way, and offer one small thing that can help, like taking a "
+        "deep breath or talking to a grown-up they trust. Do not lecture."
+    ),
+}
+
+_LENGTHS: Final[dict[Activity, str]] = {
+    Activity.CREATIVE: "a story or poem of at most eight short sentences, other answers two or three sentences",
+    Activity.EMOTIONAL: "two to four short sentences",
+}
+_DEFAULT_LENGTH: Final = "one to three short sentences"
+
+_SAFETY_PROMPT: Final = (
+    "You are Blip, a gentle voice companion for {child}. Everything you write is read aloud by a "
+    "text-to-speech voice, so write plain spoken sentences only: no markdown, lists or emoji. "
+    "The child has just said something that suggests {concern}. This is the most important "
+    "moment of your job. In three to five short, calm, simple sentences for a {age_words}: "
+    "thank them for telling you; tell them they are not in trouble and it is not their fault; "
+    "tell them to tell a trusted grown-up right away, {trusted}; {help}. Do not ask for details, do not promise to keep secrets, do "
+    "not investigate, do not blame anyone, and do not change the subject to something fun."
+)
+
+_CONCERNS: Final[dict[SafetyCategory, str]] = {
+    SafetyCategory.SELF_HARM: "they might want to hurt themselves or feel they want to die",
+    SafetyCategory.ABUSE: "someone may be hurting them or touching them in a way that is not okay",
+    SafetyCategory.GROOMING: (
+        "someone, maybe online, is asking them for secrets, pictures or personal details, "
+        "or to meet"
+    ),
+    SafetyCategory.BULLYING: "they are being bullied or picked on",
+    SafetyCategory.VIOLENCE_AT_HOME: "there may be fighting or violence at home",
+    SafetyCategory.IMMEDIATE_DANGER: "they may be in danger right now",
+    SafetyCategory.RUNNING_AWAY: "they are thinking about running away",
+}
+_GENERIC_CONCERN: Final = "they may be unsafe or very upset"
+
+# When the harm may come from home, a parent is not named as the grown-up to tell.
+_HARM_AT_HOME: Final = frozenset({SafetyCategory.ABUSE, SafetyCategory.VIOLENCE_AT_HOME})
+
+
+def _trusted_adults(category: SafetyCategory | None) -> str:
+    if category in _HARM_AT_HOME:
+        return "like a teacher, a school counsellor, or another grown-up you feel safe with"
+    return "like a parent, a teacher, or another grown-up you feel safe with"
+
+
+@dataclass(frozen=True)
+class Helplines:
+    """The numbers a child in one country can call; None where a line does not apply."""
+
+    emergency: str
+    child_line: str | None  # children's helpline (abuse, bullying, anything)
+    crisis_line: str | None  # suicide and crisis line
+
+
+# Countries by Home Assistant's ISO 3166 code; others get the emergency number only.
+HELPLINES: Final[dict[str, Helplines]] = {
+    "US": Helplines("9 1 1", "the Childhelp hotline, 1 800 422 4453", "9 8 8"),
+    "CA": Helplines("9 1 1", "Kids Help Phone, 1 800 668 6868", "9 8 8"),
+    "GB": Helplines("9 9 9", "Childline, 0800 1111", "Childline, 0800 1111"),
+    "IE": Helplines("1 1 2", "Childline, 1800 66 66 66", "Childline, 1800 66 66 66"),
+    "AU": Helplines("0 0 0", "Kids Helpline, 1800 55 1800", "Kids Helpline, 1800 55 1800"),
+    "NZ": Helplines("1 1 1", "Youthline, 0800 376 633", "the 1737 helpline"),
+}
+_DEFAULT_HELPLINES: Final = Helplines("your emergency number", None, None)
+
+
+def helplines_for(country: str | None) -> Helplines:
+    """The helplines for Home Assistant's configured country."""
+    return HELPLINES.get((country or "").upper(), _DEFAULT_HELPLINES)
+
+
+def _age_words(age: int | None) -> str:
+    return f"{age}-year-old" if age else "young child"
+
+
+def _child(name: str, age: int | None) -> str:
+    return f"{name}, a {age}-year-old child" if age else f"{name}, a young child"
+
+
+def _help_sentence(category: SafetyCategory | None, country: str | None) -> str:
+    """The helpline part of a safety prompt or reply, by category."""
+    lines = helplines_for(country)
+    if category is SafetyCategory.IMMEDIATE_DANGER:
+        return f"if they are in danger right now, tell them to call {lines.emergency} or get a grown-up"
+    if category is SafetyCategory.SELF_HARM and lines.crisis_line:
+        return f"tell them they can also call {lines.crisis_line} any time to talk to a kind helper"
+    if category is not None and lines.child_line:
+        return f"tell them they can also call {lines.child_line} to talk to a kind helper"
+    return f"if they are in danger, tell them to call {lines.emergency}"
+
+
+def system_prompt(
+    activity: Activity, child_name: str, age: int | None, extra: str | None = None
+) -> str:
+    """The system prompt for a non-safety turn."""
+    prompt = _PERSONA.format(
+        child=_child(child_name, age),
+        length=_LENGTHS.get(activity, _DEFAULT_LENGTH),
+        age_words=_age_words(age),
+    )
+    guidance = _ACTIVITY_GUIDANCE.get(activity)
+    if guidance:
+        prompt += "\n\n" + guidance
+    if extra:
+        prompt += "\n\n" + extra
+    return prompt
+
+
+def safety_prompt(
+    category: SafetyCategory | None, child_name: str, age: int | None, country: str | None
+) -> str:
+    """The child-safety system prompt for one category."""
+    return _SAFETY_PROMPT.format(
+        child=_child(child_name, age),
+        concern=_CONCERNS.get(category, _GENERIC_CONCERN) if category else _GENERIC_CONCERN,
+        age_words=_age_words(age),
+        trusted=_trusted_adults(category).replace("you feel", "they feel"),
+        help=_help_sentence(category, country),
+    )
+
+
+def safe_reply(category: SafetyCategory | None, country: str | None) -> str:
+    """The pre-written reply spoken when Claude cannot answer a safety turn."""
+    lines = helplines_for(country)
+    opening = "Thank you for telling me. That was really brave. You are not in trouble, and it is not your fault. "
+    if category is SafetyCategory.IMMEDIATE_DANGER:
+        return (
+            "Thank you for telling me. If you are in danger right now, go to a grown-up straight "
+            f"away, or call {lines.emergency}. You are not in trouble. Please find a grown-up you "
+            "trust now."
+        )
+    if category is SafetyCategory.SELF_HARM:
+        call = (
+            f" You can also call {lines.crisis_line} any time to talk to a kind helper."
+            if lines.crisis_line
+            else ""
+        )
+        return (
+            "Thank you for telling me. I care about you, and your feelings matter. Please tell a "
+            f"grown-up you trust right now, like a parent or a teacher.{call} You don't have to "
+            "feel this way alone."
+        )
+    if category is SafetyCategory.GROOMING:
+        return (
+            "Thank you for telling me. You are not in trouble. Don't send pictures or tell your "
+            "address to anyone online, and don't keep secrets like that. Please tell a grown-up "
+            "you trust right now, and show them the messages."
+        )
+    call = (
+        f" You can also call {lines.child_line} to talk to a kind helper."
+        if lines.child_line
+        else ""
+    )
+    return f"{opening}Please tell a grown-up you trust, {_trusted_adults(category)}.{call}"

@@ -1,0 +1,421 @@
+"""One turn of Blip's conversation, as a stream of chat-log deltas.
+
+The router has already decided (safety first, then activity and backend). This module turns
+that decision into speech and makes sure a child always hears something:
+
+- a drill answer is spoken at once;
+- slow routes start with a filler, and the answer continues in the same assistant message;
+- a backend that fails before its answer starts hands the turn to the next one (local model ->
+  Claude, Claude -> local model for non-safety turns), then to the drill engine, then to a
+  friendly fixed reply;
+- a failure after the answer started is finished with a short spoken apology;
+- safety turns go to Claude with the child-safety prompt and a short first-token deadline, and
+  fall back to a pre-written safe reply for the category; never to the local model.
+
+Nothing but cancellation escapes ``TurnEngine.stream``: an exception there would leave Home
+Assistant's TTS stream open and the child in silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+import contextlib
+from dataclasses import dataclass, field
+import logging
+import time
+from typing import Any, Literal
+
+from ..brain import Activity, Backend, DrillEngine, DrillReply, DrillState, RouteDecision
+from ..phrases import FIXED_REPLIES
+from .backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
+from .fillers import FillerPicker
+from .health import BackendHealth
+from .prompts import safe_reply, safety_prompt, system_prompt
+from .speech import SentenceSplitter, SpokenTextFilter, check_local_sentence
+
+_LOGGER = logging.getLogger(__name__)
+
+NAPPING_REPLY = FIXED_REPLIES[0]
+APOLOGY_REPLY = FIXED_REPLIES[1]
+
+# Longest answer spoken from the local model (it has no sense of "short" of its own).
+LOCAL_MAX_CHARS = 450
+_MAX_TOKENS: dict[Activity, int] = {
+    Activity.CREATIVE: 500,
+    Activity.EMOTIONAL: 300,
+    Activity.SAFETY: 300,
+}
+_DEFAULT_MAX_TOKENS = 200
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long Blip waits on a backend, in seconds."""
+
+    claude_first_token: float = 6.0  # a filler is playing meanwhile
+    local_first_token: float = 3.0
+    between_chunks: float = 5.0  # a stream that goes quiet this long has stalled
+    # Safety turns: a pre-written safe reply beats a long wait.
+    safety_first_token: float = 3.5
+    safety_between_chunks: float = 3.0
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """Everything one turn needs besides the backends."""
+
+    text: str
+    history: Sequence[ChatMessage]  # earlier turns, fillers removed, oldest first
+    decision: RouteDecision
+    child_name: str
+    age: int | None
+    country: str | None
+    filler_enabled: bool
+    drill_state: DrillState | None = None
+    extra_system_prompt: str | None = None
+    closing: str | None = None  # said after the answer (e.g. a reminder to take a break)
+
+
+@dataclass
+class TurnReport:
+    """What happened during a turn; filled in while it streams."""
+
+    started: float = field(default_factory=time.monotonic)
+    answered_by: str | None = None  # drill, local, claude, safe_reply, fixed_reply
+    filler: str | None = None
+    filler_at: float | None = None
+    first_text_at: float | None = None
+    finished_at: float | None = None
+    failures: list[BackendFailure] = field(default_factory=list)
+    answer: str = ""  # what was spoken after the filler
+    drill_reply: DrillReply | None = None  # set when the drill engine answered
+
+    def ms(self, moment: float | None) -> float | None:
+        """Milliseconds from the turn's start to ``moment``."""
+        return None if moment is None else round((moment - self.started) * 1000, 1)
+
+
+type Speech = tuple[Literal["filler", "answer"], str]
+
+
+class TurnEngine:
+    """Runs turns against the configured backends; one per Blip entry."""
+
+    def __init__(
+        self,
+        *,
+        claude: ClaudeClient | None,
+        local: LocalModelClient | None,
+        drills: DrillEngine,
+        health: BackendHealth,
+        deadlines: Deadlines | None = None,
+        on_failure: Callable[[BackendFailure, bool], None] | None = None,
+        on_success: Callable[[str, bool], None] | None = None,
+    ) -> None:
+        """``on_failure(failure, became_down)`` / ``on_success(backend, recovered)`` let Home
+        Assistant start reauth and open or close repairs issues."""
+        self.claude = claude
+        self.local = local
+        self.drills = drills
+        self.health = health
+        self.deadlines = deadlines or Deadlines()
+        self._on_failure = on_failure
+        self._on_success = on_success
+
+    async def stream(
+        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The assistant message for this turn, as chat-log deltas."""
+        yield {"role": "assistant"}
+        try:
+            async for kind, text in self._with_closing(request, report, fillers):
+                if not text:
+                    continue
+                now = time.monotonic()
+                if kind == "filler":
+                    report.filler, report.filler_at = text, now
+                else:
+                    if report.first_text_at is None:
+                        report.first_text_at = now
+                    report.answer += text
+                yield {"content": text}
+        except Exception:  # the child must hear something, whatever broke
+            _LOGGER.exception("Blip's turn failed unexpectedly")
+            closing = _joined(
+                report.answer or report.filler or "",
+                APOLOGY_REPLY if report.answer else NAPPING_REPLY,
+            )
+            report.answered_by = report.answered_by or "fixed_reply"
+            report.answer += closing
+            yield {"content": closing}
+        finally:
+            report.finished_at = time.monotonic()
+
+    async def _with_closing(
+        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
+    ) -> AsyncIterator[Speech]:
+        async for part in self._speech(request, report, fillers):
+            yield part
+        if request.closing:
+            yield "answer", _joined(report.answer, request.closing)
+
+    async def _speech(
+        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
+    ) -> AsyncIterator[Speech]:
+        decision = request.decision
+        if decision.safety is not None or decision.activity is Activity.SAFETY:
+            async for part in self._safety_speech(request, report, fillers):
+                yield part
+            return
+        if decision.drill_reply is not None:
+            report.answered_by = "drill"
+            report.drill_reply = decision.drill_reply
+            yield "answer", decision.drill_reply.text
+            return
+        async for part in self._model_speech(request, report, fillers):
+            yield part
+
+    async def _safety_speech(
+        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
+    ) -> AsyncIterator[Speech]:
+        """Claude with the child-safety prompt, else the pre-written safe reply. Never local."""
+        category = request.decision.safety.category if request.decision.safety else None
+        if request.filler_enabled:
+            yield "filler", fillers.pick(Activity.SAFETY)
+        if self.claude is not None and not self.health.auth_blocked(self.claude.name):
+            system = safety_prompt(category, request.child_name, request.age, request.country)
+            answer = self._claude_answer(
+                system,
+                request,
+                _MAX_TOKENS[Activity.SAFETY],
+                self.deadlines.safety_first_token,
+                self.deadlines.safety_between_chunks,
+            )
+            started = time.monotonic()
+            first_text: float | None = None
+            try:
+                async with contextlib.aclosing(answer):
+                    async for text in answer:
+                        first_text = first_text or time.monotonic() - started
+                        yield "answer", text
+            except BackendFailure as failure:
+                self._failed(report, failure)
+            else:
+                report.answered_by = "claude"
+                self._succeeded("claude", first_text)
+                return
+        report.answered_by = "safe_reply"
+        reply = safe_reply(category, request.country)
+        yield "answer", _joined(report.answer, reply)
+
+    async def _model_speech(
+        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
+    ) -> AsyncIterator[Speech]:
+        """Local model or Claude as routed, each the other's fallback, then drills, then napping."""
+        for backend in self._chain(request.decision.backend):
+            # Claude always takes a moment; the local model only when it has lately been slow.
+            slow = backend == "claude" or self.health.seems_slow(backend)
+            if request.filler_enabled and slow and report.filler is None and not report.answer:
+                yield "filler", fillers.pick(request.decision.activity)
+            started = time.monotonic()
+            first_text: float | None = None
+            answer = self._backend_answer(backend, request)
+            try:
+                async with contextlib.aclosing(answer):
+                    async for text in answer:
+                        first_text = first_text or time.monotonic() - started
+                        yield "answer", text
+            except BackendFailure as failure:
+                self._failed(report, failure)
+                if report.answer:
+                    # The child already heard part of an answer: finish it kindly.
+                    report.answered_by = backend
+                    yield "answer", _joined(report.answer, APOLOGY_REPLY)
+                    return
+                continue
+            report.answered_by = backend
+            self._succeeded(backend, first_text)
+            return
+        if (reply := self._drill_fallback(request)) is not None:
+            report.answered_by = "drill"
+            report.drill_reply = reply
+            yield "answer", reply.text
+            return
+        report.answered_by = "fixed_reply"
+        yield "answer", NAPPING_REPLY
+
+    def _chain(self, routed: Backend) -> list[str]:
+        """Backends to try in order: the routed one first, the other as its fallback."""
+        order = ["claude", "local"] if routed is Backend.CLAUDE else ["local", "claude"]
+        usable = [
+            name
+            for name in order
+            if (name == "local" and self.local is not None)
+            or (name == "claude" and self.claude is not None and not self.health.auth_blocked(name))
+        ]
+        # A backend that keeps failing waits while another can answer; it is probed again later.
+        return [name for name in usable if not self.health.resting(name)] or usable
+
+    async def _backend_answer(self, backend: str, request: TurnRequest) -> AsyncIterator[str]:
+        activity = request.decision.activity
+        system = system_prompt(
+            activity, request.child_name, request.age, request.extra_system_prompt
+        )
+        max_tokens = _MAX_TOKENS.get(activity, _DEFAULT_MAX_TOKENS)
+        if backend == "claude":
+            stream = self._claude_answer(
+                system,
+                request,
+                max_tokens,
+                self.deadlines.claude_first_token,
+                self.deadlines.between_chunks,
+            )
+        else:
+            stream = self._local_answer(system, request, max_tokens)
+        async with contextlib.aclosing(stream):
+            async for text in stream:
+                yield text
+
+    async def _claude_answer(
+        self,
+        system: str,
+        request: TurnRequest,
+        max_tokens: int,
+        first_token_s: float,
+        between_s: float,
+    ) -> AsyncIterator[str]:
+        assert self.claude is not None
+        messages = [*request.history, ChatMessage(role="user", content=request.text)]
+        speech = SpokenTextFilter()
+        spoke = False
+        chunks = _with_deadlines(
+            self.claude.name,
+            self.claude.stream(system, messages, max_tokens),
+            first_token_s,
+            between_s,
+        )
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                if text := speech.feed(chunk):
+                    spoke = True
+                    yield text
+        if rest := speech.flush():
+            spoke = True
+            yield rest
+        if not spoke:
+            raise BackendFailure(self.claude.name, FailureKind.EMPTY, "no text")
+
+    async def _local_answer(
+        self, system: str, request: TurnRequest, max_tokens: int
+    ) -> AsyncIterator[str]:
+        """The local model's answer, released sentence by sentence once each passes the check.
+
+        A first sentence that fails hands the turn on (to Claude when it can answer; without
+        Claude, an answer that only needs cleanup is cleaned and spoken). A later failure ends
+        the answer at the last good sentence.
+        """
+        assert self.local is not None
+        strict = self.claude is not None and not self.health.auth_blocked("claude")
+        messages = [*request.history, ChatMessage(role="user", content=request.text)]
+        splitter = SentenceSplitter()
+        speech = SpokenTextFilter()
+        spoken = 0
+        chunks = self.local.stream(system, messages, max_tokens)
+        guarded = _with_deadlines(
+            self.local.name,
+            chunks,
+            self.deadlines.local_first_token,
+            self.deadlines.between_chunks,
+        )
+
+        def accept(sentence: str) -> str | None:
+            """Cleaned sentence to speak, or None to stop the answer here."""
+            problem = check_local_sentence(sentence)
+            if problem is not None and (strict or not problem.cosmetic):
+                if not spoken:
+                    raise BackendFailure(self.local.name, FailureKind.BAD_OUTPUT, problem.reason)  # type: ignore[union-attr]
+                return None
+            cleaned = speech.feed(sentence)
+            if spoken and spoken + len(cleaned) > LOCAL_MAX_CHARS:
+                return None
+            return cleaned
+
+        async with contextlib.aclosing(guarded):
+            async for chunk in guarded:
+                for sentence in splitter.feed(chunk):
+                    cleaned = accept(sentence)
+                    if cleaned is None:
+                        return
+                    if cleaned:
+                        spoken += len(cleaned)
+                        yield cleaned
+        rest = splitter.flush()
+        cleaned = accept(rest) if rest.strip() else ""
+        if cleaned is not None:
+            cleaned += speech.flush()
+            if cleaned:
+                spoken += len(cleaned)
+                yield cleaned
+        if not spoken:
+            raise BackendFailure(self.local.name, FailureKind.EMPTY, "no text")
+
+    def _drill_fallback(self, request: TurnRequest) -> DrillReply | None:
+        """Spelling and math can still be answered exactly when both models are out."""
+        try:
+            return self.drills.respond(request.text, request.drill_state, request.age)
+        except Exception:  # a fallback must not become the failure
+            _LOGGER.exception("Drill engine failed as a fallback")
+            return None
+
+    def _failed(self, report: TurnReport, failure: BackendFailure) -> None:
+        report.failures.append(failure)
+        _LOGGER.warning("Blip backend failed: %s", failure)
+        became_down = self.health.record_failure(failure.backend, failure.kind)
+        if self._on_failure is not None:
+            try:
+                self._on_failure(failure, became_down)
+            except Exception:  # bookkeeping must not cost the child an answer
+                _LOGGER.exception("Error handling a backend failure")
+
+    def _succeeded(self, backend: str, first_text_s: float | None) -> None:
+        recovered = self.health.record_success(backend, first_text_s)
+        if self._on_success is not None:
+            try:
+                self._on_success(backend, recovered)
+            except Exception:  # bookkeeping must not cost the child an answer
+                _LOGGER.exception("Error handling a backend success")
+
+
+def _joined(before: str, text: str) -> str:
+    """``text`` as it continues ``before``: after a space, and after a cut-off sentence, a pause."""
+    if not before:
+        return text
+    if before[-1].isspace():
+        return text
+    if before[-1] in ".!?":
+        return " " + text
+    return "... " + text
+
+
+async def _with_deadlines(
+    backend: str, chunks: AsyncIterator[str], first_s: float, between_s: float
+) -> AsyncIterator[str]:
+    """Pass chunks through, failing when the first is later than ``first_s`` after the request
+    or the stream then goes quiet for ``between_s``."""
+    iterator = aiter(chunks)
+    wait, kind = first_s, FailureKind.TIMEOUT
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(wait):
+                    chunk = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            except TimeoutError as err:
+                raise BackendFailure(backend, kind, f"nothing for {wait:g} s") from err
+            yield chunk
+            if chunk:
+                wait, kind = between_s, FailureKind.STALLED
+    finally:
+        await iterator.aclose()  # type: ignore[attr-defined]
