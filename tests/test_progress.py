@@ -1,0 +1,595 @@
+"""Learning progress through a real Home Assistant: sensors, store, events, limits, services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+import json
+from pathlib import Path
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryDataWithId
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+    async_mock_service,
+)
+
+from custom_components.blip.brain import Activity, DrillResult
+from custom_components.blip.const import DOMAIN, EVENT_MILESTONE, EVENT_SESSION_ENDED
+from custom_components.blip.progress import SAVE_DELAY, STORAGE_KEY_PREFIX, ProgressManager
+from custom_components.blip.progress_model import SESSION_IDLE_GAP
+
+ADA = "01JADA0000000000000000000A"
+BOB = "01JB0B0000000000000000000B"
+# 10:00 in the test time zone (US/Pacific): outside the default quiet hours (20:00-07:00).
+MORNING = "2026-03-02T18:00:00+00:00"
+
+
+def blip_entry(
+    children: Mapping[str, Mapping[str, Any]] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> MockConfigEntry:
+    """A Blip entry with a local backend (not contacted at setup) and the given children."""
+    children = children if children is not None else {ADA: {"name": "Ada", "age": 7}}
+    return MockConfigEntry(
+        domain=DOMAIN,
+        data={"local_url": "http://127.0.0.1:9"},
+        options=dict(options or {}),
+        subentries_data=[
+            ConfigSubentryDataWithId(
+                data=dict(data),
+                subentry_type="child",
+                title=data["name"],
+                unique_id=None,
+                subentry_id=child_id,
+            )
+            for child_id, data in children.items()
+        ],
+    )
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> ProgressManager:
+    if entry.entry_id not in {e.entry_id for e in hass.config_entries.async_entries(DOMAIN)}:
+        entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    return entry.runtime_data.progress
+
+
+def sensor(hass: HomeAssistant, key: str, child: str = "ada") -> str:
+    state = hass.states.get(f"sensor.blip_for_{child}_{key}")
+    assert state is not None, key
+    return state.state
+
+
+def spelled(word: str, correct: bool = True) -> DrillResult:
+    return DrillResult(kind="spelling", item=word, correct=correct, hints_used=0)
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def morning(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
+    freezer.move_to(MORNING)
+    return freezer
+
+
+@pytest.fixture
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A private config dir, so files Blip writes beside the store land in the test's temp dir."""
+    hass.config.config_dir = str(tmp_path)
+    (tmp_path / ".storage").mkdir()
+    return tmp_path
+
+
+async def test_drill_results_update_sensors(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory
+) -> None:
+    """Turns and drill results show up on the child's sensors at once (pushed, not polled)."""
+    progress = await set_up(hass, blip_entry())
+    assert sensor(hass, "spelling_accuracy") == "unknown"
+    assert sensor(hass, "words_mastered") == "0"
+
+    progress.record_turn(ADA, Activity.SPELLING, "assist_satellite.ada_room")
+    progress.record_drill_results(ADA, [spelled("cat"), spelled("cat"), spelled("dog", False)])
+    progress.record_drill_results(
+        ADA,
+        [
+            DrillResult("math", "7x8", True, 0, "mul"),
+            DrillResult("math", "3+4", False, 1, "add"),
+        ],
+    )
+    await hass.async_block_till_done()
+    assert float(sensor(hass, "spelling_accuracy")) == pytest.approx(66.7)
+    assert float(sensor(hass, "math_accuracy")) == 50.0
+    assert sensor(hass, "sessions_today") == "1"
+    assert float(sensor(hass, "minutes_today")) == 0.2  # the first turn's credit: 15 s
+    assert sensor(hass, "daily_streak") == "1"
+    assert dt_util.parse_datetime(sensor(hass, "last_activity")) == dt_util.utcnow()
+    math_state = hass.states.get("sensor.blip_for_ada_math_accuracy")
+    assert math_state is not None
+    assert math_state.attributes["by_operation"]["add"] == {
+        "attempts": 1,
+        "correct": 0,
+        "hints_used": 1,
+    }
+
+    await advance(hass, morning, timedelta(days=1))
+    progress.record_turn(ADA, Activity.SPELLING, None)
+    progress.record_drill_results(ADA, [spelled("cat")])
+    await hass.async_block_till_done()
+    assert sensor(hass, "words_mastered") == "1"
+    assert sensor(hass, "latest_mastered_word") == "cat"
+    assert sensor(hass, "daily_streak") == "2"
+
+
+async def test_sensor_metadata_for_long_term_statistics(hass: HomeAssistant) -> None:
+    """State classes, device classes and units that let Home Assistant keep statistics."""
+    await set_up(hass, blip_entry())
+    expected = {
+        "spelling_accuracy": ("measurement", None, "%"),
+        "math_accuracy": ("measurement", None, "%"),
+        "words_mastered": ("total", None, "words"),
+        "daily_streak": ("measurement", None, "days"),
+        "minutes_today": ("total_increasing", "duration", "min"),
+        "sessions_today": ("total_increasing", None, "sessions"),
+        "last_activity": (None, "timestamp", None),
+        "latest_mastered_word": (None, None, None),
+    }
+    for key, (state_class, device_class, unit) in expected.items():
+        state = hass.states.get(f"sensor.blip_for_ada_{key}")
+        assert state is not None, key
+        assert state.attributes.get("state_class") == state_class, key
+        assert state.attributes.get("device_class") == device_class, key
+        assert state.attributes.get("unit_of_measurement") == unit, key
+
+
+async def test_progress_survives_restart(
+    hass: HomeAssistant, hass_storage: dict[str, Any], morning: FrozenDateTimeFactory
+) -> None:
+    """Saves are debounced, flushed on unload, and read back on the next start."""
+    entry = blip_entry()
+    progress = await set_up(hass, entry)
+    progress.record_turn(ADA, Activity.SPELLING, None)
+    progress.record_drill_results(ADA, [spelled("sun"), spelled("moon", False)])
+    assert STORAGE_KEY_PREFIX + ADA not in hass_storage  # not written on every change
+
+    await advance(hass, morning, timedelta(seconds=SAVE_DELAY + 1))
+    stored = hass_storage[STORAGE_KEY_PREFIX + ADA]
+    assert stored["version"] == 1
+    assert set(stored["data"]["words"]) == {"sun", "moon"}
+
+    progress.record_drill_results(ADA, [spelled("star")])
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert "star" in hass_storage[STORAGE_KEY_PREFIX + ADA]["data"]["words"]
+
+    await set_up(hass, entry)
+    assert float(sensor(hass, "spelling_accuracy")) == pytest.approx(66.7)
+    exported = entry.runtime_data.progress.export(ADA)
+    assert sorted(exported["spelling"]["words"]) == ["moon", "star", "sun"]
+    assert exported["today"]["sessions"] == 1
+
+
+async def test_pending_save_written_when_home_assistant_stops(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Home Assistant's final write includes progress still waiting for its debounce."""
+    progress = await set_up(hass, blip_entry())
+    progress.record_drill_results(ADA, [spelled("tree")])
+    assert STORAGE_KEY_PREFIX + ADA not in hass_storage
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert "tree" in hass_storage[STORAGE_KEY_PREFIX + ADA]["data"]["words"]
+
+
+async def test_unparsable_file_is_set_aside_and_nothing_else_lost(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_dir: Path
+) -> None:
+    """A file that is not JSON: kept as a backup, a repair issue, a fresh start for that child.
+
+    Bob's progress, in his own file, is untouched.
+    """
+    bob_words = {"cat": {"attempts": 3, "correct": 3, "mastered_on": "2026-03-01"}}
+    hass_storage[STORAGE_KEY_PREFIX + BOB] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY_PREFIX + BOB,
+        "data": {"words": bob_words, "paused": True},
+    }
+    ada_file = config_dir / ".storage" / (STORAGE_KEY_PREFIX + ADA)
+    ada_file.write_text('{"version": 1, "data": {"words": {"cat": {"attem')
+
+    progress = await set_up(
+        hass, blip_entry({ADA: {"name": "Ada", "age": 7}, BOB: {"name": "Bob", "age": 9}})
+    )
+
+    assert not ada_file.exists()
+    backups = list((config_dir / ".storage").glob(f"{STORAGE_KEY_PREFIX}{ADA}.corrupt.*"))
+    assert len(backups) == 1
+    assert backups[0].read_text().startswith('{"version": 1')
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"progress_unreadable_{ADA}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["child"] == "Ada"
+    assert issue.translation_placeholders["backup"] == str(backups[0])
+
+    assert sensor(hass, "words_mastered", "ada") == "0"
+    assert sensor(hass, "words_mastered", "bob") == "1"
+    assert hass.states.get("switch.blip_for_bob_paused").state == "on"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"progress_unreadable_{BOB}") is None
+    # Ada's fresh progress is saved normally from now on.
+    progress.record_drill_results(ADA, [spelled("dog")])
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert "dog" in hass_storage[STORAGE_KEY_PREFIX + ADA]["data"]["words"]
+
+
+async def test_damaged_parts_start_fresh_and_the_rest_is_kept(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_dir: Path
+) -> None:
+    """Valid JSON with a damaged section: that section starts fresh, a backup and an issue."""
+    words = {
+        "cat": {"attempts": 3, "correct": 3, "mastered_on": "2026-03-01"},
+        "dog": {"attempts": -4},
+    }
+    hass_storage[STORAGE_KEY_PREFIX + ADA] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY_PREFIX + ADA,
+        "data": {
+            "words": words,
+            "days": "not a list of days",
+            "streak": {"current": 4, "best": 9, "last_day": "2026-03-01"},
+            "milestones": ["words_mastered:1"],
+        },
+    }
+    await set_up(hass, blip_entry())
+
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"progress_damaged_{ADA}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["parts"] == "words, days"
+    backup = Path(issue.translation_placeholders["backup"])
+    assert json.loads(backup.read_text())["days"] == "not a list of days"
+    assert sensor(hass, "words_mastered") == "1"
+    stored = hass_storage[STORAGE_KEY_PREFIX + ADA]["data"]
+    assert list(stored["words"]) == ["cat"]
+    assert stored["streak"]["best"] == 9
+    assert stored["milestones"] == ["words_mastered:1"]
+
+
+async def test_progress_from_an_unknown_layout_is_set_aside(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A file from a newer Blip's layout (major version 2) is not misread: issue, fresh start."""
+    hass_storage[STORAGE_KEY_PREFIX + ADA] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": STORAGE_KEY_PREFIX + ADA,
+        "data": {"learners": {}},
+    }
+    await set_up(hass, blip_entry())
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"progress_unreadable_{ADA}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "layout version 2" in issue.translation_placeholders["reason"]
+    assert sensor(hass, "words_mastered") == "0"
+
+
+async def test_newer_minor_layout_is_read(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Minor layout versions only add sections, so a newer 1.x file is read as it is."""
+    hass_storage[STORAGE_KEY_PREFIX + ADA] = {
+        "version": 1,
+        "minor_version": 4,
+        "key": STORAGE_KEY_PREFIX + ADA,
+        "data": {
+            "words": {"cat": {"attempts": 3, "correct": 3, "mastered_on": "2026-03-01"}},
+            "future_section": {"kept": "or not"},
+        },
+    }
+    await set_up(hass, blip_entry())
+    assert sensor(hass, "words_mastered") == "1"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"progress_unreadable_{ADA}") is None
+
+
+async def test_removed_child_progress_is_removed(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A child the family removed: their progress file goes too."""
+    hass_storage[STORAGE_KEY_PREFIX.rstrip(".")] = {
+        "version": 1,
+        "key": STORAGE_KEY_PREFIX.rstrip("."),
+        "data": {"children": [ADA, BOB]},
+    }
+    hass_storage[STORAGE_KEY_PREFIX + BOB] = {
+        "version": 1,
+        "key": STORAGE_KEY_PREFIX + BOB,
+        "data": {"words": {}},
+    }
+    await set_up(hass, blip_entry())
+    assert STORAGE_KEY_PREFIX + BOB not in hass_storage
+    assert hass_storage[STORAGE_KEY_PREFIX.rstrip(".")]["data"] == {"children": [ADA]}
+
+
+async def test_milestones_fire_once(hass: HomeAssistant, morning: FrozenDateTimeFactory) -> None:
+    """The first mastered word and a 3-day streak are each celebrated once, on the bus."""
+    progress = await set_up(
+        hass, blip_entry({ADA: {"name": "Ada", "age": 7, "satellites": ["assist_satellite.ada"]}})
+    )
+    events = async_capture_events(hass, EVENT_MILESTONE)
+    for _day in range(3):
+        progress.record_turn(ADA, Activity.SPELLING, None)
+        progress.record_drill_results(ADA, [spelled("cat")])
+        progress.record_turn(ADA, Activity.SPELLING, None)
+        progress.record_drill_results(ADA, [spelled("cat")])
+        await advance(hass, morning, timedelta(days=1))
+    await hass.async_block_till_done()
+
+    assert [(e.data["milestone"], e.data["value"]) for e in events] == [
+        ("words_mastered", 1),
+        ("streak", 3),
+    ]
+    first_word = events[0].data
+    assert first_word["child_id"] == ADA
+    assert first_word["child"] == "Ada"
+    assert first_word["word"] == "cat"
+    assert first_word["satellite"] == "assist_satellite.ada"
+    assert "cat" in first_word["announcement"]
+    assert "Ada" in first_word["announcement"]
+
+
+async def test_session_ended_fires_once_after_idle_gap(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory
+) -> None:
+    """After the idle gap, one blip_session_ended with summary numbers only."""
+    progress = await set_up(hass, blip_entry())
+    events = async_capture_events(hass, EVENT_SESSION_ENDED)
+    progress.record_turn(ADA, Activity.MATH, None)
+    await advance(hass, morning, timedelta(minutes=3))
+    progress.record_turn(ADA, Activity.MATH, None)
+    progress.record_drill_results(ADA, [DrillResult("math", "2+2", True, 0, "add")])
+    await advance(hass, morning, SESSION_IDLE_GAP - timedelta(seconds=5))
+    assert events == []
+
+    await advance(hass, morning, timedelta(seconds=10))
+    await advance(hass, morning, SESSION_IDLE_GAP * 2)
+    assert len(events) == 1
+    data = events[0].data
+    assert {key: data[key] for key in ("turns", "drills_attempted", "drills_correct")} == {
+        "turns": 2,
+        "drills_attempted": 1,
+        "drills_correct": 1,
+    }
+    assert data["minutes"] == round((15 + 180) / 60, 1)
+    assert set(data) == {
+        "child_id",
+        "child",
+        "started",
+        "ended",
+        "minutes",
+        "turns",
+        "drills_attempted",
+        "drills_correct",
+        "words_mastered",
+    }
+
+
+async def test_session_open_at_restart_ends_once(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory
+) -> None:
+    """A session still open when Blip reloads is closed by the new Blip, once."""
+    entry = blip_entry()
+    progress = await set_up(hass, entry)
+    events = async_capture_events(hass, EVENT_SESSION_ENDED)
+    progress.record_turn(ADA, Activity.CHITCHAT, None)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await advance(hass, morning, SESSION_IDLE_GAP * 2)
+    assert events == []  # the unloaded Blip's timer is gone
+    await set_up(hass, entry)
+    await advance(hass, morning, timedelta(seconds=1))
+    assert len(events) == 1
+    assert events[0].data["turns"] == 1
+
+
+async def test_daily_minutes_and_quiet_hours(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory
+) -> None:
+    """Daily minutes and quiet hours decline play with a kind goodbye; safety is never blocked."""
+    progress = await set_up(
+        hass,
+        blip_entry(
+            {
+                ADA: {
+                    "name": "Ada",
+                    "age": 7,
+                    "daily_minutes": 10,
+                    "quiet_start": "19:30:00",
+                    "quiet_end": "06:30:00",
+                }
+            }
+        ),
+    )
+    assert progress.check_limits(ADA).allowed
+    progress.record_turn(ADA, Activity.TRIVIA, None)
+    for _ in range(2):
+        await advance(hass, morning, timedelta(minutes=5))
+        progress.record_turn(ADA, Activity.TRIVIA, None)
+    assert float(sensor(hass, "minutes_today")) >= 10
+    verdict = progress.check_limits(ADA)
+    assert (verdict.allowed, verdict.reason) == (False, "daily_minutes")
+    assert verdict.reply is not None
+    assert "Ada" in verdict.reply
+    assert progress.check_limits(ADA, activity=Activity.SAFETY).allowed
+
+    # 19:31 local: quiet hours (the child's own, not the family default of 20:00).
+    local = dt_util.now()
+    morning.move_to(local.replace(hour=19, minute=31))
+    assert progress.check_limits(ADA).reason == "quiet_hours"
+    assert progress.check_limits(ADA, activity="safety") == type(verdict)(allowed=True)
+    # 06:29 next morning still quiet; 06:30 a new day with fresh minutes.
+    morning.move_to(local.replace(hour=6, minute=29) + timedelta(days=1))
+    assert progress.check_limits(ADA).reason == "quiet_hours"
+    await advance(hass, morning, timedelta(minutes=1))
+    assert progress.check_limits(ADA).allowed
+    assert sensor(hass, "minutes_today") == "0.0"
+
+
+async def test_family_default_limits_apply(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory
+) -> None:
+    """Without their own limit a child gets the family's default from the options."""
+    progress = await set_up(hass, blip_entry(options={"daily_minutes": 5}))
+    progress.record_turn(ADA, Activity.CHITCHAT, None)
+    await advance(hass, morning, timedelta(minutes=5))
+    progress.record_turn(ADA, Activity.CHITCHAT, None)
+    assert progress.check_limits(ADA).reason == "daily_minutes"
+    # Blip's own default quiet hours (20:00-07:00) apply too.
+    morning.move_to(dt_util.now().replace(hour=20, minute=0))
+    assert progress.check_limits(ADA).reason == "quiet_hours"
+
+
+async def test_pause_switch(
+    hass: HomeAssistant, hass_storage: dict[str, Any], morning: FrozenDateTimeFactory
+) -> None:
+    """The pause switch declines play (not safety) and is remembered across restarts."""
+    entry = blip_entry()
+    progress = await set_up(hass, entry)
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.blip_for_ada_paused"}, blocking=True
+    )
+    assert hass.states.get("switch.blip_for_ada_paused").state == "on"
+    verdict = progress.check_limits(ADA)
+    assert (verdict.allowed, verdict.reason) == (False, "paused")
+    assert progress.check_limits(ADA, activity=Activity.SAFETY).allowed
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    progress = await set_up(hass, entry)
+    assert hass.states.get("switch.blip_for_ada_paused").state == "on"
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.blip_for_ada_paused"}, blocking=True
+    )
+    assert progress.check_limits(ADA).allowed
+
+
+async def test_break_reminder_after_a_long_session(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory
+) -> None:
+    """A long session gets one break reminder."""
+    progress = await set_up(hass, blip_entry())
+    reminders = []
+    for _ in range(8):
+        progress.record_turn(ADA, Activity.SPELLING, None)
+        if reminder := progress.check_limits(ADA).break_reminder:
+            reminders.append(reminder)
+        await advance(hass, morning, timedelta(minutes=5))
+    assert len(reminders) == 1
+    assert "break" in reminders[0]
+
+
+async def test_unknown_child_is_never_blocked(hass: HomeAssistant) -> None:
+    """A call about a child Blip does not know is logged, not an error, and play is allowed."""
+    progress = await set_up(hass, blip_entry())
+    progress.record_turn("nobody", Activity.MATH, None)
+    progress.record_drill_results("nobody", [spelled("cat")])
+    assert progress.check_limits("nobody").allowed
+
+
+def child_device(hass: HomeAssistant, child_id: str = ADA) -> str:
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, child_id)})
+    assert device is not None
+    return device.id
+
+
+async def test_reset_and_export_services(hass: HomeAssistant) -> None:
+    """Reset forgets only the parts asked for; export returns JSON-ready data."""
+    progress = await set_up(hass, blip_entry())
+    progress.record_turn(ADA, Activity.SPELLING, None)
+    progress.record_drill_results(ADA, [spelled("cat"), DrillResult("math", "2+2", True, 0, "add")])
+    device_id = child_device(hass)
+
+    response = await hass.services.async_call(
+        DOMAIN, "export_progress", {"child": device_id}, blocking=True, return_response=True
+    )
+    assert response is not None
+    exported = response["children"][ADA]
+    json.dumps(response)  # JSON-ready
+    assert exported["name"] == "Ada"
+    assert exported["spelling"]["words"]["cat"]["correct"] == 1
+    assert exported["math"]["by_operation"]["add"]["correct"] == 1
+
+    await hass.services.async_call(
+        DOMAIN, "reset_progress", {"child": device_id, "parts": ["spelling"]}, blocking=True
+    )
+    assert sensor(hass, "spelling_accuracy") == "unknown"
+    assert sensor(hass, "math_accuracy") == "100.0"
+
+    await hass.services.async_call(DOMAIN, "reset_progress", {"child": device_id}, blocking=True)
+    assert sensor(hass, "math_accuracy") == "unknown"
+    assert sensor(hass, "sessions_today") == "0"
+
+    every = await hass.services.async_call(
+        DOMAIN, "export_progress", {}, blocking=True, return_response=True
+    )
+    assert every is not None
+    assert list(every["children"]) == [ADA]
+
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "reset_progress", {"child": "not-a-device"}, blocking=True
+        )
+
+
+async def test_start_drill_service(hass: HomeAssistant, morning: FrozenDateTimeFactory) -> None:
+    """Start a drill: the child's satellite asks and listens, the agent learns which drill."""
+    await set_up(
+        hass,
+        blip_entry({ADA: {"name": "Ada", "age": 7, "satellites": ["assist_satellite.ada_room"]}}),
+    )
+    # A real satellite cannot run here; the satellite action is the one thing mocked.
+    calls = async_mock_service(hass, "assist_satellite", "start_conversation")
+    device_id = child_device(hass)
+    await hass.services.async_call(
+        DOMAIN, "start_drill", {"child": device_id, "kind": "math"}, blocking=True
+    )
+    assert len(calls) == 1
+    assert calls[0].data["entity_id"] == "assist_satellite.ada_room"
+    assert calls[0].data["extra_system_prompt"] == "blip_drill:math"
+    assert calls[0].data["start_message"].startswith("Hi Ada!")
+
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.blip_for_ada_paused"}, blocking=True
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "start_drill", {"child": device_id, "kind": "spelling"}, blocking=True
+        )
+    assert err.value.translation_key == "child_resting"
+    assert len(calls) == 1
+
+
+async def test_start_drill_without_satellite_is_a_clear_error(hass: HomeAssistant) -> None:
+    """No satellite for the child: a validation error naming the problem."""
+    # No quiet hours for this child, so the test does not depend on the time of day.
+    await set_up(hass, blip_entry({ADA: {"name": "Ada", "age": 7, "quiet_start": ""}}))
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "start_drill", {"child": child_device(hass), "kind": "spelling"}, blocking=True
+        )
+    assert err.value.translation_key == "no_satellite"
