@@ -1,0 +1,124 @@
+"""scripts/develop brings up a real Home Assistant with Blip, offline, and seeds it for use.
+
+Slow: it starts Home Assistant (and Blip's Wyoming servers) as separate processes, exactly as a
+developer does, on free ports and a throwaway config directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+import re
+import signal
+
+import aiohttp
+import pytest
+
+from tests.llm_servers import FakeLocalModel
+
+ROOT = Path(__file__).parent.parent
+READY = re.compile(r"develop: ready")
+
+pytestmark = pytest.mark.slow
+
+
+async def _read_until_ready(stream: asyncio.StreamReader, lines: list[str], seconds: float) -> None:
+    async with asyncio.timeout(seconds):
+        while True:
+            raw = await stream.readline()
+            if not raw:
+                raise AssertionError(
+                    "scripts/develop exited before it was ready:\n" + "".join(lines[-40:])
+                )
+            line = raw.decode(errors="replace")
+            lines.append(line)
+            if READY.search(line):
+                return
+
+
+async def test_develop_serves_home_assistant_with_blip(
+    tmp_path: Path, openai_server: FakeLocalModel, unused_tcp_port_factory
+) -> None:
+    """HA answers over HTTP, Blip's entry and agent load without errors, and the agent answers."""
+    port = unused_tcp_port_factory()
+    config = (ROOT / "config/configuration.yaml").read_text()
+    (tmp_path / "configuration.yaml").write_text(
+        config.replace("server_port: 8123", f"server_port: {port}")
+    )
+    env = {
+        **os.environ,
+        "BLIP_CONFIG_DIR": str(tmp_path),
+        "BLIP_HA_URL": f"http://127.0.0.1:{port}",
+        "BLIP_LOCAL_URL": openai_server.base_url,
+        "BLIP_NO_VOICE_SERVERS": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(ROOT / "scripts/develop"),
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        await _read_until_ready(process.stdout, lines, seconds=240)
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(base + "/") as response:
+                assert response.status == 200  # the frontend, served by a real HA
+            token = await _login(session, base)
+            headers = {"Authorization": f"Bearer {token}"}
+            async with session.get(
+                base + "/api/config/config_entries/entry", headers=headers
+            ) as response:
+                entries = {e["domain"]: e for e in await response.json()}
+            assert entries["blip"]["state"] == "loaded"
+            async with session.post(
+                base + "/api/conversation/process",
+                json={"text": "how do you spell cat", "agent_id": "conversation.blip_for_ada"},
+                headers=headers,
+            ) as response:
+                reply = await response.json()
+            speech = reply["response"]["speech"]["plain"]["speech"]
+            assert speech.strip()
+        log = (tmp_path / "home-assistant.log").read_text()
+        assert "Setting up blip" in log
+        blip_errors = [
+            line
+            for line in log.splitlines()
+            if " ERROR " in line and ("blip" in line.lower() or "custom_components" in line)
+        ]
+        assert not blip_errors, blip_errors
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+async def _login(session: aiohttp.ClientSession, base: str) -> str:
+    """Log in as the developer account develop-seed created, as the frontend does."""
+    client_id = base + "/"
+    async with session.post(
+        base + "/auth/login_flow",
+        json={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": client_id,
+        },
+    ) as response:
+        flow = await response.json()
+    async with session.post(
+        base + f"/auth/login_flow/{flow['flow_id']}",
+        json={"client_id": client_id, "username": "blip", "password": "blip-develop"},
+    ) as response:
+        code = (await response.json())["result"]
+    async with session.post(
+        base + "/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+    ) as response:
+        return (await response.json())["access_token"]
