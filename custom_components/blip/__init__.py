@@ -32,7 +32,14 @@ from .validation import (
     normalize_local_url,
 )
 
-PLATFORMS: tuple[Platform, ...] = (Platform.CONVERSATION, Platform.SENSOR, Platform.SWITCH)
+# Platform.TTS adds "Blip voice" only when a Wyoming TTS server is configured (see tts.py);
+# always forwarding it keeps unload right after the server is added or removed.
+PLATFORMS: tuple[Platform, ...] = (
+    Platform.CONVERSATION,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TTS,
+)
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 type BlipConfigEntry = ConfigEntry[BlipRuntimeData]

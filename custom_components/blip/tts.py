@@ -1,0 +1,289 @@
+"""Blip voice: a streaming TTS entity that starts speaking the moment the agent does.
+
+It speaks the Wyoming protocol to the configured TTS server (Blip's own or any other), holds
+Blip's fixed sentences in memory per voice and output format, and produces the format each
+satellite asks for as a stream, so a filler reaches a kid's satellite in a few milliseconds
+instead of after five seconds of Home Assistant's format conversion. See docs/voice.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
+
+from homeassistant.components import tts
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, PlatformNotReady
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import BlipConfigEntry
+from .const import CONF_VOICE_HOST, CONF_VOICE_PORT, DEFAULT_VOICE_PORT, DOMAIN, LOGGER
+from .phrases import ALL_PHRASES, DRILL_PROMPTS, FIXED_REPLIES, GREETINGS
+from .voice.audio import AudioFormatError, PcmFormat
+from .voice.output import OutputPlan, encode, plan_output
+from .voice.phrase_cache import PhraseCache
+from .voice.speaker import Speaker, SpeechStats
+from .voice.wyoming_client import TtsServerInfo, WyomingTtsClient, WyomingTtsError
+
+ATTR_SPEAKER: Final = "speaker"
+RUNTIME_KEY: Final = "voice"  # entry.runtime_data.extras[RUNTIME_KEY] -> BlipVoiceRuntime
+
+# Spoken when the TTS server fails after a filler started: "say that again" keeps the child in
+# the conversation instead of in silence.
+APOLOGY: Final = FIXED_REPLIES[1]
+# Whole replies worth keeping in Home Assistant's own TTS cache (one file per satellite format).
+WHOLE_REPLIES: Final = (*GREETINGS, *DRILL_PROMPTS, *FIXED_REPLIES)
+
+# Formats real satellites ask for: Wyoming satellites, ESPHome voice PE's announcement pipeline
+# and older ESPHome / VoIP. The family's own satellites' formats are added at start-up.
+COMMON_SATELLITE_FORMATS: Final = (
+    {
+        tts.ATTR_PREFERRED_FORMAT: "wav",
+        tts.ATTR_PREFERRED_SAMPLE_RATE: 22050,
+        tts.ATTR_PREFERRED_SAMPLE_CHANNELS: 1,
+        tts.ATTR_PREFERRED_SAMPLE_BYTES: 2,
+    },
+    {
+        tts.ATTR_PREFERRED_FORMAT: "wav",
+        tts.ATTR_PREFERRED_SAMPLE_RATE: 16000,
+        tts.ATTR_PREFERRED_SAMPLE_CHANNELS: 1,
+        tts.ATTR_PREFERRED_SAMPLE_BYTES: 2,
+    },
+    {
+        tts.ATTR_PREFERRED_FORMAT: "flac",
+        tts.ATTR_PREFERRED_SAMPLE_RATE: 48000,
+        tts.ATTR_PREFERRED_SAMPLE_CHANNELS: 2,
+        tts.ATTR_PREFERRED_SAMPLE_BYTES: 2,
+    },
+)
+# Until the first synthesis tells otherwise: what piper's medium voices produce.
+ASSUMED_NATIVE_FORMAT: Final = PcmFormat(rate=22050, width=2, channels=1)
+
+
+@dataclass
+class BlipVoiceRuntime:
+    """Blip voice's shared state, reachable from the entry for diagnostics and tests."""
+
+    client: WyomingTtsClient
+    cache: PhraseCache
+    server: TtsServerInfo
+    streams: int = 0
+    last_stats: SpeechStats | None = None
+    warmed_up: asyncio.Event = field(default_factory=asyncio.Event)
+    home_assistant_cache_entries: int = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: BlipConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add Blip voice when the family gave a Wyoming TTS server."""
+    if not (host := entry.data.get(CONF_VOICE_HOST)):
+        return
+    client = WyomingTtsClient(host, int(entry.data.get(CONF_VOICE_PORT, DEFAULT_VOICE_PORT)))
+    try:
+        server = await client.describe()
+    except WyomingTtsError as err:
+        raise PlatformNotReady(f"Blip voice cannot reach its TTS server: {err}") from err
+    if not server.voices:
+        raise PlatformNotReady("Blip voice's TTS server has no installed voice")
+    runtime = BlipVoiceRuntime(client=client, cache=PhraseCache(), server=server)
+    entry.runtime_data.extras[RUNTIME_KEY] = runtime
+    async_add_entities([BlipVoiceEntity(entry, runtime)])
+
+
+class BlipVoiceEntity(tts.TextToSpeechEntity):
+    """The "Blip voice" TTS engine: streaming input, exact output formats, no dead air."""
+
+    _attr_has_entity_name = True
+    _attr_name = None
+    # The four preferred_* options reach the engine only if listed: Blip voice needs them to
+    # produce the satellite's format itself.
+    _attr_supported_options: ClassVar[list[str]] = [
+        tts.ATTR_VOICE,
+        ATTR_SPEAKER,
+        tts.ATTR_PREFERRED_FORMAT,
+        tts.ATTR_PREFERRED_SAMPLE_RATE,
+        tts.ATTR_PREFERRED_SAMPLE_CHANNELS,
+        tts.ATTR_PREFERRED_SAMPLE_BYTES,
+    ]
+
+    def __init__(self, entry: BlipConfigEntry, runtime: BlipVoiceRuntime) -> None:
+        """Describe the server's voices; the first installed voice is the default."""
+        self.entry = entry
+        self.runtime = runtime
+        server = runtime.server
+        self._default_voice = server.voices[0].name
+        self._attr_unique_id = f"{entry.entry_id}-voice"
+        self._attr_supported_languages = server.languages or ["en"]
+        self._attr_default_language = (
+            server.voices[0].languages[0]
+            if server.voices[0].languages
+            else self._attr_supported_languages[0]
+        )
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry.entry_id}-voice")},
+            name="Blip voice",
+            manufacturer="Blip",
+            model=f"Wyoming TTS ({server.name})",
+            entry_type=DeviceEntryType.SERVICE,
+        )
+        self._voices: dict[str, list[tts.Voice]] = {}
+        for voice in server.voices:
+            for language in voice.languages:
+                self._voices.setdefault(language, []).append(
+                    tts.Voice(voice_id=voice.name, name=voice.description)
+                )
+        self._speaker = Speaker(runtime.client, runtime.cache, apology=APOLOGY)
+        self._native_format = ASSUMED_NATIVE_FORMAT
+
+    @callback
+    def async_get_supported_voices(self, language: str) -> list[tts.Voice] | None:
+        """Voices of the server that speak ``language``."""
+        return self._voices.get(language)
+
+    async def async_added_to_hass(self) -> None:
+        """Fill the phrase cache in the background: set-up never waits for synthesis."""
+        await super().async_added_to_hass()
+        self.entry.async_create_background_task(
+            self.hass, self._async_warm_up(), "blip voice warm-up"
+        )
+
+    async def async_stream_tts_audio(self, request: tts.TTSAudioRequest) -> tts.TTSAudioResponse:
+        """Speak a text stream in exactly the bytes the listener needs, starting at once."""
+        try:
+            plan = plan_output(request.options, self._native_format)
+        except AudioFormatError as err:
+            raise HomeAssistantError(f"Blip voice cannot produce that audio: {err}") from err
+        voice = request.options.get(tts.ATTR_VOICE) or self._default_voice
+        stats = SpeechStats()
+        self.runtime.streams += 1
+        self.runtime.last_stats = stats
+        pcm = self._speaker.speak(
+            request.message_gen, plan.pcm, voice, request.options.get(ATTR_SPEAKER), stats
+        )
+        return tts.TTSAudioResponse(plan.extension, self._encoded(plan, pcm))
+
+    async def _encoded(self, plan: OutputPlan, pcm: AsyncGenerator[bytes]) -> AsyncGenerator[bytes]:
+        try:
+            async for data in encode(plan, pcm, self._ffmpeg_binary()):
+                yield data
+        finally:
+            await pcm.aclose()
+
+    def _ffmpeg_binary(self) -> str:
+        try:
+            from homeassistant.components.ffmpeg import get_ffmpeg_manager
+
+            return get_ffmpeg_manager(self.hass).binary
+        except ValueError:
+            return "ffmpeg"
+
+    # -- start-up -------------------------------------------------------------------------------
+
+    async def _async_warm_up(self) -> None:
+        """Phrase cache for the voices in use, then whole replies into Home Assistant's cache."""
+        runtime = self.runtime
+        try:
+            for voice in self._voices_in_use():
+                report = await runtime.cache.async_warm(runtime.client, ALL_PHRASES, voice)
+                LOGGER.debug(
+                    "Blip voice %s: %d phrase sentences (%d synthesized, %d failed)",
+                    voice,
+                    report.sentences,
+                    report.synthesized,
+                    len(report.failed),
+                )
+                if native := runtime.cache.native_format(voice):
+                    self._native_format = native
+                for options in self._satellite_formats():
+                    try:
+                        plan = plan_output(options, self._native_format)
+                    except AudioFormatError:
+                        continue
+                    await runtime.cache.async_prepare_format(voice, plan.pcm)
+        finally:
+            runtime.warmed_up.set()
+        if self.hass.state is CoreState.running:
+            await self._async_fill_home_assistant_cache()
+        else:
+
+            async def fill_when_started(_: Event) -> None:
+                await self._async_fill_home_assistant_cache()
+
+            self.entry.async_on_unload(
+                self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, fill_when_started)
+            )
+
+    def _voices_in_use(self) -> list[str]:
+        voices = {self._default_voice: None}
+        for _, voice in self._pipelines_using_me():
+            if voice:
+                voices.setdefault(voice, None)
+        return list(voices)
+
+    def _pipelines_using_me(self) -> list[tuple[str, str | None]]:
+        """(language, voice) of every Assist pipeline that speaks with Blip voice."""
+        if "assist_pipeline" not in self.hass.config.components:
+            return []
+        from homeassistant.components import assist_pipeline
+
+        return [
+            (pipeline.tts_language or self.default_language, pipeline.tts_voice)
+            for pipeline in assist_pipeline.async_get_pipelines(self.hass)
+            if pipeline.tts_engine == self.entity_id
+        ]
+
+    def _satellite_formats(self) -> list[dict[str, Any]]:
+        """The common satellite formats plus those of the family's own satellites."""
+        formats: list[dict[str, Any]] = [dict(options) for options in COMMON_SATELLITE_FORMATS]
+        component = self.hass.data.get("assist_satellite")
+        for satellite in getattr(component, "entities", ()):
+            options = getattr(satellite, "tts_options", None)
+            if options and dict(options) not in formats:
+                formats.append(dict(options))
+        return formats
+
+    async def _async_fill_home_assistant_cache(self) -> None:
+        """Generate whole fixed replies through Home Assistant's TTS cache, per satellite format.
+
+        A pipeline whose reply is not streamed asks Home Assistant's TTS for the whole text with
+        the satellite's options; an identical request made here first puts the converted audio
+        in Home Assistant's memory and file cache, so the reply is served without synthesis or
+        conversion. Files already on disk are reused by Home Assistant, not regenerated.
+        """
+        if self.entity_id is None or self.hass.is_stopping:
+            return
+        count = 0
+        for language, voice in self._pipelines_using_me():
+            for audio_options in self._satellite_formats():
+                options = dict(audio_options)
+                if voice is not None:
+                    options[tts.ATTR_VOICE] = voice
+                for reply in WHOLE_REPLIES:
+                    if self.hass.is_stopping:
+                        return
+                    try:
+                        await self._async_generate_into_cache(reply, language, options)
+                    except HomeAssistantError as err:
+                        LOGGER.debug("Could not pre-generate a reply: %s", err)
+                        continue
+                    count += 1
+        self.runtime.home_assistant_cache_entries = count
+        LOGGER.debug("Blip voice put %d whole replies in Home Assistant's TTS cache", count)
+
+    async def _async_generate_into_cache(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> None:
+        stream = tts.async_create_stream(self.hass, self.entity_id, language, options)
+        stream.async_set_message(message)
+        try:
+            async for _ in stream.async_stream_result():
+                pass
+        except Exception as err:  # HA re-raises the engine's or ffmpeg's error
+            raise HomeAssistantError(str(err)) from err

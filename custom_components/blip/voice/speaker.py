@@ -1,0 +1,176 @@
+"""Turn streamed text into one continuous stream of PCM, sentence by sentence, in order.
+
+Each sentence is either in the phrase cache (its audio goes out at once) or sent to the Wyoming
+server as its own request. The next sentence's synthesis starts while the current one is still
+streaming, so the server's work overlaps the playback. If the server fails part-way, the child
+hears Blip's apology from the cache and the stream ends cleanly: no exception escapes (an
+escaped exception would leave Home Assistant's TTS stream open and the satellite waiting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+import contextlib
+from dataclasses import dataclass, field
+import logging
+from typing import Final
+
+from .audio import PcmConverter, PcmFormat
+from .phrase_cache import PhraseCache
+from .sentences import SentenceSplitter, split_sentences
+from .wyoming_client import WyomingTtsClient, WyomingTtsError
+
+_LOGGER = logging.getLogger(__name__)
+
+# Sentences synthesized ahead of the one being streamed.
+DEFAULT_LOOKAHEAD: Final = 1
+
+
+@dataclass(slots=True)
+class _Cached:
+    pcm: bytes
+
+
+@dataclass(slots=True)
+class _Synthesized:
+    sentence: str
+    audio: asyncio.Queue[bytes | BaseException | None] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+
+
+class _TextFailed:
+    """The text stream itself raised."""
+
+
+@dataclass(slots=True)
+class SpeechStats:
+    """What one stream did; for diagnostics and tests."""
+
+    sentences: int = 0
+    from_cache: int = 0
+    synthesized: int = 0
+    apologized: bool = False
+    error: str | None = None
+
+
+class Speaker:
+    """Speaks text streams in one voice setting through a Wyoming server and a phrase cache."""
+
+    def __init__(
+        self,
+        client: WyomingTtsClient,
+        cache: PhraseCache,
+        *,
+        apology: str,
+        lookahead: int = DEFAULT_LOOKAHEAD,
+    ) -> None:
+        """``apology`` is spoken (from the cache) when the server fails mid-stream."""
+        self.client = client
+        self.cache = cache
+        self.apology = apology
+        self.lookahead = lookahead
+
+    async def speak(
+        self,
+        text: AsyncIterator[str],
+        target: PcmFormat,
+        voice: str | None,
+        speaker: str | None = None,
+        stats: SpeechStats | None = None,
+    ) -> AsyncGenerator[bytes]:
+        """Yield ``target`` PCM for ``text`` as it arrives; never raises for a server failure."""
+        stats = stats if stats is not None else SpeechStats()
+        segments: asyncio.Queue[_Cached | _Synthesized | _TextFailed | None] = asyncio.Queue()
+        in_flight = asyncio.Semaphore(1 + self.lookahead)
+        synth_tasks: list[asyncio.Task[None]] = []
+
+        async def synthesize(segment: _Synthesized) -> None:
+            converter: PcmConverter | None = None
+            try:
+                async for source_format, pcm in self.client.synthesize(
+                    segment.sentence, voice, speaker
+                ):
+                    if converter is None or converter.source != source_format:
+                        if converter is not None:
+                            segment.audio.put_nowait(converter.flush())
+                        converter = PcmConverter(source_format, target)
+                    if converted := converter.convert(pcm):
+                        segment.audio.put_nowait(converted)
+                if converter is not None and (tail := converter.flush()):
+                    segment.audio.put_nowait(tail)
+                segment.audio.put_nowait(None)
+            except WyomingTtsError as err:
+                segment.audio.put_nowait(err)
+            except Exception as err:  # anything else must not escape either
+                _LOGGER.exception("Unexpected error while synthesizing")
+                segment.audio.put_nowait(err)
+            finally:
+                in_flight.release()
+
+        async def enqueue(sentence: str) -> None:
+            stats.sentences += 1
+            cached = await self.cache.async_get(voice, sentence, target)
+            if cached is not None:
+                stats.from_cache += 1
+                segments.put_nowait(_Cached(cached))
+                return
+            stats.synthesized += 1
+            await in_flight.acquire()
+            segment = _Synthesized(sentence)
+            segment.task = asyncio.create_task(synthesize(segment), name="blip voice sentence")
+            synth_tasks.append(segment.task)
+            segments.put_nowait(segment)
+
+        async def read_text() -> None:
+            splitter = SentenceSplitter()
+            try:
+                async for piece in text:
+                    for sentence in splitter.feed(piece):
+                        await enqueue(sentence)
+                for sentence in splitter.flush():
+                    await enqueue(sentence)
+            except Exception:  # the text source failing must still end in speech
+                _LOGGER.exception("The text to speak failed part-way")
+                segments.put_nowait(_TextFailed())
+            finally:
+                segments.put_nowait(None)
+
+        reader = asyncio.create_task(read_text(), name="blip voice text")
+        failed = False
+        try:
+            while (segment := await segments.get()) is not None:
+                if isinstance(segment, _TextFailed):
+                    stats.error = "the text stream failed"
+                    failed = True
+                    break
+                if isinstance(segment, _Cached):
+                    yield segment.pcm
+                    continue
+                while (item := await segment.audio.get()) is not None:
+                    if isinstance(item, BaseException):
+                        _LOGGER.warning("Blip voice lost its TTS server mid-answer: %s", item)
+                        stats.error = str(item)
+                        failed = True
+                        break
+                    yield item
+                if failed:
+                    break
+            if failed:
+                async for pcm in self._apology(target, voice, stats):
+                    yield pcm
+        finally:
+            reader.cancel()
+            for task in synth_tasks:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(reader, *synth_tasks, return_exceptions=True)
+
+    async def _apology(
+        self, target: PcmFormat, voice: str | None, stats: SpeechStats
+    ) -> AsyncIterator[bytes]:
+        """The cached apology, sentence by sentence (silence if it was never cached)."""
+        for sentence in split_sentences(self.apology):
+            if (pcm := await self.cache.async_get(voice, sentence, target)) is not None:
+                stats.apologized = True
+                yield pcm
