@@ -24,17 +24,26 @@ pytestmark = pytest.mark.slow
 
 
 async def _read_until_ready(stream: asyncio.StreamReader, lines: list[str], seconds: float) -> None:
-    async with asyncio.timeout(seconds):
-        while True:
-            raw = await stream.readline()
-            if not raw:
-                raise AssertionError(
-                    "scripts/develop exited before it was ready:\n" + "".join(lines[-40:])
-                )
-            line = raw.decode(errors="replace")
-            lines.append(line)
-            if READY.search(line):
-                return
+    try:
+        async with asyncio.timeout(seconds):
+            await _read_lines(stream, lines)
+    except TimeoutError:
+        raise AssertionError(
+            "scripts/develop was not ready in time:\n" + "".join(lines[-40:])
+        ) from None
+
+
+async def _read_lines(stream: asyncio.StreamReader, lines: list[str]) -> None:
+    while True:
+        raw = await stream.readline()
+        if not raw:
+            raise AssertionError(
+                "scripts/develop exited before it was ready:\n" + "".join(lines[-40:])
+            )
+        line = raw.decode(errors="replace")
+        lines.append(line)
+        if READY.search(line):
+            return
 
 
 async def test_develop_serves_home_assistant_with_blip(
