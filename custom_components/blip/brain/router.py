@@ -53,7 +53,8 @@ _SPELLING = _rx(
     r"\bspell(?:s|ed|ing|t)?\b|"
     r"\bhow (?:do|can|would) (?:you|i) write (?:the word )?\w+$|"
     r"\bletters? (?:are )?(?:in|does) (?:the word )?\w+|\b(?:what|which) letters? does\b|"
-    r"\b(?:first|last) letter (?:of|in)\b|\bwhat letters make\b|"
+    r"\b(?:first|last) letter (?:of|in)\b|\bwhat letters make\b|\bsilent (?:letter|[a-z])\b|"
+    r"^is there (?:an?|the letter) [a-z] in\b|"
     r"^(?:does|is there) (?:the word )?\w+ (?:have|has) (?:an?|the letter) \w\b|"
     r"\bwhat (?:does|do) (?:\w ){2,}\w? ?spell\b|\bhow many letters\b"
 )
@@ -63,7 +64,8 @@ _NOT_SPELLING = _rx(
 
 # ---- math -----------------------------------------------------------------------------------
 _MATH_WORDS = _rx(
-    r"\b(?:math|maths|times tables?|multiplication|multiply|multiplied|addition|subtraction|"
+    r"\b(?:math|maths|times tables?|multiplication|multiply|multiplied|multiplying|addition|"
+    r"adding|subtracting|dividing|subtraction|"
     r"subtract|division|divide|divided|fractions?|plus|minus|equals|arithmetic|long division|"
     r"numbers? line|sums?|add up|count (?:to|by|up|down|backwards)|counting|skip count|"
     r"odd or even|even or odd|odd number|even number|is \d+ (?:odd|even)|"
@@ -89,6 +91,17 @@ _CREATIVE = _rx(
     r"something silly|be the (?:teacher|doctor|customer|monster|princess)|you be (?:the|a|an)|"
     r"can you be (?:a|an|my)|act like|(?:a|another|new|fun|guessing|word|silly) game)\b"
 )
+_CREATIVE_REQUEST = _rx(
+    r"\b(?:tell|make|sing|write|read|say|give|know|hear|do|let's|lets|can we|wanna|want to|"
+    r"play|rhymes?|pretend|imagine)\b.{0,25}\b(?:stor(?:y|ies)|songs?|poems?|jokes?|riddles?|"
+    r"rhymes?|tale|rap|game|pretend|with)\b|^(?:what|which) (?:\w+ )?rhymes? with\b|"
+    r"\bknock knock\b|\bonce upon\b|\bwould you rather\b|\bwhat would you\b|\bif you could\b|"
+    r"\bcan you (?:be|pretend|sing|rap|make|tell|do a)\b"
+)
+_FACT_QUESTION = _rx(
+    r"^(?:why|how|where|when|what|which|who|whose)(?:'s)?\b(?! (?:if|would|should we|shall))"
+)
+_FAVORITE = _rx(r"\byour (?:favorite|favourite)\b")
 _CREATIVE_FOLLOWUP = _rx(
     r"^(?:tell me more|more|more please|and then|and then what|and then what happened|what "
     r"happened next|what happens next|then what|then what happened|keep going|continue|go on|"
@@ -98,7 +111,7 @@ _CREATIVE_FOLLOWUP = _rx(
 
 # ---- emotional ------------------------------------------------------------------------------
 _FEELING = (
-    r"(?:sad|sadder|unhappy|lonely|alone|scared|afraid|frightened|terrified|worried|worry|"
+    r"(?:sad|sadder|unhappy|lonely|scared|afraid|frightened|terrified|worried|worry|"
     r"nervous|anxious|stressed|angry|mad|furious|upset|frustrated|jealous|embarrassed|ashamed|"
     r"guilty|grumpy|cranky|hurt|heartbroken|homesick|left out|stupid|dumb|ugly|useless|"
     r"worthless|bad about|bad|terrible|awful|miserable|depressed|down|blue|confused|overwhelmed|"
@@ -115,14 +128,16 @@ _EMOTIONAL = _rx(
     r"puppy|kitten|grandma|grandpa|grandmother|grandfather|nana|papa|granny|aunt|uncle|friend|"
     r"best friend)\b.{0,15}\b(?:died|passed away|is dead|got sick|is sick|is in the hospital|"
     r"ran away|went to heaven|had to be put down)\b|"
-    r"\b(?:nobody|no one|no body) (?:likes|loves|wants to play with|plays with|played with|"
-    r"listens to|cares about|understands|wants) me\b|\b(?:nobody|no one) (?:played|plays|"
-    r"wanted to play) with me\b|"
+    r"\b(?:nobody|no one|no body)\b.{0,30}\b(?:with me|to me|likes me|loves me|wants me|"
+    r"understands me|cares about me|cares|listens|me a valentine|my friend)\b|"
     r"\b(?:don't|do not) have (?:any )?friends\b|\bi have no friends\b|"
     r"\b(?:doesn't|does not|don't|won't|didn't) (?:want to )?(?:be my friend|play with me|"
-    r"like me|let me play)\b|\b(?:mean to me|laughed at me|made fun of me|makes fun of me|"
-    r"teased me|teases me|ignored me|ignore me|left me out|called me (?:names|stupid|dumb|ugly))\b|"
-    r"\b(?:crying|cried|cry|tears)\b|\b(?:nightmare|nightmares|bad dream|scary dream)\b|"
+    r"like me|let me play)\b|\b(?:mean to me|laughed at (?:me|my)|made fun of (?:me|my)|"
+    r"makes? fun of (?:me|my)|teased me|teases me|ignored me|ignore me|left me out|"
+    r"called me (?:names|stupid|dumb|ugly|a baby))\b|"
+    r"\bi(?:'m| am| was| keep| just| can't stop| started)? (?:crying|cry|cried)\b|"
+    r"\b(?:makes?|made) me (?:cry|sad|mad|angry|upset)\b|\bi (?:don't|do not) like (?:myself|"
+    r"me|my body|how i look|the way i look)\b|\b(?:nightmare|nightmares|bad dream|scary dream)\b|"
     r"\b(?:bad|hard|rough|terrible|awful|horrible|worst) day\b|\bdivorc\w*\b|"
     r"\byelled at me\b|\bin trouble\b|\bhurt my feelings\b|\bmy feelings\b|"
     r"\bi hate (?:my|it when|school|when|everything|everyone|my life)\b|\bi hate (?:him|her)\b|"
@@ -130,7 +145,9 @@ _EMOTIONAL = _rx(
     r"get)\b|\bi can't sleep\b|\bis killing me\b|\bnot good at anything\b|\bgoing wrong\b|"
     r"\bscared to\b|\bafraid to\b|\bi don't want to go to (?:school|the doctor|bed)\b|"
     r"\bi (?:always|never) (?:mess|get) (?:up|it wrong)\b|\bfeel like (?:crying|nobody|no one|i)\b|"
-    r"\b(?:is|are|so) annoying\b|\bwant (?:him|her|them) to go away\b"
+    r"\b(?:feel|feeling|felt) (?:so |really |very |all )?alone\b|\b(?:all|so) alone\b|"
+    r"\b(?:is|are|so) annoying\b|\bwant (?:him|her|them) to go away\b|\bi'm (?:scared|afraid) "
+    r"(?:there's|of|that)\b"
 )
 _POSITIVE_FEELING = _rx(
     r"\b(?:i'm|i am|i feel)(?: so| really| very| super)? (?:happy|good|great|excited|awesome|"
@@ -153,7 +170,8 @@ _ABOUT_BLIP = _rx(
     r"funny|smart|okay|ok|a robot|a girl|a boy|human)|your (?:name|favorite|favourite|birthday|"
     r"mom|dad|family|friend|age)|do you (?:like|love|have|sleep|eat|dream|know me|remember|want|"
     r"get|play|feel|miss)|can you (?:hear|see) me|what can you do|where do you live|where are "
-    r"you|what do you (?:like|want|do)|what should we do|what are we (?:doing|going to do)|"
+    r"you|what do you (?:like|want)\b|what do you do(?: all day| for fun| at night)?$|"
+    r"can you (?:talk|dance|walk|think|laugh|move|see|feel|read)$|what should we do|what are we (?:doing|going to do)|"
     r"what do you think|did you (?:miss|hear)|what time is it|what day is it|guess what|"
     r"do you know what i|what did i|can you keep a secret)\b"
 )
@@ -222,6 +240,11 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, bool]:
     numbers = find_numbers(tokens)
     if _HOW_MANY.search(text) and len(numbers) >= 2 and not creative:
         return Activity.MATH, False
+    if _FAVORITE.search(text):
+        return Activity.CHITCHAT, False
+    if creative and _FACT_QUESTION.search(text) and not _CREATIVE_REQUEST.search(text):
+        # "why do birds sing", "how do you play chess": a question about the world.
+        creative = False
     if creative and not re.search(r"\b(?:scared|afraid|sad|nightmare)\b", text):
         return Activity.CREATIVE, False
     if emotional:

@@ -107,7 +107,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     (
         SafetyCategory.SELF_HARM,
         r"\b(?:don't|do not|dont) want to (?:be alive|live|exist|wake up|be here|be born)"
-        r"(?: anymore| any more| ever)?\b(?! (?:in|at|with|near|there)\b)",
+        r"(?: anymore| any more| ever)?\b(?! (?:in|at|with|near|there|here)\b)",
     ),
     (
         SafetyCategory.SELF_HARM,
@@ -143,6 +143,35 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.SELF_HARM,
         r"\b(?:i|i'm|i am) (?:want|wanna|going) to be dead\b|\bwant to be dead\b",
     ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:thinking about|think about|thought about|keep thinking about|dream about|rather be|"
+        r"would rather be|i'd rather be|better if i was|better if i were|deserve to|ready to|"
+        r"plan to|planning to|want to be|wanna be)\b (?:dying|die|be dead|dead|death|killing myself|"
+        r"not being alive|not being here|disappearing)\b",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:don't|do not|dont) deserve to (?:live|be alive|be here|exist|be born)\b|"
+        r"\bno (?:point|reason) (?:in|to|for) (?:living|live|being alive|being here|me)\b|"
+        r"\b(?:there's|there is) no point (?:anymore|in anything|in living)\b",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:hurting|harming|cutting|stabbing|hanging|burning|choking|starving|punishing|"
+        r"scratching|hitting|killing) (?:my ?self|my (?:arms?|wrists?|legs?|skin|tummy|face))\b"
+        r"(?!.{0,30}\b(?:by accident|accidentally|on the|playing|when i fell)\b)|"
+        r"\b(?:hang|hanging|drown|drowning|poison|poisoning|strangle|suffocate) my ?self\b",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:going to|gonna|want to|will|i'll|thinking about|about to) (?:jump|jumping) "
+        r"(?:out|off) (?:of )?(?:the|a|my|our) (?:window|roof|balcony|bridge|building)\b|"
+        r"\b(?:not going to|never going to|won't|will not|stop) eat(?:ing)? (?:anymore|ever again|"
+        r"again|so i can (?:die|disappear))\b|\bso i can (?:die|disappear|be dead|go to heaven)\b|"
+        r"\b(?:go|be|going) (?:to|in) heaven (?:now|today|tonight|soon|so i)\b|"
+        r"\bdon't have to be (?:here|alive) anymore\b|\bwant to go to heaven\b",
+    ),
     # ---- grooming: an adult online (or a stranger) asking for pictures, meeting or secrecy ----
     (
         SafetyCategory.GROOMING,
@@ -171,6 +200,20 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:sent|sends|sending) me (?:a )?(?:picture|pictures|photo|photos|"
         r"video|videos|pics?)? ?(?:of )?(?:his |her |their |a )?(?:private|privates|naked|nude|"
         r"without clothes|no clothes)\b",
+    ),
+    (
+        SafetyCategory.VIOLENCE_AT_HOME,
+        r"\b(?:mom|mommy|mother|mum|mama|dad|daddy|father|papa|grandma|nana) (?:has|had|got|gets) "
+        r"(?:bruises|a bruise|a black eye|blood|cuts|hurt)\b|\b(?:broke|broken|cut|hurt|bruised) "
+        r"(?:my |our )?(?:mom's|mommy's|mother's|dad's|daddy's|mums?'s) (?:arm|leg|face|nose|eye|"
+        r"hand|head|lip|tooth|teeth)\b|"
+        r"\b(?:dad|daddy|father|stepdad|mom's boyfriend|boyfriend|mom|mommy|mother)\b.{0,30}\b"
+        r"(?:gun|knife)\b.{0,40}\b(?:mom|mommy|mother|dad|daddy|her|him|us|yelling|screaming)\b",
+    ),
+    (
+        SafetyCategory.GROOMING,
+        r"\b(?:video chat|video call|facetime|face time|camera|webcam)\b.{0,30}\b(?:bathroom|"
+        r"bedroom|bath|shower|alone|clothes|naked|in bed|secret|don't tell)\b",
     ),
     # ---- abuse: hurting, touching, neglect and secrets ----
     (
@@ -240,7 +283,30 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"(?:surprise|party|present|gift|birthday|christmas|recipe|handshake|club|hideout|fort|"
         r"password|code)\b)(?<!\bsurprise\b)",
     ),
-    (SafetyCategory.ABUSE, r"\b(?:abuse|abused|abusing|molest\w*)\b(?! (?:alcohol|drugs))"),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:i'm|i am|i was|i get|being|been|getting|they|he|she)\b.{0,15}\b(?:abused|molested)\b|"
+        r"\b(?:abuses?|abusing|molest(?:s|ed|ing)?) (?:me|us|my (?:brother|sister))\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:does|did|do|doing) (?:things|stuff|bad things|weird things|something) to me\b|"
+        r"\b(?:makes?|made|making) me (?:do (?:things|stuff|bad things|weird things|something)|sit "
+        r"on (?:his|her) lap|watch (?:bad|grown ?up|naughty|weird) (?:videos|movies|things)|"
+        r"touch (?:his|her|their))\b|\b(?:takes?|took|taking) (?:pictures|photos|videos) of me\b"
+        r"(?=.{0,30}\b(?:without|naked|no clothes|in the bath|bathroom|secret|don't tell)\b)|"
+        r"\bwithout (?:my )?clothes\b.{0,30}\b(?:he|she|they|pictures|photos)\b|"
+        r"\b(?:hurts?|hurting|touch(?:es|ed|ing)?) me\b.{0,15}\bdown there\b",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\bnot allowed to eat\b(?!.{0,30}\b(?:candy|sweets|dessert|cookies|snacks|chips|junk|"
+        r"before dinner|in the car|in my room)\b)|\b(?:nobody|no one) (?:feeds|fed|gives me food)\b|"
+        r"\b(?:leave|leaves|left) me (?:alone|by myself|home alone) (?:for|all) (?:days|night|the "
+        r"whole night|two days|a long time)\b|\b(?:no|without) (?:food|dinner|eating) for (?:days|"
+        r"two days|a long time|a whole day)\b|\bhaven't (?:had|eaten) (?:any )?(?:food|anything) "
+        r"(?:in|for|since)\b",
+    ),
     # ---- bullying: threats and repeated hurting by other kids ----
     (
         SafetyCategory.BULLYING,
@@ -266,6 +332,34 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"playing|soccer|football|dodgeball)\b)",
     ),
     (SafetyCategory.BULLYING, r"\b(?:knife|gun) (?:at|to) school\b|\bbrought a (?:knife|gun)\b"),
+    (
+        SafetyCategory.BULLYING,
+        r"\b(?:throw|throws|threw|throwing) (?:rocks|stones|sticks) at me\b|"
+        r"\b(?:they|kids|he|she|someone) "
+        r"(?:keeps?|keep) (?:sending|texting) me (?:mean|scary|bad)\b",
+    ),
+    # Hurting the child: by other kids (school, bus, "they said") it's bullying, else abuse.
+    (
+        SafetyCategory.BULLYING,
+        r"^(?=.*\b(?:school|kids?|classmates?|class|bus|recess|playground|boys?|girls?|bull(?:y|ies)|"
+        r"teenagers?|everyone at|students?|team|they said|someone said|he said|she said|"
+        r"messages|online)\b).*"
+        r"\b(?:pinch(?:es|ed|ing)?|pull(?:s|ed|ing)? my (?:hair|ears?)|squeez\w* my "
+        r"(?:neck|arm)|twist(?:s|ed)? my arm|throws? (?:things|stuff|shoes|plates|\w+) at me|"
+        r"threw (?:things|stuff|shoes|plates|a \w+|\w+) at me|kicks? me|kicked me|slaps? me|"
+        r"slapped me|choke[sd]? me|hurts? me|beats? me|beat me up|punch(?:es|ed)? me|hit me|hits "
+        r"me|push(?:es|ed)? me|shov(?:es|ed) me)\b(?!.{0,30}\b(?:game|tag|pillow|by accident|"
+        r"accidentally|playing|soccer|football|dodgeball|play fight)\b)",
+    ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:pinch(?:es|ed|ing)?|pull(?:s|ed|ing)? my (?:hair|ears?)|squeez\w* my "
+        r"(?:neck|arm)|twist(?:s|ed)? my arm|throws? (?:things|stuff|shoes|plates|\w+) at me|"
+        r"threw (?:things|stuff|shoes|plates|a \w+|\w+) at me|kicks? me|kicked me|slaps? me|"
+        r"slapped me|choke[sd]? me|hurts? me|beats? me|beat me up|punch(?:es|ed)? me|hit me|hits "
+        r"me|push(?:es|ed)? me|shov(?:es|ed) me)\b(?!.{0,30}\b(?:game|tag|pillow|by accident|"
+        r"accidentally|playing|soccer|football|dodgeball|play fight)\b)",
+    ),
     # ---- violence at home: a grown-up hurting another family member ----
     (
         SafetyCategory.VIOLENCE_AT_HOME,
@@ -351,7 +445,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     ),
     (
         SafetyCategory.IMMEDIATE_DANGER,
-        r"\b(?:home alone|by myself|all alone|alone at home|alone in the house|nobody is home|no "
+        r"\b(?:home alone|by myself|all alone|alone at home|alone in the house|i'm alone|i am "
+        r"alone|nobody is home|no "
         r"one is home|no grown ?ups? (?:are )?home)\b.{0,60}\b(?:knock\w*|door|doorbell|banging|"
         r"window|outside|trying|coming in|inside|stranger|someone|somebody|man|scared|noise)\b",
     ),
@@ -392,6 +487,17 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:dog|snake|spider) bit (?:me|my|him|her)\b.{0,30}\b(?:blood|bleeding|swell|hurts "
         r"bad|poison)\b|\bsnake bit\b",
     ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:baby|he|she|brother|sister|lips|face|skin|mom|dad|mommy|daddy|grandma|grandpa)\b"
+        r".{0,12}\b(?:turned|turning|went|going|looks|is getting) (?:all )?blue\b|"
+        r"\blips are blue\b|\b(?:not|isn't|won't|can't|stopped) (?:answering|responding)(?: me)?\b|"
+        r"\b(?:stove|oven|pan|toaster|microwave|it)\b.{0,40}\b(?:smoking|on fire|burning|flames)\b|"
+        r"\b(?:trying to|tried to) (?:open|get in|break|kick) (?:our|the|my) (?:door|window|house)\b|"
+        r"\b(?:nobody|no one|no grown ?up) is home\b.{0,40}\b(?:door|knock|someone|somebody|man|"
+        r"stranger|window|outside)\b|\b(?:someone|somebody|a man|stranger)\b.{0,40}\b(?:nobody|no "
+        r"one|no grown ?up) is home\b",
+    ),
     # ---- running away ----
     (
         SafetyCategory.RUNNING_AWAY,
@@ -411,6 +517,16 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     (
         SafetyCategory.RUNNING_AWAY,
         r"\brun away from (?:home|here|my family|my house|mom|dad)\b(?<!people run away from home)",
+    ),
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"\b(?:i'm|i am|i'll|i will|i want to|i'm going to|i'm gonna|going to|gonna)\b.{0,12}\b"
+        r"(?:leave|go) (?:and )?(?:go )?(?:live|stay) (?:with|at|somewhere)\b|"
+        r"\b(?:pack|packing|packed) (?:my|a) (?:bag|bags|stuff|suitcase|backpack|things) and "
+        r"(?:go|leave|run)\b|\bnever (?:come|coming|go|going) (?:back )?home\b|"
+        r"\b(?:climb|sneak|go|jump) out (?:of )?(?:my|the) window\b.{0,30}\b(?:tonight|and leave|and "
+        r"run|and go|forever|never)\b|\b(?:don't|do not) want to live (?:here|with (?:my|them|him|"
+        r"her|mom|dad)|in this (?:house|family)|at home)(?: anymore)?\b",
     ),
 )
 

@@ -434,6 +434,14 @@ _CONTRACTIONS: Final[dict[str, str]] = {
     "hes": "he's",
     "shes": "she's",
     "theyre": "they're",
+    "theyll": "they'll",
+    "theyve": "they've",
+    "hell": "he'll",
+    "hed": "he'd",
+    "youll": "you'll",
+    "youve": "you've",
+    "itll": "it'll",
+    "weve": "we've",
     "youre": "you're",
     "lets": "let's",
     "theres": "there's",
@@ -455,4 +463,7 @@ def normalise_utterance(text: str) -> str:
     lowered = _NON_WORD.sub(" ", lowered)
     lowered = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", lowered)
     words = [_CONTRACTIONS.get(word, word) for word in lowered.split()]
+    # "were going to the beach" is "we're going": a question never starts "were <verb>ing".
+    if len(words) > 1 and words[0] == "were" and words[1].endswith("ing"):
+        words[0] = "we're"
     return " ".join(words)
