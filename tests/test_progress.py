@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryDataWithId
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
     async_mock_service,
@@ -25,45 +22,9 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.blip.brain import Activity, DrillResult
 from custom_components.blip.const import DOMAIN, EVENT_MILESTONE, EVENT_SESSION_ENDED
-from custom_components.blip.progress import SAVE_DELAY, STORAGE_KEY_PREFIX, ProgressManager
+from custom_components.blip.progress import SAVE_DELAY, STORAGE_KEY_PREFIX
 from custom_components.blip.progress_model import SESSION_IDLE_GAP
-
-ADA = "01JADA0000000000000000000A"
-BOB = "01JB0B0000000000000000000B"
-# 10:00 in the test time zone (US/Pacific): outside the default quiet hours (20:00-07:00).
-MORNING = "2026-03-02T18:00:00+00:00"
-
-
-def blip_entry(
-    children: Mapping[str, Mapping[str, Any]] | None = None,
-    options: Mapping[str, Any] | None = None,
-) -> MockConfigEntry:
-    """A Blip entry with a local backend (not contacted at setup) and the given children."""
-    children = children if children is not None else {ADA: {"name": "Ada", "age": 7}}
-    return MockConfigEntry(
-        domain=DOMAIN,
-        data={"local_url": "http://127.0.0.1:9"},
-        options=dict(options or {}),
-        subentries_data=[
-            ConfigSubentryDataWithId(
-                data=dict(data),
-                subentry_type="child",
-                title=data["name"],
-                unique_id=None,
-                subentry_id=child_id,
-            )
-            for child_id, data in children.items()
-        ],
-    )
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> ProgressManager:
-    if entry.entry_id not in {e.entry_id for e in hass.config_entries.async_entries(DOMAIN)}:
-        entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    return entry.runtime_data.progress
+from tests.progress_fixtures import ADA, BOB, MORNING, blip_entry, child_device, set_up
 
 
 def sensor(hass: HomeAssistant, key: str, child: str = "ada") -> str:
@@ -509,12 +470,6 @@ async def test_unknown_child_is_never_blocked(hass: HomeAssistant) -> None:
     progress.record_turn("nobody", Activity.MATH, None)
     progress.record_drill_results("nobody", [spelled("cat")])
     assert progress.check_limits("nobody").allowed
-
-
-def child_device(hass: HomeAssistant, child_id: str = ADA) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, child_id)})
-    assert device is not None
-    return device.id
 
 
 async def test_reset_and_export_services(hass: HomeAssistant) -> None:

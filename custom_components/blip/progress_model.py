@@ -821,7 +821,7 @@ def export_progress(progress: ChildProgress, today: date) -> dict[str, Any]:
         },
         "today": {
             "minutes": progress.minutes_on(today),
-            "sessions": progress.sessions_on(today),
+            **(progress.days.get(today) or DayRecord()).to_dict(),
         },
         "days": {
             day.isoformat(): record.to_dict() for day, record in sorted(progress.days.items())
