@@ -235,7 +235,7 @@ async def test_damaged_parts_start_fresh_and_the_rest_is_kept(
 
 
 async def test_progress_from_an_unknown_layout_is_set_aside(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_dir: Path
 ) -> None:
     """A file from a newer Blip's layout (major version 2) is not misread: issue, fresh start."""
     hass_storage[STORAGE_KEY_PREFIX + ADA] = {
