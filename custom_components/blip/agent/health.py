@@ -44,7 +44,7 @@ class BackendHealth:
     ) -> None:
         """``down_after`` consecutive outages make a backend "down" (and rested for ``rest_s``)."""
         self._down_after = down_after
-        self._rest_s = rest_s
+        self.rest_s = rest_s
         self._auth_cooldown_s = auth_cooldown_s
         self.slow_first_token_s = slow_first_token_s
         self._clock = clock
@@ -94,7 +94,7 @@ class BackendHealth:
         return (
             status.consecutive_outages >= self._down_after
             and status.last_failure_at is not None
-            and self._clock() - status.last_failure_at < self._rest_s
+            and self._clock() - status.last_failure_at < self.rest_s
         )
 
     def seems_slow(self, backend: str) -> bool:
@@ -138,6 +138,11 @@ class TurnTimings:
     def record(self, timing: TurnTiming) -> None:
         """Add one turn."""
         self._turns.append(timing)
+
+    @property
+    def recent(self) -> list[TurnTiming]:
+        """The kept turns, oldest first."""
+        return list(self._turns)
 
     @property
     def last(self) -> TurnTiming | None:
