@@ -523,7 +523,15 @@ async def test_start_drill_service(hass: HomeAssistant, morning: FrozenDateTimeF
     await hass.services.async_call(
         DOMAIN, "start_drill", {"child": device_id, "kind": "math"}, blocking=True
     )
-    assert len(calls) == 1
+    # A dashboard button can name the child by one of their entities.
+    await hass.services.async_call(
+        DOMAIN,
+        "start_drill",
+        {"child": "sensor.blip_for_ada_words_mastered", "kind": "math"},
+        blocking=True,
+    )
+    assert len(calls) == 2
+    assert calls[0].data == calls[1].data
     assert calls[0].data["entity_id"] == "assist_satellite.ada_room"
     assert calls[0].data["extra_system_prompt"] == "blip_drill:math"
     assert calls[0].data["start_message"].startswith("Hi Ada!")
@@ -536,7 +544,7 @@ async def test_start_drill_service(hass: HomeAssistant, morning: FrozenDateTimeF
             DOMAIN, "start_drill", {"child": device_id, "kind": "spelling"}, blocking=True
         )
     assert err.value.translation_key == "child_resting"
-    assert len(calls) == 1
+    assert len(calls) == 2
 
 
 async def test_start_drill_without_satellite_is_a_clear_error(hass: HomeAssistant) -> None:

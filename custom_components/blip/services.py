@@ -13,7 +13,11 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceNotFound, ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 import voluptuous as vol
 
 from .const import (
@@ -130,11 +134,17 @@ def _manager(hass: HomeAssistant) -> ProgressManager:
     return entries[0].runtime_data.progress
 
 
-def _child_from_call(hass: HomeAssistant, device_id: str) -> tuple[ProgressManager, str]:
-    """The progress manager and child id behind a child's device."""
+def _child_from_call(hass: HomeAssistant, child: str) -> tuple[ProgressManager, str]:
+    """The progress manager and child id behind a child's device, or one of their entities.
+
+    Entities are accepted so a dashboard button can name the child by an entity id it shows.
+    """
     manager = _manager(hass)
-    device = dr.async_get(hass).async_get(device_id)
     child_ids = set(manager.child_ids)
+    entity = er.async_get(hass).async_get(child)
+    if entity is not None and entity.config_subentry_id in child_ids:
+        return manager, entity.config_subentry_id
+    device = dr.async_get(hass).async_get(child)
     if device is not None:
         for domain, identifier in device.identifiers:
             if domain == DOMAIN and identifier in child_ids:
@@ -142,5 +152,5 @@ def _child_from_call(hass: HomeAssistant, device_id: str) -> tuple[ProgressManag
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="unknown_child",
-        translation_placeholders={"device": device_id},
+        translation_placeholders={"device": child},
     )
