@@ -73,8 +73,8 @@ class HistoryTurn:
 def parse_routing_table(data: Mapping[str, str]) -> dict[Activity, Backend]:
     """Validate routing options (activity name -> backend name) into a full routing table.
 
-    Rows left out keep their defaults. A safety row is rejected: safety is fixed to Claude in
-    code, and a table that pretends otherwise is a configuration mistake worth reporting.
+    Rows left out keep their defaults. Safety is fixed to Claude in code: a safety row saying
+    "claude" is accepted as a no-op, any other safety row is a mistake worth reporting.
     """
     if not isinstance(data, Mapping):
         raise ValueError(
@@ -91,9 +91,14 @@ def parse_routing_table(data: Mapping[str, str]) -> dict[Activity, Backend]:
             raise ValueError(
                 f"Unknown activity {raw_activity!r} in routing table; expected one of: {activity_names}"
             ) from None
+        value = raw_backend.strip().lower() if isinstance(raw_backend, str) else None
         if activity is Activity.SAFETY:
-            raise ValueError("The safety row cannot be changed: safety turns always go to Claude")
-        value = str(raw_backend).strip().lower() if isinstance(raw_backend, str) else None
+            # "safety: claude" changes nothing and is accepted; anything else is refused.
+            if value == SAFETY_BACKEND.value:
+                continue
+            raise ValueError(
+                f"The safety row cannot be changed (got {raw_backend!r}): safety turns always go to Claude"
+            )
         try:
             backend = Backend(value) if value is not None else None
         except ValueError:

@@ -79,7 +79,10 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"(?:to )?(?:die|be dead|not be alive|not exist|stop living|end it|end my life|"
         r"not wake up|never wake up|be gone forever)\b",
     ),
-    (SafetyCategory.SELF_HARM, r"\bwant to die\b(?! (?:laughing|of laughter))"),
+    (
+        SafetyCategory.SELF_HARM,
+        r"(?<!don't )(?<!do not )(?<!never )\bwant to die\b(?! (?:laughing|of laughter))",
+    ),
     (
         SafetyCategory.SELF_HARM,
         r"\b(?:hurt|cut|harm|scratch|burn|hit|punch|bite|starve|choke|stab) (?:my ?self)\b"
