@@ -556,3 +556,19 @@ async def test_start_drill_without_satellite_is_a_clear_error(hass: HomeAssistan
             DOMAIN, "start_drill", {"child": child_device(hass), "kind": "spelling"}, blocking=True
         )
     assert err.value.translation_key == "no_satellite"
+
+
+async def test_removing_blip_removes_all_progress(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Removing Blip deletes every child's progress file and the list of files."""
+    entry = blip_entry({ADA: {"name": "Ada", "age": 7}, BOB: {"name": "Bob", "age": 9}})
+    progress = await set_up(hass, entry)
+    progress.record_drill_results(ADA, [spelled("cat")])
+    progress.record_drill_results(BOB, [spelled("dog")])
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert {STORAGE_KEY_PREFIX + ADA, STORAGE_KEY_PREFIX + BOB} <= set(hass_storage)
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not [key for key in hass_storage if key.startswith("blip.progress")]
