@@ -339,10 +339,16 @@ def default_voice() -> LoadedVoice:
     return load_voice(find_voice(DEFAULT_VOICE, []))
 
 
-def speak(text: str) -> PcmAudio:
-    """Real piper speech for a text (22050 Hz mono 16-bit), for feeding wake word and STT servers."""
+def speak(text: str, *, repeatable: bool = True) -> PcmAudio:
+    """Real piper speech for a text (22050 Hz mono 16-bit), for feeding wake word and STT servers.
+
+    `repeatable` turns off piper's generator noise so every run hears the same audio.
+    """
+    from piper import SynthesisConfig
+
     voice = default_voice()
-    pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.piper.synthesize(text))
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if repeatable else None
+    pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.piper.synthesize(text, config))
     return PcmAudio(pcm=pcm, rate=voice.sample_rate, width=2, channels=1)
 
 

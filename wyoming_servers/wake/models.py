@@ -24,6 +24,7 @@ CHANNELS: Final = 1
 # openWakeWord scores one embedding per 80 ms of audio.
 SAMPLES_PER_STEP: Final = 1280
 EMBEDDING_FEATURES: Final = 96
+PRIMING_SAMPLES: Final = int(2.5 * SAMPLE_RATE)
 BUILTIN_MODELS_DIR: Final = Path(pyopen_wakeword.__file__).parent / "models"
 _FEATURE_MODEL_STEMS: Final = frozenset({"melspectrogram", "embedding_model"})
 _VERSION_SUFFIX_RE: Final = re.compile(r"^(?P<name>.+?)_(?P<version>v\d+(?:\.\d+)*)$")
@@ -179,6 +180,16 @@ class WakeWordDetector:
         self._states = [
             _ModelState(model, OpenWakeWord.from_model(model.path)) for model in self.models
         ]
+        self._limit_priming()
+
+    def _limit_priming(self) -> None:
+        """Prime the feature models with 2.5 s of silence instead of pyopen-wakeword's 8 s.
+
+        Every stream starts by running the feature models over that silence. A wake word model
+        looks at only 16 embeddings (1.28 s), each made of 76 mel frames (0.76 s), so 2.5 s of
+        silence fills the same context - and makes each new stream about 3x cheaper to start.
+        """
+        self._features.new_audio_samples = min(self._features.new_audio_samples, PRIMING_SAMPLES)
 
     @property
     def model_names(self) -> list[str]:
@@ -187,6 +198,7 @@ class WakeWordDetector:
     def reset(self) -> None:
         """Start a new stream: forget audio, activations and refractory periods."""
         self._features.reset()
+        self._limit_priming()
         for state in self._states:
             state.scorer.reset()
             state.activations = 0
