@@ -199,8 +199,8 @@ _STOP = re.compile(
 )
 _SKIP = re.compile(
     r"^(?:(?:um+|uh+|hmm+|i|well)\s*)*(i don't know|i dont know|idk|i give up|give up|skip|"
-    r"pass|i'm not sure|im not sure|no idea|tell me( the answer)?|what is it|what's the answer|"
-    r"just tell me|i can't|i cant|too hard|this is too hard)\b"
+    r"pass|i'm not sure|im not sure|no idea|tell me$|tell me the answer|what is it$|"
+    r"what's the answer|just tell me|i can't$|i cant$|i can't do it|too hard|this is too hard)\b"
 )
 _HINT = re.compile(r"\b(hint|clue|help me|help|give me a hint|a little help)\b")
 _REPEAT = re.compile(
