@@ -17,17 +17,22 @@ from functools import partial
 from pathlib import Path
 import struct
 import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
+from homeassistant.core import HomeAssistant
 import numpy as np
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.wyoming_fixtures import ServerAddress, default_voice, running_server
 from wyoming_servers.tts.__main__ import default_phrases_path, load_phrase_sentences
 from wyoming_servers.tts.cache import SentenceAudioCache
 from wyoming_servers.tts.engine import TtsEngine
 from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions
+
+if TYPE_CHECKING:
+    from custom_components.blip.tts import BlipVoiceRuntime
 
 FFMPEG = "/usr/bin/ffmpeg"
 
@@ -177,3 +182,33 @@ def rms_level(frames: np.ndarray) -> float:
         return 0.0
     samples = frames.astype(np.float64) / 32768.0
     return float(np.sqrt(np.mean(samples**2)))
+
+
+async def setup_blip_with_voice(
+    hass: HomeAssistant,
+    address: ServerAddress,
+    entry: MockConfigEntry | None = None,
+    *,
+    wait_for_warm_up: bool = True,
+) -> MockConfigEntry:
+    """Load a Blip entry (one child, Ada) whose Blip voice uses the TTS server at ``address``."""
+    from custom_components.blip.const import CONF_VOICE_HOST, CONF_VOICE_PORT
+    from tests.agent_helpers import blip_entry
+
+    entry = entry or blip_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_VOICE_HOST: address.host, CONF_VOICE_PORT: address.port}
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    if wait_for_warm_up:
+        await asyncio.wait_for(voice_runtime(entry).warmed_up.wait(), 60)
+    return entry
+
+
+def voice_runtime(entry: MockConfigEntry) -> BlipVoiceRuntime:
+    """Blip voice's shared state for an entry."""
+    from custom_components.blip.tts import RUNTIME_KEY
+
+    return entry.runtime_data.extras[RUNTIME_KEY]

@@ -100,8 +100,9 @@ async def async_setup_entry(
 class BlipVoiceEntity(tts.TextToSpeechEntity):
     """The "Blip voice" TTS engine: streaming input, exact output formats, no dead air."""
 
+    # Named (Home Assistant's TTS refuses an engine without a name): "Blip" device + "voice".
     _attr_has_entity_name = True
-    _attr_name = None
+    _attr_name = "voice"
     # The four preferred_* options reach the engine only if listed: Blip voice needs them to
     # produce the satellite's format itself.
     _attr_supported_options: ClassVar[list[str]] = [
@@ -128,7 +129,7 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
         )
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{entry.entry_id}-voice")},
-            name="Blip voice",
+            name="Blip",
             manufacturer="Blip",
             model=f"Wyoming TTS ({server.name})",
             entry_type=DeviceEntryType.SERVICE,
