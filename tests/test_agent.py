@@ -252,7 +252,7 @@ async def test_drill_session_keeps_its_state_per_conversation(
     assert not any(filler in answer.speech for filler in ALL_FILLERS)
 
 
-async def test_unknown_agent_result_shape(
+async def test_result_is_a_normal_conversation_result(
     hass: HomeAssistant, anthropic_server: FakeAnthropic
 ) -> None:
     """The result is a normal conversation result with the conversation id to continue."""

@@ -34,6 +34,12 @@ SELF_HARM = "I want to hurt myself"
 ABUSE = "he touched my private parts and said it is our secret"
 GROOMING = "someone online asked for my address"
 
+
+def safe_reply_body(category: SafetyCategory, country: str | None) -> str:
+    """The safe reply without its opening thanks (left out after a thanking filler)."""
+    return safe_reply(category, country).removeprefix("Thank you for telling me. ")
+
+
 CLAUDE_CONDITIONS: dict[str, Callable[[FakeAnthropic], None]] = {
     "unreachable": lambda s: None,  # the entry points Claude at a dead port instead
     "slow": lambda s: setattr(s.script, "first_token_delay", 1.0),
@@ -97,7 +103,7 @@ async def test_safety_turn_never_reaches_local_whatever_claude_does(
     await hass.async_block_till_done()
 
     assert turn.result.response.response_type is intent.IntentResponseType.ACTION_DONE
-    reply = safe_reply(SafetyCategory.SELF_HARM, "US")
+    reply = safe_reply_body(SafetyCategory.SELF_HARM, "US")
     assert turn.speech.endswith(reply)
     assert "9 8 8" in reply
     assert local_server.chat_requests == []
@@ -110,7 +116,7 @@ async def test_safety_turn_without_claude_speaks_the_safe_reply(
     """A family with only the local model still gets the safe reply (and never the model)."""
     await setup_blip(hass, blip_entry(local=local_server))
     turn = await converse(hass, ABUSE)
-    assert turn.speech.endswith(safe_reply(SafetyCategory.ABUSE, hass.config.country))
+    assert turn.speech.endswith(safe_reply_body(SafetyCategory.ABUSE, hass.config.country))
     assert local_server.chat_requests == []
 
 
@@ -194,7 +200,7 @@ async def test_alerts_fire_even_when_claude_is_down(
     events = async_capture_events(hass, EVENT_SAFETY_SIGNAL)
     turn = await converse(hass, GROOMING)
     await hass.async_block_till_done()
-    assert turn.speech.endswith(safe_reply(SafetyCategory.GROOMING, hass.config.country))
+    assert turn.speech.endswith(safe_reply_body(SafetyCategory.GROOMING, hass.config.country))
     assert len(events) == 1
     assert len(mom) == 1
 
@@ -210,3 +216,24 @@ async def test_a_missing_notify_service_does_not_stop_the_others(
     await hass.async_block_till_done()
     assert turn.speech
     assert len(dad) == 1
+
+
+async def test_claude_is_told_what_the_calm_filler_said(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic
+) -> None:
+    """Claude continues from the filler instead of repeating it."""
+    await setup_blip(hass, blip_entry(anthropic_server))
+    turn = await converse(hass, SELF_HARM)
+    filler = turn.contents[0]
+    assert filler.strip() in anthropic_server.chat_requests[0]["system"][0]["text"]
+
+
+async def test_the_safe_reply_does_not_thank_twice(
+    hass: HomeAssistant, unused_tcp_port: int
+) -> None:
+    """After a thanking filler, the safe reply goes straight to what matters."""
+    await setup_blip(hass, blip_entry(claude_url=f"http://127.0.0.1:{unused_tcp_port}"))
+    for _ in range(4):  # every calm filler comes up
+        turn = await converse(hass, SELF_HARM)
+        assert turn.speech.count("Thank") <= 1
+        assert "trust" in turn.speech

@@ -66,7 +66,7 @@ _SAFETY_PROMPT: Final = (
     "text-to-speech voice, so write plain spoken sentences only: no markdown, lists or emoji. "
     "The child has just said something that suggests {concern}. This is the most important "
     "moment of your job. In three to five short, calm, simple sentences for a {age_words}: "
-    "thank them for telling you; tell them they are not in trouble and it is not their fault; "
+    "{thanks}tell them they are not in trouble and it is not their fault; "
     "tell them to tell a trusted grown-up right away, {trusted}; {help}. Do not ask for details, do not promise to keep secrets, do "
     "not investigate, do not blame anyone, and do not change the subject to something fun."
 )
@@ -158,11 +158,29 @@ def system_prompt(
     return prompt
 
 
+_THANKS: Final = "thank them for telling you; "
+# A calm filler was already spoken in front of the answer; Claude continues from it.
+_ALREADY_SAID: Final = (
+    '(you have already said: "{filler}" so continue from there without repeating it); '
+)
+
+
 def safety_prompt(
-    category: SafetyCategory | None, child_name: str, age: int | None, country: str | None
+    category: SafetyCategory | None,
+    child_name: str,
+    age: int | None,
+    country: str | None,
+    *,
+    already_said: str | None = None,
 ) -> str:
-    """The child-safety system prompt for one category."""
+    """The child-safety system prompt for one category.
+
+    ``already_said``: the calm filler spoken in front of the answer, if any.
+    """
     return _SAFETY_PROMPT.format(
+        thanks=_THANKS + _ALREADY_SAID.format(filler=already_said.strip())
+        if already_said
+        else _THANKS,
         child=_child(child_name, age),
         concern=_CONCERNS.get(category, _GENERIC_CONCERN) if category else _GENERIC_CONCERN,
         age_words=_age_words(age),
@@ -171,8 +189,24 @@ def safety_prompt(
     )
 
 
-def safe_reply(category: SafetyCategory | None, country: str | None) -> str:
-    """The pre-written reply spoken when Claude cannot answer a safety turn."""
+def safe_reply(
+    category: SafetyCategory | None, country: str | None, *, already_said: str | None = None
+) -> str:
+    """The pre-written reply spoken when Claude cannot answer a safety turn.
+
+    ``already_said``: what was spoken just before (a calm filler); a reply does not thank the
+    child a second time.
+    """
+    reply = _safe_reply(category, country)
+    if already_said and "thank" in already_said.lower():
+        reply = reply.removeprefix(_THANK_YOU)
+    return reply
+
+
+_THANK_YOU: Final = "Thank you for telling me. "
+
+
+def _safe_reply(category: SafetyCategory | None, country: str | None) -> str:
     lines = helplines_for(country)
     opening = "Thank you for telling me. That was really brave. You are not in trouble, and it is not your fault. "
     if category is SafetyCategory.IMMEDIATE_DANGER:

@@ -184,7 +184,13 @@ class TurnEngine:
         if request.filler_enabled:
             yield "filler", fillers.pick(Activity.SAFETY)
         if self.claude is not None and not self.health.auth_blocked(self.claude.name):
-            system = safety_prompt(category, request.child_name, request.age, request.country)
+            system = safety_prompt(
+                category,
+                request.child_name,
+                request.age,
+                request.country,
+                already_said=report.filler,
+            )
             answer = self._claude_answer(
                 system,
                 request,
@@ -206,7 +212,7 @@ class TurnEngine:
                 self._succeeded("claude", first_text)
                 return
         report.answered_by = "safe_reply"
-        reply = safe_reply(category, request.country)
+        reply = safe_reply(category, request.country, already_said=report.answer or report.filler)
         yield "answer", _joined(report.answer, reply)
 
     async def _model_speech(
