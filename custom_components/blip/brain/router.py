@@ -145,7 +145,11 @@ _EMOTIONAL = _rx(
     r"get)\b|\bi can't sleep\b|\bis killing me\b|\bnot good at anything\b|\bgoing wrong\b|"
     r"\bscared to\b|\bafraid to\b|\bi don't want to go to (?:school|the doctor|bed)\b|"
     r"\bi (?:always|never) (?:mess|get) (?:up|it wrong)\b|\bfeel like (?:crying|nobody|no one|i)\b|"
-    r"\b(?:feel|feeling|felt) (?:so |really |very |all )?alone\b|\b(?:all|so) alone\b|"
+    r"\b(?:feel|feeling|felt) (?:so |really |very |all )?alone\b|"
+    r"\bi (?:want to|wanna|could|am going to|'m going to) (?:hurt|hit|punch|kill|smack) (?:my|him|"
+    r"her|them)\b|\b(?:mom|mommy|mother|dad|daddy|father|parents|grandma|grandpa|sister|brother)"
+    r"\b.{0,25}\b(?:is|are|was|were|keep|keeps|always) (?:crying|yelling|screaming|fighting|"
+    r"arguing|shouting|sad)\b|\b(?:screaming|yelling|shouting) at each other\b|\b(?:all|so) alone\b|"
     r"\b(?:is|are|so) annoying\b|\bwant (?:him|her|them) to go away\b|\bi'm (?:scared|afraid) "
     r"(?:there's|of|that)\b"
 )
@@ -173,7 +177,8 @@ _ABOUT_BLIP = _rx(
     r"you|what do you (?:like|want)\b|what do you do(?: all day| for fun| at night)?$|"
     r"can you (?:talk|dance|walk|think|laugh|move|see|feel|read)$|what should we do|what are we (?:doing|going to do)|"
     r"what do you think|did you (?:miss|hear)|what time is it|what day is it|guess what|"
-    r"do you know what i|what did i|can you keep a secret)\b"
+    r"do you know what i|what did i|can you keep a secret|can you help me|can i have|"
+    r"can i go|may i|can we go)\b"
 )
 _CHITCHAT = _rx(
     r"^(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|night)|goodnight|night night|"

@@ -175,6 +175,14 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:go|be|going) (?:to|in) heaven (?:now|today|tonight|soon|so i)\b|"
         r"\bdon't have to be (?:here|alive) anymore\b|\bwant to go to heaven\b",
     ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:friend|brother|sister|cousin|classmate|he|she|they|someone)\b.{0,25}\b(?:wants? to "
+        r"die|want to kill (?:himself|herself|themselves)|wants to kill (?:himself|herself|"
+        r"themselves)|(?:kill|cut|cuts|cutting|hurt|hurts|hurting|harm|harms) (?:himself|herself|"
+        r"themselves)|is going to kill (?:himself|herself))\b(?!.{0,20}\b(?:by accident|"
+        r"accidentally|in the game)\b)",
+    ),
     # ---- grooming: an adult online (or a stranger) asking for pictures, meeting or secrecy ----
     (
         SafetyCategory.GROOMING,
@@ -217,6 +225,12 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.GROOMING,
         r"\b(?:video chat|video call|facetime|face time|camera|webcam)\b.{0,30}\b(?:bathroom|"
         r"bedroom|bath|shower|alone|clothes|naked|in bed|secret|don't tell)\b",
+    ),
+    (
+        SafetyCategory.GROOMING,
+        r"\b(?:asked|asks|wants|wanted|told|tells|invited) me to (?:come|go) (?:inside|in|into|"
+        r"over to|to) (?:his|her|their) (?:house|car|room|apartment|van|truck|basement)\b.{0,30}"
+        r"\b(?:alone|by myself|secret|don't tell|without (?:my )?(?:mom|dad|parents))\b",
     ),
     # ---- abuse: hurting, touching, neglect and secrets ----
     (
@@ -350,7 +364,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:pinch(?:es|ed|ing)?|pull(?:s|ed|ing)? my (?:hair|ears?)|squeez\w* my "
         r"(?:neck|arm)|twist(?:s|ed)? my arm|throws? (?:things|stuff|shoes|plates|\w+) at me|"
         r"threw (?:things|stuff|shoes|plates|a \w+|\w+) at me|kicks? me|kicked me|slaps? me|"
-        r"slapped me|choke[sd]? me|hurts? me|beats? me|beat me up|punch(?:es|ed)? me|hit me|hits "
+        r"slapped me|choke[sd]? me|hurts? me|beats? me|beat me up|punch(?:es|ed)? me|hit me|"
+        r"grab(?:s|bed)? (?:me|my (?:arm|neck|hair)) (?:really |so )?hard|hits "
         r"me|push(?:es|ed)? me|shov(?:es|ed) me)\b(?!.{0,30}\b(?:game|tag|pillow|by accident|"
         r"accidentally|playing|soccer|football|dodgeball|play fight)\b)",
     ),
@@ -359,7 +374,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:pinch(?:es|ed|ing)?|pull(?:s|ed|ing)? my (?:hair|ears?)|squeez\w* my "
         r"(?:neck|arm)|twist(?:s|ed)? my arm|throws? (?:things|stuff|shoes|plates|\w+) at me|"
         r"threw (?:things|stuff|shoes|plates|a \w+|\w+) at me|kicks? me|kicked me|slaps? me|"
-        r"slapped me|choke[sd]? me|hurts? me|beats? me|beat me up|punch(?:es|ed)? me|hit me|hits "
+        r"slapped me|choke[sd]? me|hurts? me|beats? me|beat me up|punch(?:es|ed)? me|hit me|"
+        r"grab(?:s|bed)? (?:me|my (?:arm|neck|hair)) (?:really |so )?hard|hits "
         r"me|push(?:es|ed)? me|shov(?:es|ed) me)\b(?!.{0,30}\b(?:game|tag|pillow|by accident|"
         r"accidentally|playing|soccer|football|dodgeball|play fight)\b)",
     ),
@@ -410,7 +426,9 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.IMMEDIATE_DANGER,
         r"\b(?:isn't|is not|not|stopped|stop|can't|cannot|he can't|she can't) breathing\b|\bi "
         r"can't breathe\b|\b(?:he|she|they|baby|brother|sister|mom|dad|grandma|grandpa) can't "
-        r"breathe\b|\b(?:isn't|is not|not|stopped) moving\b|\bwon't (?:answer me|respond|move|wake)\b|"
+        r"breathe\b|\b(?:mom|mommy|mother|dad|daddy|father|he|she|baby|brother|sister|grandma|"
+        r"grandpa|nana|papa|someone|somebody|friend|they|grown ?up|teacher|babysitter)\b.{0,20}"
+        r"\b(?:isn't|is not|not|stopped|won't stop|can't stop) (?:moving|shaking)\b|\bwon't (?:answer me|respond|move|wake)\b|"
         r"\b(?:fainted|passed out|collapsed|unconscious|having a seizure|seizure)\b|\b(?:choking|"
         r"is choking)\b(?! (?:hazard|on (?:my|his|her) (?:words|laughter)))",
     ),
@@ -425,7 +443,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:drank|drink|drinking|ate|eaten|eat|eating|swallowed|swallow|swallowing|took|"
         r"licked|sniffed)\b.{0,30}\b(?:bleach|pills?|poison|poisonous|batter(?:y|ies)|button "
         r"batter(?:y|ies)|cleaner|cleaning stuff|chemicals?|under the sink|detergent|laundry pod|"
-        r"tide pods?|magnets?|(?:lots|a lot|all|whole bottle|bottle) of (?:medicine|vitamins)|"
+        r"tide pods?|magnets?|(?:lots|a lot|all|whole|entire|bottle|too many|too much|all the|"
+        r"handful)\b.{0,20}\b(?:medicine|medicines|vitamins|gummies|pills|tablets)|"
         r"(?:mom's|dad's|grandma's|grandpa's) (?:medicine|pills)|medicine that isn't mine|"
         r"gasoline|antifreeze|rat poison|lighter fluid|mushrooms from the yard)\b",
     ),
@@ -500,6 +519,12 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:nobody|no one|no grown ?up) is home\b.{0,40}\b(?:door|knock|someone|somebody|man|"
         r"stranger|window|outside)\b|\b(?:someone|somebody|a man|stranger)\b.{0,40}\b(?:nobody|no "
         r"one|no grown ?up) is home\b",
+    ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:mom|mommy|mother|dad|daddy|father|he|she|baby|brother|sister|grandma|grandpa|"
+        r"friend|dog|cat|puppy|pet)\b(?:'s| is| are| keeps| started)? bleeding\b(?! a little| a "
+        r"tiny bit| a bit)",
     ),
     # ---- running away ----
     (
@@ -586,6 +611,31 @@ _AFFIRMATIVE = re.compile(
 _UNSAFE_ANSWER_TO_ARE_YOU_SAFE = re.compile(r"^(?:no|nope|not really|i don't think so|i'm not)\b")
 
 
+# Brothers and sisters squabble: "my brother hit me" alone is not an alert, but repeated,
+# injuring or frightening hurt is, and anything sexual always is.
+_SIBLING = re.compile(
+    r"\bmy (?:big |little |older |younger |baby |twin |step ?)?(?:brother|sister|bro|sis|siblings?)\b"
+)
+_OTHER_PERSON = re.compile(
+    rf"\b(?:{_CARER}|kids?|boys?|girls?|classmates?|bully|they|man|lady|stranger|someone|"
+    r"somebody|friends?)\b"
+)
+_SEVERE = re.compile(
+    r"\b(?:every day|everyday|all the time|always|every night|bleed\w*|blood|bruises?|really "
+    r"hard|so hard|scared|afraid|won't stop|doesn't stop|can't breathe|chok\w*|knife|belt|stick|"
+    r"bat|gun|hospital|broke|private|naked|clothes|touch(?:es|ed|ing)? me|secret|locks? me)\b"
+)
+
+
+def _sibling_squabble(text: str, category: SafetyCategory) -> bool:
+    if category not in (SafetyCategory.ABUSE, SafetyCategory.BULLYING):
+        return False
+    if not _SIBLING.search(text) or _SEVERE.search(text):
+        return False
+    without_siblings = _SIBLING.sub(" ", text)
+    return not _OTHER_PERSON.search(without_siblings)
+
+
 def _match(text: str) -> SafetyCategory | None:
     if _SPELL_ONE_WORD.match(text):
         return None
@@ -597,6 +647,8 @@ def _match(text: str) -> SafetyCategory | None:
         if fiction and category in _FICTION_GUARDED:
             continue
         if hypothetical and category in _HYPOTHETICAL_GUARDED:
+            continue
+        if _sibling_squabble(text, category):
             continue
         return category
     return None
