@@ -261,3 +261,31 @@ async def test_result_is_a_normal_conversation_result(
     assert isinstance(turn.result, conversation.ConversationResult)
     assert turn.result.response.response_type.value == "action_done"
     assert turn.conversation_id
+
+
+async def test_long_chats_move_to_claude(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic, openai_server: FakeLocalModel
+) -> None:
+    """The router sees the conversation's history: a long small-talk chat goes to Claude."""
+    await setup_blip(hass, blip_entry(anthropic_server, openai_server))
+    conversation_id = None
+    for _ in range(10):
+        turn = await converse(hass, "do you like dogs", conversation_id)
+        conversation_id = turn.conversation_id
+    assert 1 <= len(openai_server.chat_requests) < 10
+    assert len(anthropic_server.chat_requests) >= 1
+    # Claude got the whole earlier chat, which the local model had been answering.
+    messages = anthropic_server.chat_requests[0]["messages"]
+    assert len(messages) > 2
+    assert {"role": "assistant", "content": DEFAULT_LOCAL_REPLY} in messages
+
+
+async def test_a_rambling_local_answer_is_cut_at_a_sentence(
+    hass: HomeAssistant, openai_server: FakeLocalModel
+) -> None:
+    """The local model has no sense of short: its answer ends at a sentence, not too long."""
+    openai_server.script.reply = "Dogs are wonderful friends who love to play. " * 30
+    await setup_blip(hass, blip_entry(local=openai_server))
+    turn = await converse(hass, "do you like dogs")
+    assert 100 < len(turn.speech) <= 450
+    assert turn.speech.endswith("play.")
