@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 import contextlib
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 import struct
 import subprocess
+import time
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
@@ -212,3 +213,187 @@ def voice_runtime(entry: MockConfigEntry) -> BlipVoiceRuntime:
     from custom_components.blip.tts import RUNTIME_KEY
 
     return entry.runtime_data.extras[RUNTIME_KEY]
+
+
+# -- driving Home Assistant's real Assist pipeline, read like a satellite ----------------------
+
+
+@dataclass
+class PipelineRecording:
+    """One pipeline run from the intent stage to TTS, with its audio as a satellite got it."""
+
+    tts_options: dict[str, Any]
+    container: str
+    intent_started: float | None = None
+    streaming_started: float | None = None
+    run_ended: float | None = None
+    content_deltas: list[tuple[float, str]] = field(default_factory=list)
+    chunks: list[tuple[float, bytes]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    speech: str = ""
+    stream_closed: bool = False
+
+    @property
+    def audio(self) -> bytes:
+        """Everything the satellite received."""
+        return b"".join(chunk for _, chunk in self.chunks)
+
+    def ms_after_intent(self, moment: float | None) -> float | None:
+        """Milliseconds from the intent stage's start to ``moment``."""
+        if moment is None or self.intent_started is None:
+            return None
+        return round((moment - self.intent_started) * 1000, 1)
+
+    def first_audio_at(self) -> float | None:
+        """When the first bytes of audio (past the container header) arrived."""
+        received = bytearray()
+        for at, chunk in self.chunks:
+            received.extend(chunk)
+            offset = payload_offset(bytes(received), self.container)
+            if offset is not None and len(received) > offset:
+                return at
+        return None
+
+    def answer_first_token_at(self) -> float | None:
+        """When the answer's first text reached the pipeline (the content after the filler)."""
+        return self.content_deltas[1][0] if len(self.content_deltas) > 1 else None
+
+    def frames_received(self, chunk_count: int) -> int:
+        """Audio frames decodable from the first ``chunk_count`` chunks."""
+        data = b"".join(chunk for _, chunk in self.chunks[:chunk_count])
+        rate = int(self.tts_options.get("preferred_sample_rate") or 22050)
+        channels = int(self.tts_options.get("preferred_sample_channels") or 1)
+        if self.container == "wav":
+            offset = payload_offset(data, "wav") or len(data)
+            return max(0, len(data) - offset) // (2 * channels)
+        try:
+            return len(ffmpeg_decode(data, self.container, rate, channels))
+        except subprocess.CalledProcessError:
+            return 0
+
+    def audio_after_frames_at(self, frames: int) -> float | None:
+        """When the stream first held more than ``frames`` frames (binary search on chunks)."""
+        low, high = 1, len(self.chunks)
+        if not self.chunks or self.frames_received(high) <= frames:
+            return None
+        while low < high:
+            middle = (low + high) // 2
+            if self.frames_received(middle) > frames:
+                high = middle
+            else:
+                low = middle + 1
+        return self.chunks[low - 1][0]
+
+
+async def run_pipeline(
+    hass: HomeAssistant,
+    text: str,
+    *,
+    agent_id: str,
+    tts_engine: str,
+    tts_options: dict[str, Any],
+    tts_voice: str | None = None,
+    conversation_id: str | None = None,
+    on_first_audio: Callable[[], None] | None = None,
+    fetch: Callable[[str], AsyncIterator[bytes]] | None = None,
+    limit_seconds: float = 60.0,
+) -> PipelineRecording:
+    """Run HA's Assist pipeline from intent to TTS and read the TTS stream as satellites do.
+
+    Reading starts on ``tts_start_streaming`` or, when the reply was not streamed, at TTS end:
+    in-process like Wyoming satellites (``tts.async_get_stream(...).async_stream_result()``),
+    or through ``fetch(url)`` of ``/api/tts_proxy/<token>`` like ESPHome satellites.
+    """
+    from homeassistant.components import assist_pipeline, tts
+    from homeassistant.components.assist_pipeline.pipeline import (
+        PipelineEvent,
+        PipelineEventType,
+        PipelineInput,
+        PipelineRun,
+        PipelineStage,
+    )
+    from homeassistant.core import Context
+    from homeassistant.helpers import chat_session
+
+    pipeline = assist_pipeline.async_get_pipeline(hass)
+    await assist_pipeline.async_update_pipeline(
+        hass,
+        pipeline,
+        conversation_engine=agent_id,
+        conversation_language="en",
+        language="en",
+        tts_engine=tts_engine,
+        tts_language="en_US",
+        tts_voice=tts_voice,
+        prefer_local_intents=False,
+    )
+    pipeline = assist_pipeline.async_get_pipeline(hass)
+    recording = PipelineRecording(
+        tts_options=dict(tts_options), container=str(tts_options.get("preferred_format", "mp3"))
+    )
+    token: str | None = None
+    url: str | None = None
+    reader: asyncio.Task[None] | None = None
+
+    async def read() -> None:
+        assert token is not None and url is not None
+        if fetch is not None:
+            chunks = fetch(url)
+        else:
+            stream = tts.async_get_stream(hass, token)
+            assert stream is not None
+            chunks = stream.async_stream_result()
+        async for chunk in chunks:
+            if not recording.chunks and on_first_audio is not None:
+                on_first_audio()
+            recording.chunks.append((time.monotonic(), chunk))
+        recording.stream_closed = True
+
+    def start_reading() -> None:
+        nonlocal reader
+        if reader is None and token is not None:
+            reader = hass.async_create_task(read())
+
+    def on_event(event: PipelineEvent) -> None:
+        now = time.monotonic()
+        nonlocal token, url
+        data = event.data or {}
+        if event.type is PipelineEventType.RUN_START:
+            token, url = data["tts_output"]["token"], data["tts_output"]["url"]
+        elif event.type is PipelineEventType.INTENT_START:
+            recording.intent_started = now
+        elif event.type is PipelineEventType.INTENT_PROGRESS:
+            if content := (data.get("chat_log_delta") or {}).get("content"):
+                recording.content_deltas.append((now, content))
+            if data.get("tts_start_streaming"):
+                recording.streaming_started = now
+                start_reading()
+        elif event.type is PipelineEventType.INTENT_END:
+            speech = data["intent_output"]["response"]["speech"].get("plain", {})
+            recording.speech = speech.get("speech", "")
+        elif event.type is PipelineEventType.TTS_END:
+            start_reading()
+        elif event.type is PipelineEventType.ERROR:
+            recording.errors.append(dict(data))
+        elif event.type is PipelineEventType.RUN_END:
+            recording.run_ended = now
+
+    with chat_session.async_get_chat_session(hass, conversation_id) as session:
+        pipeline_input = PipelineInput(
+            intent_input=text,
+            session=session,
+            run=PipelineRun(
+                hass,
+                context=Context(),
+                pipeline=pipeline,
+                start_stage=PipelineStage.INTENT,
+                end_stage=PipelineStage.TTS,
+                event_callback=on_event,
+                tts_audio_output=dict(tts_options),
+            ),
+        )
+        await pipeline_input.validate()
+        await asyncio.wait_for(pipeline_input.execute(), limit_seconds)
+    if reader is not None:
+        await asyncio.wait_for(reader, limit_seconds)
+    return recording
