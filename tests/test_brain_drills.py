@@ -235,7 +235,7 @@ def test_session_controls() -> None:
 def test_quick_question_during_a_quiz_keeps_the_quiz() -> None:
     answer = reply("how do you spell dog", spelling_state("cat"))
     assert answer.text.startswith("Dog is spelled D, O, G.")
-    assert answer.text.endswith("Now, Can you spell cat?")
+    assert answer.text.endswith("Now, can you spell cat?")
     assert answer.state is not None and answer.state.item == "cat"
 
 

@@ -295,3 +295,20 @@ def test_eval_set_meets_targets(split: str) -> None:
     assert correct / len(rows) >= 0.95
     assert found == len(positives)
     assert alarms / (len(rows) - len(positives)) <= 0.05
+
+
+def test_quiz_controls_reach_the_drill_engine_first() -> None:
+    state = DrillState(kind="spelling", item="friend", answer="friend", asked=["friend"])
+    history = [assistant("Let's practice spelling! Can you spell friend?")]
+    repeat = router().decide("What was the word?", history, state)
+    assert (repeat.activity, repeat.backend) == (Activity.SPELLING, Backend.DRILL)
+    assert repeat.drill_reply is not None
+    assert repeat.drill_reply.text == "Sure! Can you spell friend?"
+    done = router().decide("Stop.", history, state)
+    assert done.backend is Backend.DRILL
+    assert done.drill_reply is not None and done.drill_reply.state is None
+    two_guesses = router().decide(
+        "54 or 56", [], DrillState(kind="math", item="6x9", answer="54", operation="mul")
+    )
+    assert two_guesses.drill_reply is not None
+    assert two_guesses.drill_reply.text == "Pick just one answer. What is 6 times 9?"

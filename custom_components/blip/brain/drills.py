@@ -20,6 +20,7 @@ from typing import Any, Final
 from ..phrases import DRILL_PROMPTS
 from .arithmetic import MathAnswer, solve_arithmetic, solve_word_problem
 from .spoken import (
+    find_numbers,
     parse_spelled_letters,
     parse_spoken_answer,
     say_letters,
@@ -448,7 +449,8 @@ class DrillEngine:
             return None
         if state is not None:
             # A quick question in the middle of a quiz: answer it, then ask the item again.
-            return DrillReply(f"{answer} Now, {self._question(state)}", (), state)
+            question = self._question(state)
+            return DrillReply(f"{answer} Now, {question[:1].lower()}{question[1:]}", (), state)
         return DrillReply(answer, (), None)
 
     # ---- one-shot answers -----------------------------------------------------------------
@@ -599,6 +601,11 @@ class DrillEngine:
     def _check_math(self, text: str, state: DrillState) -> DrillReply | None:
         value = parse_spoken_answer(text)
         if value is None:
+            if len({span.value for span in find_numbers(tokenize(text))}) > 1 and re.search(
+                r"\bor\b", text.lower()
+            ):
+                # "54 or 56": two guesses. Ask for one instead of scoring either.
+                return DrillReply(f"Pick just one answer. {self._question(state)}", (), state)
             return None
         state.attempts += 1
         expected = Fraction(state.answer)

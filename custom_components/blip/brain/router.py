@@ -127,7 +127,8 @@ _EMOTIONAL = _rx(
     r"\b(?:my|our) (?:dog|cat|fish|goldfish|hamster|bird|pet|bunny|rabbit|turtle|guinea pig|"
     r"puppy|kitten|grandma|grandpa|grandmother|grandfather|nana|papa|granny|aunt|uncle|friend|"
     r"best friend)\b.{0,15}\b(?:died|passed away|is dead|got sick|is sick|is in the hospital|"
-    r"ran away|went to heaven|had to be put down)\b|"
+    r"ran away|went to heaven|had to be put down|(?:isn't|is not|not|won't|stopped) (?:moving|"
+    r"breathing|eating|waking up))\b|"
     r"\b(?:nobody|no one|no body)\b.{0,30}\b(?:with me|to me|likes me|loves me|wants me|"
     r"understands me|cares about me|cares|listens|me a valentine|my friend)\b|"
     r"\b(?:don't|do not) have (?:any )?friends\b|\bi have no friends\b|"
@@ -321,6 +322,13 @@ class Router:
         self._routing = table
         self._drills = drill_engine if drill_engine is not None else DrillEngine()
 
+    @staticmethod
+    def _reply_activity(reply: DrillReply, fallback: Activity) -> Activity:
+        """A drill reply belongs to the session it leaves running, else to the turn's activity."""
+        if reply.state is not None:
+            return Activity.SPELLING if reply.state.kind == SPELLING else Activity.MATH
+        return fallback
+
     @property
     def routing(self) -> Mapping[Activity, Backend]:
         """The effective routing table (safety always Claude)."""
@@ -346,19 +354,26 @@ class Router:
             )
             if last_assistant is not None:
                 drill_state = state_from_question(last_assistant, age)
+        if drill_state is not None:
+            # A quiz in progress hears the child first: answers, "hint", "what was the word",
+            # "I'm done". Whatever it declines is classified like any other turn.
+            session_activity = Activity.SPELLING if drill_state.kind == SPELLING else Activity.MATH
+            if self._routing[session_activity] in (Backend.LOCAL, Backend.DRILL):
+                reply = self._drills.respond(text, drill_state, age)
+                if reply is not None:
+                    activity = self._reply_activity(reply, session_activity)
+                    if self._routing[activity] in (Backend.LOCAL, Backend.DRILL):
+                        return RouteDecision(activity, Backend.DRILL, None, reply, False)
+
         activity = classify_activity(text, history, drill_state)
         backend = self._routing[activity]
-        if backend in (Backend.LOCAL, Backend.DRILL) and (
-            activity in (Activity.SPELLING, Activity.MATH) or drill_state is not None
+        if backend in (Backend.LOCAL, Backend.DRILL) and activity in (
+            Activity.SPELLING,
+            Activity.MATH,
         ):
             reply = self._drills.respond(text, drill_state, age)
             if reply is not None:
-                session = reply.state if reply.state is not None else drill_state
-                kind = session.kind if session is not None else None
-                if kind == SPELLING or (kind is None and activity is Activity.SPELLING):
-                    activity = Activity.SPELLING
-                elif kind == MATH or (kind is None and activity is Activity.MATH):
-                    activity = Activity.MATH
+                activity = self._reply_activity(reply, activity)
                 if self._routing[activity] in (Backend.LOCAL, Backend.DRILL):
                     return RouteDecision(activity, Backend.DRILL, None, reply, False)
         if backend is Backend.DRILL:
