@@ -104,10 +104,24 @@ class _Unparsed(Exception):
     """The question has a part the parser does not understand."""
 
 
+def _apply(symbol: str, left: Fraction, right: Fraction) -> Fraction:
+    if symbol == "+":
+        return left + right
+    if symbol == "-":
+        return left - right
+    if symbol == "*":
+        return left * right
+    if right == 0:
+        raise _Unparsed
+    return left / right
+
+
 class _ExpressionParser:
     """Recursive-descent parser over spoken tokens; precedence: * / over + -."""
 
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], flat: bool = False) -> None:
+        # flat=True reads every operator left to right, as a child saying it may mean.
+        self.flat = flat
         self.tokens = tokens
         self.pos = 0
         self.operations: list[str] = []
@@ -134,10 +148,10 @@ class _ExpressionParser:
 
     def _sum(self) -> Fraction:
         value = self._product()
-        while (symbol := self._binary("+-")) is not None:
+        while (symbol := self._binary("+-*/" if self.flat else "+-")) is not None:
             right = self._product()
             self.operations.append(_SYMBOL_TO_OP[symbol])
-            value = value + right if symbol == "+" else value - right
+            value = _apply(symbol, value, right)
         return value
 
     def _product(self) -> Fraction:
@@ -149,17 +163,12 @@ class _ExpressionParser:
                 self.pos += 1
                 self.operations.append("mul")
                 continue
-            symbol = self._binary("*/")
+            symbol = None if self.flat else self._binary("*/")
             if symbol is None:
                 return value
             right = self._factor()
             self.operations.append(_SYMBOL_TO_OP[symbol])
-            if symbol == "*":
-                value *= right
-            else:
-                if right == 0:
-                    raise _Unparsed
-                value /= right
+            value = _apply(symbol, value, right)
 
     def _factor(self) -> Fraction:
         for phrase, func in _PREFIX_FUNCS:
@@ -267,6 +276,13 @@ def solve_arithmetic(text: str) -> MathAnswer | None:
         return None
     if not parser.operations:
         return None  # a bare number is not a question
+    try:
+        left_to_right = _ExpressionParser(rewritten, flat=True).parse()
+    except _Unparsed:
+        return None
+    if left_to_right != value:
+        # "4 plus 4 divided by 2": 6 by the rules, 4 as said aloud. Too unsure to answer.
+        return None
     if not _is_sayable(value):
         # 17 / 5: answer with a remainder when it is a single whole-number division.
         if (
@@ -313,6 +329,61 @@ def _say_expression(tokens: list[str]) -> str:
         i += 1
     sentence = " ".join(words)
     return sentence[:1].upper() + sentence[1:]
+
+
+# ---- number facts: order, comparison, odd and even --------------------------------------------
+
+_AFTER_BEFORE = re.compile(
+    r"^(?:what|which) (?:number )?(?:comes|is|goes) (?:right |just )?(?P<where>after|before|next "
+    r"after) (?P<number>.+)$"
+)
+_BIGGER = re.compile(
+    r"^(?:what|which)(?:'s| is)? (?:number )?(?:is )?(?P<which>bigger|smaller|larger|greater|more|"
+    r"less) (?P<a>.+?) or (?P<b>.+)$"
+)
+_ODD_EVEN = re.compile(
+    r"^is (?P<number>.+?) (?:an? )?(?:(?P<kind>odd|even) (?:number)?|odd or even|even or odd)$"
+)
+
+
+def _single_number(text: str) -> Fraction | None:
+    tokens = tokenize(text)
+    span = read_number(tokens, 0)
+    if span is None or span.end != len(tokens) or span.value.denominator != 1:
+        return None
+    return span.value
+
+
+def solve_number_fact(text: str) -> str | None:
+    """Answer "what comes after 99", "which is bigger 45 or 54", "is 15 odd or even"."""
+    cleaned = re.sub(r"[?!.,]+", " ", text.lower()).strip()
+    cleaned = re.sub(r"\s+", " ", cleaned)
+    if match := _AFTER_BEFORE.match(cleaned):
+        number = _single_number(match.group("number"))
+        if number is None:
+            return None
+        if match.group("where") == "before":
+            return f"{say_number(number - 1)} comes right before {say_number(number)}."
+        return f"{say_number(number + 1)} comes right after {say_number(number)}."
+    if match := _BIGGER.match(cleaned):
+        a, b = _single_number(match.group("a")), _single_number(match.group("b"))
+        if a is None or b is None:
+            return None
+        if a == b:
+            return f"They're the same! {say_number(a)} and {say_number(b)} are equal."
+        bigger = match.group("which") in ("bigger", "larger", "greater", "more")
+        pick = max(a, b) if bigger else min(a, b)
+        word = "bigger" if bigger else "smaller"
+        return f"{say_number(pick)} is {word}."
+    if match := _ODD_EVEN.match(cleaned):
+        number = _single_number(match.group("number"))
+        if number is None:
+            return None
+        kind = "even" if number % 2 == 0 else "odd"
+        asked = match.group("kind")
+        lead = "" if asked is None else ("Yes, " if asked == kind else "No, ")
+        return f"{lead}{say_number(number)} is an {kind} number."
+    return None
 
 
 # ---- one-step word problems ----------------------------------------------------------------

@@ -18,7 +18,7 @@ import re
 from typing import Any, Final
 
 from ..phrases import DRILL_PROMPTS
-from .arithmetic import MathAnswer, solve_arithmetic, solve_word_problem
+from .arithmetic import MathAnswer, solve_arithmetic, solve_number_fact, solve_word_problem
 from .spoken import (
     find_numbers,
     parse_spelled_letters,
@@ -462,7 +462,7 @@ class DrillEngine:
         math_answer: MathAnswer | None = solve_arithmetic(text) or solve_word_problem(text)
         if math_answer is not None:
             return math_answer.spoken
-        return None
+        return solve_number_fact(text)
 
     def _spelling_question(self, cleaned: str) -> str | None:
         if match := _FIRST_LETTER.match(cleaned):
