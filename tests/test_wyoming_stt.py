@@ -488,16 +488,18 @@ async def test_bad_events_are_skipped_and_the_rest_is_transcribed(
         await client.write_event(Transcribe(language="en").event())
         await client.write_event(AudioStart(RATE, 2, 1).event())
         await send_audio(client, pcm[:half])
-        # A chunk without its format, one of an unknown sample width, and a nonsense type.
+        # A chunk without its format, impossible formats, and a nonsense type.
         await client.write_event(Event(type="audio-chunk", data={}, payload=b"\x00" * 640))
         await client.write_event(AudioChunk(RATE, 5, 1, b"\x00" * 800).event())
+        await client.write_event(AudioChunk(1, 2, 1, b"\x00" * 800).event())  # 1 Hz
         await client.write_event(Event(type="no-such-event", data={"x": 1}))
         await send_audio(client, pcm[half:])
         await client.write_event(AudioStop().event())
         reply = await read_reply(client)
     errors = [e for e in reply.events if e.type == "error"]
-    assert len(errors) == 2
+    assert len(errors) == 3
     assert "width" in errors[1].data["text"]
+    assert "rate" in errors[2].data["text"]
     assert words(reply.text) == ["how", "do", "you", "spell", "dinosaur"]
 
 

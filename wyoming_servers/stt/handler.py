@@ -18,6 +18,14 @@ from .service import Outcome, SttService, Utterance
 _LOGGER = logging.getLogger(__name__)
 
 
+# Beyond these no microphone goes; a rate of 1 Hz would make the resampler blow up a chunk 16000×.
+_FORMAT_LIMITS: dict[str, tuple[int, int]] = {
+    "rate": (4000, 192000),
+    "width": (1, 4),
+    "channels": (1, 16),
+}
+
+
 class BadAudioError(ValueError):
     """An audio chunk whose format cannot be understood."""
 
@@ -77,10 +85,12 @@ class SttEventHandler(GuardedEventHandler):
         return self._utterance
 
     def _add_audio(self, chunk: AudioChunk) -> None:
-        for name in ("rate", "width", "channels"):
+        for name, (low, high) in _FORMAT_LIMITS.items():
             value = getattr(chunk, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise BadAudioError(f"{name} must be a positive integer, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise BadAudioError(
+                    f"{name} must be an integer from {low} to {high}, got {value!r}"
+                )
         if self._utterance is None:
             # Some clients skip AudioStart; the chunk says all we need to know.
             _LOGGER.debug("Audio without AudioStart; starting an utterance")
