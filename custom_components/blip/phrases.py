@@ -18,18 +18,18 @@ from typing import Final
 # Fillers for slow routes, by mood. "calm" is for emotional and safety turns: no "great question".
 FILLERS_CHEERFUL: Final[tuple[str, ...]] = (
     "Hmm, let me think about that. Ooh, that's a really great question! ",
-    "Ooh, good one! Let me put on my thinking cap for a second. ",
-    "Hmm, let me think. I love questions like this one! ",
-    "Great question! Give me a moment to think it through. ",
+    "Ooh, good one! Let me put on my thinking cap for just a second. ",
+    "Hmm, let me think. I really love questions like this one, you know! ",
+    "Great question! Give me a little moment to think it all the way through. ",
 )
 FILLERS_CREATIVE: Final[tuple[str, ...]] = (
     "Ooh, I love making things up! Let me get my imagination going. ",
-    "Okay, let me dream something up for you. This will be fun! ",
-    "A story? Yes please! Let me think of a good beginning. ",
+    "Okay, let me dream something up just for you. This will be so much fun! ",
+    "A story? Yes please! Let me think of a really good way to begin. ",
 )
 FILLERS_CALM: Final[tuple[str, ...]] = (
     "Thank you for telling me. I'm right here, and I'm listening. ",
-    "I hear you. Let me think about the best way to help. ",
+    "I hear you, and I'm glad you told me. Let me think about the best way to help. ",
     "Thanks for sharing that with me. Let's talk about it together. ",
 )
 
