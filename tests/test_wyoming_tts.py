@@ -135,6 +135,27 @@ async def test_streaming_speaks_each_sentence_as_soon_as_it_is_complete(
     assert 3.0 < seconds < 12.0
 
 
+async def test_long_opening_sentence_is_spoken_from_its_first_clause(
+    tts_server: ServerAddress, tts_engine: TtsEngine
+) -> None:
+    calls_before = tts_engine.synthesis_calls
+    async with AsyncTcpClient(tts_server.host, tts_server.port, read_timeout=30) as client:
+        await client.write_event(SynthesizeStart().event())
+        await client.write_event(SynthesizeChunk(text="Long ago in the mountains, a").event())
+        # Audio starts before the opening sentence is even finished.
+        first_events = [await client.read_event(), await client.read_event()]
+        assert [event.type for event in first_events if event] == ["audio-start", "audio-chunk"]
+        await client.write_event(
+            SynthesizeChunk(text=" little goat learned to climb the rocks. ").event()
+        )
+        await client.write_event(SynthesizeStop().event())
+        while (
+            event := await client.read_event()
+        ) is not None and event.type != "synthesize-stopped":
+            pass
+    assert tts_engine.synthesis_calls - calls_before == 2  # the clause, then the rest
+
+
 async def test_streamed_answer_matches_home_assistant_sequence(tts_server: ServerAddress) -> None:
     reply = await synthesize_streaming(
         tts_server,

@@ -195,3 +195,34 @@ def test_missing_voice_names_every_place_looked(tmp_path: Path) -> None:
     (tmp_path / "lonely.onnx").write_bytes(b"x")
     with pytest.raises(VoiceNotFoundError, match="no config"):
         find_voice("lonely", [tmp_path])
+
+
+# -- first clause early ------------------------------------------------------------------------
+
+
+def test_a_long_opening_sentence_starts_with_its_first_clause() -> None:
+    splitter = SentenceSplitter(first_clause_min_chars=24)
+    assert splitter.feed("Once upon a time, in a land") == []  # "Once upon a time," is too short
+    assert splitter.feed(" far away from here, there lived") == [
+        "Once upon a time, in a land far away from here,"
+    ]
+    assert splitter.feed(" a dragon. Later, it was very sleepy, so it napped. ") == [
+        "there lived a dragon.",
+        # Only the opening is cut; later sentences stay whole for natural prosody.
+        "Later, it was very sleepy, so it napped.",
+    ]
+
+
+def test_clause_cut_needs_a_long_enough_rest_and_respects_keep_whole() -> None:
+    short_rest = SentenceSplitter(first_clause_min_chars=24)
+    assert short_rest.feed("The quick brown fox jumps over, the lazy dog. ") == [
+        "The quick brown fox jumps over, the lazy dog."
+    ]
+    phrase = "Do you want to practice spelling, do some math, or hear a story?"
+    kept = SentenceSplitter(first_clause_min_chars=24, keep_whole=phrase.startswith)
+    assert kept.feed("Do you want to practice spelling,") == []  # could still become the phrase
+    assert kept.feed(" do some math, or hear a story? ") == [phrase]
+    off = SentenceSplitter()
+    assert off.feed("Once upon a time in a land far away, there lived a dragon. ") == [
+        "Once upon a time in a land far away, there lived a dragon."
+    ]

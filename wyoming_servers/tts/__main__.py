@@ -23,6 +23,7 @@ from wyoming.server import AsyncServer, AsyncTcpServer
 from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
 from .engine import SynthesisSettings, TtsEngine
 from .handler import (
+    DEFAULT_FIRST_CLAUSE_MIN_CHARS,
     DEFAULT_MAX_TEXT_CHARS,
     DEFAULT_SAMPLES_PER_CHUNK,
     PROGRAM_NAME,
@@ -113,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="longest text accepted per request",
     )
     parser.add_argument(
+        "--first-clause-min-chars",
+        type=int,
+        default=DEFAULT_FIRST_CLAUSE_MIN_CHARS,
+        help="let an answer open with a clause at least this long instead of a whole sentence, "
+        "for earlier first audio; 0 turns it off",
+    )
+    parser.add_argument(
         "--samples-per-chunk",
         type=int,
         default=DEFAULT_SAMPLES_PER_CHUNK,
@@ -169,7 +177,9 @@ async def serve(engine: TtsEngine, args: argparse.Namespace) -> None:
     if args.zeroconf:
         await _announce(server, args.zeroconf)
     options = TtsHandlerOptions(
-        max_text_chars=args.max_text_chars, samples_per_chunk=args.samples_per_chunk
+        max_text_chars=args.max_text_chars,
+        samples_per_chunk=args.samples_per_chunk,
+        first_clause_min_chars=args.first_clause_min_chars,
     )
     _LOGGER.info(
         "Ready on %s with voice(s): %s", args.uri, ", ".join(v.name for v in engine.voices)
@@ -198,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if urlparse(args.uri).scheme not in ("tcp", "unix", "stdio"):
         parser.error(f"--uri must be tcp://HOST:PORT, unix://PATH or stdio://, not {args.uri!r}")
+    if args.first_clause_min_chars < 0:
+        parser.error("--first-clause-min-chars must not be negative")
     if args.max_concurrent < 1 or args.max_text_chars < 1 or args.samples_per_chunk < 1:
         parser.error("--max-concurrent, --max-text-chars and --samples-per-chunk must be positive")
 

@@ -100,6 +100,7 @@ class TtsEngine:
         self._executor = ThreadPoolExecutor(max_concurrent, thread_name_prefix="piper")
         self._in_flight: dict[str, Future[PcmAudio]] = {}
         self._in_flight_lock = threading.Lock()
+        self._phrase_texts: tuple[str, ...] = ()
 
     @property
     def voices(self) -> list[LoadedVoice]:
@@ -123,6 +124,16 @@ class TtsEngine:
             return synthesizer, synthesizer.voice.speaker_id(speaker)
         except VoiceNotFoundError as err:
             raise UnknownVoiceError(str(err)) from err
+
+    def is_cached_or_phrase_start(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str
+    ) -> bool:
+        """Whether speakable `text` is cached, or begins a phrase of the list (so keep it whole)."""
+        if not text:
+            return False
+        if self.cache.peek(cache_key(synthesizer.profile, speaker_id, text)) is not None:
+            return True
+        return any(phrase.startswith(text) for phrase in self._phrase_texts)
 
     async def sentence_audio(
         self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str
@@ -169,6 +180,7 @@ class TtsEngine:
         self.cache.prune_stale_profiles(voice_name, synthesizer.profile)
 
         keyed = {cache_key(synthesizer.profile, None, text): text for text in sentences if text}
+        self._phrase_texts = tuple(keyed.values())
         to_synthesize: dict[str, str] = {}
         from_disk = 0
         for key, text in keyed.items():

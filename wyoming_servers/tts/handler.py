@@ -37,7 +37,7 @@ from wyoming.tts import (
 
 from .. import GuardedEventHandler
 from .engine import PiperSynthesizer, TtsEngine, UnknownVoiceError
-from .sentences import SentenceSplitter, split_sentences
+from .sentences import SentenceSplitter
 from .text import speakable_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ _LOGGER = logging.getLogger(__name__)
 PROGRAM_NAME: Final = "blip-piper"
 DEFAULT_MAX_TEXT_CHARS: Final = 5000
 DEFAULT_SAMPLES_PER_CHUNK: Final = 1024
+# An answer may open with a clause this long (about 1.5 s of speech) instead of a sentence.
+DEFAULT_FIRST_CLAUSE_MIN_CHARS: Final = 24
 # Text events are small; nothing a TTS client sends needs a big payload.
 _MAX_TTS_PAYLOAD_BYTES: Final = 64 * 1024
 
@@ -90,6 +92,7 @@ class TtsHandlerOptions:
 
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     samples_per_chunk: int = DEFAULT_SAMPLES_PER_CHUNK
+    first_clause_min_chars: int = DEFAULT_FIRST_CLAUSE_MIN_CHARS
 
 
 # -- jobs for the speaking task -------------------------------------------------------------
@@ -125,7 +128,7 @@ class _TextStream:
     synthesizer: PiperSynthesizer
     speaker_id: int | None
     is_ssml: bool
-    splitter: SentenceSplitter = field(default_factory=SentenceSplitter)
+    splitter: SentenceSplitter
     received_chars: int = 0
 
 
@@ -200,7 +203,8 @@ class TtsEventHandler(GuardedEventHandler):
         except UnknownVoiceError as err:
             return self._reject(str(err), "unknown-voice")
         is_ssml = _is_ssml(request.text_format)
-        for sentence in split_sentences(text):
+        splitter = self._new_splitter(synthesizer, speaker_id, is_ssml)
+        for sentence in [*splitter.feed(text), *splitter.flush()]:
             self._queue_sentence(synthesizer, speaker_id, sentence, is_ssml)
         self._jobs.put_nowait(
             _FinishUtterance(streaming=False, sample_rate=synthesizer.voice.sample_rate)
@@ -215,8 +219,21 @@ class TtsEventHandler(GuardedEventHandler):
             synthesizer, speaker_id = self._resolve_voice(start.voice)
         except UnknownVoiceError as err:
             return self._reject(str(err), "unknown-voice")
-        self._stream = _TextStream(synthesizer, speaker_id, _is_ssml(start.text_format))
+        is_ssml = _is_ssml(start.text_format)
+        splitter = self._new_splitter(synthesizer, speaker_id, is_ssml)
+        self._stream = _TextStream(synthesizer, speaker_id, is_ssml, splitter)
         return True
+
+    def _new_splitter(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, is_ssml: bool
+    ) -> SentenceSplitter:
+        def keep_whole(text: str) -> bool:
+            speakable = speakable_text(text, is_ssml=is_ssml)
+            return self.engine.is_cached_or_phrase_start(synthesizer, speaker_id, speakable)
+
+        return SentenceSplitter(
+            first_clause_min_chars=self.options.first_clause_min_chars, keep_whole=keep_whole
+        )
 
     def _add_stream_text(self, event: Event) -> bool:
         stream = self._stream

