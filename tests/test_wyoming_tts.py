@@ -20,6 +20,8 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from wyoming.asr import Transcribe, Transcript
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.tts import (
     Synthesize,
@@ -163,6 +165,37 @@ async def test_streamed_answer_matches_home_assistant_sequence(tts_server: Serve
     )
     assert reply.types == ["audio-start", "audio-chunk", "audio-stop", "synthesize-stopped"]
     assert reply.audio.duration_seconds > 2.5
+
+
+async def test_whisper_hears_what_the_server_says(
+    tts_server: ServerAddress, tmp_path: Path
+) -> None:
+    """The audio is intelligible speech: Blip's own speech-to-text server transcribes it back."""
+    reply = await synthesize(tts_server, "Why is the sky blue? Can you tell me?")
+    audio = reply.audio
+    with server_process("wyoming_servers.stt", log_path=tmp_path / "stt.log") as stt:
+        async with stt.address.client() as client:
+            await client.write_event(Transcribe(language="en").event())
+            await client.write_event(
+                AudioStart(rate=audio.rate, width=audio.width, channels=audio.channels).event()
+            )
+            step = audio.rate // 10 * audio.width
+            for offset in range(0, len(audio.pcm), step):
+                chunk = AudioChunk(
+                    rate=audio.rate,
+                    width=audio.width,
+                    channels=audio.channels,
+                    audio=audio.pcm[offset : offset + step],
+                )
+                await client.write_event(chunk.event())
+            await client.write_event(AudioStop().event())
+            while (event := await client.read_event()) is not None and not Transcript.is_type(
+                event.type
+            ):
+                pass
+    assert event is not None
+    words = Transcript.from_event(event).text.lower()
+    assert "sky" in words and "blue" in words and "tell me" in words
 
 
 # -- the phrase cache ------------------------------------------------------------------------
