@@ -129,12 +129,16 @@ def is_attempt_at(run: str, word: str) -> bool:
     return edit_distance(run, word) <= max(1, len(word) // 2)
 
 
-def score_spelling(spoken: str, word: str) -> AnswerScore:
-    """The word's letters present in order, and no wrong spelling of it."""
+def score_spelling(spoken: str, word: str, homophones: tuple[str, ...] = ()) -> AnswerScore:
+    """The word's letters present in order, and no wrong spelling of it.
+
+    Spelling out a homophone too ("Sun is S, U, N; son is S, O, N") is not a misspelling.
+    """
     strict = spelled_runs(spoken, break_at_sentence_end=True)
     loose = spelled_runs(spoken, break_at_sentence_end=False)
     right = word in strict or word in loose
-    wrong = sorted({run for run in strict if run != word and is_attempt_at(run, word)})
+    allowed = {word, *homophones}
+    wrong = sorted({run for run in strict if run not in allowed and is_attempt_at(run, word)})
     checks = (
         Check("letters", right, "" if right else f"does not spell {word!r} letter by letter"),
         Check(
@@ -197,12 +201,12 @@ def unsuitable_words() -> frozenset[str]:
     )
 
 
-_WORDS: Final = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_WORDS: Final = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCES: Final = re.compile(r"[^.!?]+[.!?]*")
 
 
 def words_of(text: str) -> list[str]:
-    """Lowercase words, apostrophes kept ("don't")."""
+    """Lowercase words and numbers, apostrophes kept ("don't", "8")."""
     return _WORDS.findall(text.lower().replace("’", "'"))
 
 
@@ -226,10 +230,10 @@ def _age_check(spoken: str, words: list[str]) -> Check:
 def _keyword_present(keyword: str, words: list[str], joined: str) -> bool:
     if " " in keyword:
         return f" {keyword} " in joined
-    # Short keywords must match whole words ("sad" is not "saddle"); longer ones may be a
-    # stem ("dinosaur" matches "dinosaurs").
+    # Short keywords must match whole words or their plural ("owl", "owls"; "sad" is not
+    # "saddle"); longer ones may be a stem ("dinosaur" matches "dinosaurs").
     if len(keyword) < 4:
-        return keyword in words
+        return any(word in (keyword, keyword + "s", keyword + "es") for word in words)
     return any(word.startswith(keyword) for word in words)
 
 
@@ -271,7 +275,7 @@ def score_answer(case: BenchCase, raw: str) -> AnswerScore:
     spoken = clean_for_speech(raw)
     if case.activity is Activity.SPELLING:
         assert case.word is not None
-        return score_spelling(spoken, case.word)
+        return score_spelling(spoken, case.word, case.homophones)
     if case.activity is Activity.MATH:
         assert case.answer is not None
         return score_math(spoken, case.answer)

@@ -5,7 +5,9 @@ Each case carries what its scoring needs:
 - every case: ``id`` (unique), ``activity``, ``prompt`` (what the child says), ``age`` (3-14),
   and optionally ``reference`` (a good answer; the shipped set has one for every case, and the
   tests check that each scores full marks);
-- spelling: ``word``, the word whose letters the answer must spell out;
+- spelling: ``word``, the word whose letters the answer must spell out, and optionally
+  ``homophones``: other words it may also spell out without that counting as a misspelling
+  ("sun" and "son");
 - math: ``answer``, the number ("56", "4.5", "9/2");
 - chitchat, creative, trivia, emotional: ``keywords``, a list of groups, each group one word
   or phrase or several alternatives joined by ``|`` ("sad|upset"); ``min_keywords`` (default 1)
@@ -57,6 +59,7 @@ class BenchCase:
     age: int
     reference: str | None = None
     word: str | None = None  # spelling
+    homophones: tuple[str, ...] = ()  # spelling: may also be spelled out ("son" for "sun")
     answer: Fraction | None = None  # math
     keywords: tuple[tuple[str, ...], ...] = ()  # groups of alternatives
     min_keywords: int = 1
@@ -135,7 +138,12 @@ def parse_case(data: Any) -> BenchCase:
         word = str(_string(data, "word")).lower()
         if not _WORD.match(word):
             raise ValueError(f"'word' must be letters a to z only, got {word!r}")
-        return BenchCase(**common, word=word)
+        homophones = data.get("homophones", [])
+        if not isinstance(homophones, list) or not all(
+            isinstance(h, str) and _WORD.match(h.lower()) for h in homophones
+        ):
+            raise ValueError("'homophones' must be a list of words (letters a to z)")
+        return BenchCase(**common, word=word, homophones=tuple(h.lower() for h in homophones))
     if activity is Activity.MATH:
         if "answer" not in data:
             raise ValueError("math cases need 'answer'")
