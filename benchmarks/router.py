@@ -34,7 +34,7 @@ from custom_components.blip.brain import (  # noqa: E402
 )
 
 DATA = REPO / "tests" / "data"
-SPLITS = ("tune", "heldout", "heldout2")
+SPLITS = ("tune", "heldout", "heldout2", "heldout3")
 LATENCY_PASSES = 5
 
 

@@ -276,7 +276,7 @@ def load_eval() -> list[dict[str, object]]:
     return rows
 
 
-@pytest.mark.parametrize("split", ["tune", "heldout", "heldout2"])
+@pytest.mark.parametrize("split", ["tune", "heldout", "heldout2", "heldout3"])
 def test_eval_set_meets_targets(split: str) -> None:
     """≥ 95% activity accuracy, 100% safety recall, ≤ 5% false alarms on each split."""
     rows = [r for r in load_eval() if r["split"] == split]

@@ -74,7 +74,10 @@ _MATH_WORDS = _rx(
 )
 _NUMBER_ORDER = _rx(
     r"\bwhat (?:number )?comes? (?:after|before|next)\b|\bwhat (?:number )?is (?:after|before)\b|"
-    r"\b(?:which|what)(?:'s| is)? (?:bigger|smaller|more|less|greater|larger)\b.{0,20}\bor\b"
+    r"\b(?:which|what)(?:'s| is)? (?:bigger|smaller|more|less|greater|larger)\b.{0,20}\bor\b|"
+    r"^is \S+ (?:bigger|smaller|greater|larger|more|less) than \S+$|"
+    r"\bhow many (?:ones|twos|threes|fours|fives|sixes|sevens|eights|nines|tens|twelves|hundreds|"
+    r"halves|quarters) (?:are )?(?:in|make)\b"
 )
 _HOW_MANY = _rx(r"\bhow (?:many|much)\b")
 
@@ -89,14 +92,15 @@ _CREATIVE = _rx(
     r"tongue twisters?|silly voice|funny voice|talk like a|sound like a|animal sounds?|"
     r"superpower|superhero|once upon a time|what happens next|what happened next|rap\b|limerick|haiku|tell me something funny|"
     r"something silly|be the (?:teacher|doctor|customer|monster|princess)|you be (?:the|a|an)|"
-    r"can you be (?:a|an|my)|act like|(?:a|another|new|fun|guessing|word|silly) game)\b"
+    r"can you be (?:a|an)|act like|(?:a|another|new|fun|guessing|word|silly) game)\b"
 )
 _CREATIVE_REQUEST = _rx(
     r"\b(?:tell|make|sing|write|read|say|give|know|hear|do|let's|lets|can we|wanna|want to|"
     r"play|rhymes?|pretend|imagine)\b.{0,25}\b(?:stor(?:y|ies)|songs?|poems?|jokes?|riddles?|"
     r"rhymes?|tale|rap|game|pretend|with)\b|^(?:what|which) (?:\w+ )?rhymes? with\b|"
     r"\bknock knock\b|\bonce upon\b|\bwould you rather\b|\bwhat would you\b|\bif you could\b|"
-    r"\bcan you (?:be|pretend|sing|rap|make|tell|do a)\b"
+    r"\bcan you (?:be a|be an|pretend|sing|rap|make|tell|do a)\b|\b(?:good|funny|silly|new|"
+    r"another|any|cool|scary) (?:riddles?|jokes?|stor(?:y|ies)|songs?|poems?)\b"
 )
 _FACT_QUESTION = _rx(
     r"^(?:why|how|where|when|what|which|who|whose)(?:'s)?\b(?! (?:if|would|should we|shall))"
@@ -127,9 +131,13 @@ _EMOTIONAL = _rx(
     r"\b(?:my|our) (?:dog|cat|fish|goldfish|hamster|bird|pet|bunny|rabbit|turtle|guinea pig|"
     r"puppy|kitten|grandma|grandpa|grandmother|grandfather|nana|papa|granny|aunt|uncle|friend|"
     r"best friend)\b.{0,15}\b(?:died|passed away|is dead|got sick|is sick|is in the hospital|"
-    r"ran away|went to heaven|had to be put down|(?:isn't|is not|not|won't|stopped) (?:moving|"
+    r"ran away|went to heaven|had to be put down|is dying|is very sick|is really sick|(?:isn't|is not|not|won't|stopped) (?:moving|"
     r"breathing|eating|waking up))\b|"
-    r"\b(?:nobody|no one|no body)\b.{0,30}\b(?:with me|to me|likes me|loves me|wants me|"
+    r"\bbad (?:grade|score|mark|report card)\b|\bfailed (?:my|the|a) (?:test|quiz)\b|"
+    r"\b(?:said|says|called|think|thinks) (?:my \w+ (?:is|was|looks|looked)|i'm|i am|i look|i "
+    r"was)(?: so| really| too)? (?:ugly|stupid|dumb|fat|weird|bad|babyish|a baby|gross|"
+    r"annoying|slow|short|a loser)\b|"
+    r"\b(?:nobody|no one|no body)\b.{0,30}\b(?:me|with me|to me|likes me|loves me|wants me|"
     r"understands me|cares about me|cares|listens|me a valentine|my friend)\b|"
     r"\b(?:don't|do not) have (?:any )?friends\b|\bi have no friends\b|"
     r"\b(?:doesn't|does not|don't|won't|didn't) (?:want to )?(?:be my friend|play with me|"
@@ -178,7 +186,7 @@ _ABOUT_BLIP = _rx(
     r"you|what do you (?:like|want)\b|what do you do(?: all day| for fun| at night)?$|"
     r"can you (?:talk|dance|walk|think|laugh|move|see|feel|read)$|what should we do|what are we (?:doing|going to do)|"
     r"what do you think|did you (?:miss|hear)|what time is it|what day is it|guess what|"
-    r"do you know what i|what did i|can you keep a secret|can you help me|can i have|"
+    r"do you know what i|what did i|can you keep a secret|can you help me|can you be my|will you be my|can i have|"
     r"can i go|may i|can we go)\b"
 )
 _CHITCHAT = _rx(
@@ -235,7 +243,8 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, bool]:
         return Activity.SPELLING, False
     if solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None:
         return Activity.MATH, False
-    creative = bool(_CREATIVE.search(text))
+    # "as a joke", "just kidding": talk about a joke, not a request for one.
+    creative = bool(_CREATIVE.search(re.sub(r"\b(?:as|for) a joke\b|\bjoking\b", " ", text)))
     # "I'm tired" or "I'm happy" is small talk, but "I'm tired of everything going wrong" isn't.
     emotional = bool(_EMOTIONAL.search(_POSITIVE_FEELING.sub(" ", text)))
     if _MATH_WORDS.search(text) and not creative:
