@@ -305,9 +305,10 @@ class TtsEventHandler(GuardedEventHandler):
             # RuntimeError: asyncio refuses writes on a transport that is already closed.
             _LOGGER.debug("Client went away while audio was being sent: %s", err)
         finally:
-            # Nothing more can be said on this connection; let the reading side stop too.
+            # Nothing more can be said on this connection: close it, which also ends the reading
+            # side (closing flushes what was already written, such as an Error event).
             self._is_running = False
-            self.reader.feed_eof()
+            self.writer.close()
 
     async def _speak(
         self, job: _SpeakSentence, audio_started: bool, utterance: _UtteranceLog

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, wait as wait_for_jobs
 from dataclasses import dataclass
-from functools import partial
 from importlib import metadata
 import logging
 from typing import Final
@@ -105,6 +104,7 @@ class WakeEventHandler(GuardedEventHandler):
         self._streaming = False
         self._detected_in_stream = False
         self._last_client_timestamp: int | None = None
+        self._last_job: Future | None = None
 
     async def handle_event(self, event: Event) -> bool:
         if Describe.is_type(event.type):
@@ -189,13 +189,26 @@ class WakeEventHandler(GuardedEventHandler):
             await self.write_event(Detection(name=detected.name, timestamp=timestamp).event())
 
     async def _run[**P, R](self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.context.executor, partial(function, *args, **kwargs))
+        job = self.context.executor.submit(function, *args, **kwargs)
+        self._last_job = job
+        return await asyncio.wrap_future(job)
 
     async def _close_detector(self) -> None:
         detector, self._detector = self._detector, None
-        if detector is not None:
-            await self._run(detector.close)
+        if detector is None:
+            return
+        last_job = self._last_job
+
+        def close_when_idle() -> None:
+            # Freeing TFLite interpreters while a cancelled request still runs them would crash.
+            if last_job is not None:
+                wait_for_jobs([last_job])
+            detector.close()
+
+        try:
+            await asyncio.wrap_future(self.context.executor.submit(close_when_idle))
+        except RuntimeError:  # the executor is shut down: the server is stopping
+            close_when_idle()
 
     async def disconnect(self) -> None:
         await self._close_detector()
