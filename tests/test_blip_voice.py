@@ -27,7 +27,7 @@ from custom_components.blip.voice.containers import caf_header, wav_header
 from custom_components.blip.voice.output import encode, plan_output
 from custom_components.blip.voice.phrase_cache import PhraseCache
 from custom_components.blip.voice.sentences import SentenceSplitter, split_sentences
-from custom_components.blip.voice.speaker import Speaker, SpeechStats
+from custom_components.blip.voice.speaker import Speaker, SpeechStats, opening_clause
 from custom_components.blip.voice.wyoming_client import WyomingTtsClient, WyomingTtsError
 from tests import voice_fixtures
 from tests.voice_fixtures import (
@@ -332,7 +332,7 @@ async def test_sentences_keep_their_order_while_the_next_is_synthesized_ahead(
     alone = []
     for sentence in sentences:  # the server remembers recent sentences: same audio again
         alone.append(b"".join([pcm async for _, pcm in client.synthesize(sentence)]))
-    speaker = Speaker(client, PhraseCache(), apology=APOLOGY, lookahead=2)
+    speaker = Speaker(client, PhraseCache(), apology=APOLOGY, parallel_synthesis=2)
     spoken = await _whole(speaker.speak(_pieces(" ".join(sentences)), PIPER, None))
     assert spoken == b"".join(alone)
 
@@ -393,3 +393,23 @@ async def test_unreachable_server_is_a_clear_error(unused_tcp_port: int) -> None
         await client.describe()
     with pytest.raises(WyomingTtsError, match="cannot reach"):
         await anext(client.synthesize("Hello there."))
+
+
+def test_opening_clause_is_split_only_where_a_speaker_pauses() -> None:
+    assert opening_clause("Dog is spelled D, O, G.") == ("Dog is spelled D,", "O, G.")
+    assert opening_clause("Yes, it is a dog.") is None  # too short a clause to be worth it
+    assert opening_clause("There are no pauses in this sentence.") is None
+
+
+async def test_an_uncached_opening_sentence_starts_with_its_first_clause(
+    tts_server: ServerAddress,
+) -> None:
+    """A drill answer has no filler before it: its first clause is asked for on its own, so the
+    child hears it sooner; later sentences are whole."""
+    client = RecordingClient(tts_server.host, tts_server.port)
+    speaker = Speaker(client, PhraseCache(), apology=APOLOGY)
+    spoken = await _whole(
+        speaker.speak(_pieces("Dog is spelled D, O, G. It starts with the letter D."), PIPER, None)
+    )
+    assert client.requested == ["Dog is spelled D,", "O, G.", "It starts with the letter D."]
+    assert PIPER.duration(len(spoken)) > 2.5

@@ -232,6 +232,7 @@ class PipelineRecording:
     errors: list[dict[str, Any]] = field(default_factory=list)
     speech: str = ""
     stream_closed: bool = False
+    conversation_id: str | None = None
 
     @property
     def audio(self) -> bytes:
@@ -379,6 +380,7 @@ async def run_pipeline(
             recording.run_ended = now
 
     with chat_session.async_get_chat_session(hass, conversation_id) as session:
+        recording.conversation_id = session.conversation_id
         pipeline_input = PipelineInput(
             intent_input=text,
             session=session,

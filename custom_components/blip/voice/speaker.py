@@ -1,8 +1,12 @@
 """Turn streamed text into one continuous stream of PCM, sentence by sentence, in order.
 
 Each sentence is either in the phrase cache (its audio goes out at once) or sent to the Wyoming
-server as its own request. The next sentence's synthesis starts while the current one is still
-streaming, so the server's work overlaps the playback. If the server fails part-way, the child
+server as its own request. Sentences are synthesized one after another as soon as their text is
+complete, never waiting for the previous one to be played, so the server's work overlaps the
+playback; one at a time, because two at once on a small CPU only delay the first. When a stream
+opens with a sentence nobody cached (a drill answer, a quick local reply), its first clause is
+synthesized on its own: "Dog is spelled D," is ready in a third of the time of the whole
+sentence, and the clause boundary is where a speaker pauses anyway. If the server fails part-way, the child
 hears Blip's apology from the cache and the stream ends cleanly: no exception escapes (an
 escaped exception would leave Home Assistant's TTS stream open and the satellite waiting).
 """
@@ -14,6 +18,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import contextlib
 from dataclasses import dataclass, field
 import logging
+import re
 from typing import Final
 
 from .audio import PcmConverter, PcmFormat
@@ -23,8 +28,21 @@ from .wyoming_client import WyomingTtsClient, WyomingTtsError
 
 _LOGGER = logging.getLogger(__name__)
 
-# Sentences synthesized ahead of the one being streamed.
-DEFAULT_LOOKAHEAD: Final = 1
+# Sentences synthesized at the same time (more only pays off on a server with idle cores).
+DEFAULT_PARALLEL_SYNTHESIS: Final = 1
+# An opening sentence is split at its first clause only when both parts are worth a request.
+_MIN_OPENING_CLAUSE_CHARS: Final = 12
+_MIN_REST_CHARS: Final = 4
+_CLAUSE_END: Final = re.compile(r"[,;:]\s+")
+
+
+def opening_clause(sentence: str) -> tuple[str, str] | None:
+    """Split a sentence after its first clause (a comma, semicolon or colon), if it has one."""
+    for match in _CLAUSE_END.finditer(sentence):
+        head, rest = sentence[: match.start() + 1], sentence[match.end() :]
+        if len(head) >= _MIN_OPENING_CLAUSE_CHARS and len(head.split()) >= 3:
+            return (head, rest) if len(rest) >= _MIN_REST_CHARS else None
+    return None
 
 
 @dataclass(slots=True)
@@ -63,13 +81,13 @@ class Speaker:
         cache: PhraseCache,
         *,
         apology: str,
-        lookahead: int = DEFAULT_LOOKAHEAD,
+        parallel_synthesis: int = DEFAULT_PARALLEL_SYNTHESIS,
     ) -> None:
         """``apology`` is spoken (from the cache) when the server fails mid-stream."""
         self.client = client
         self.cache = cache
         self.apology = apology
-        self.lookahead = lookahead
+        self.parallel_synthesis = max(1, parallel_synthesis)
 
     async def speak(
         self,
@@ -82,7 +100,7 @@ class Speaker:
         """Yield ``target`` PCM for ``text`` as it arrives; never raises for a server failure."""
         stats = stats if stats is not None else SpeechStats()
         segments: asyncio.Queue[_Cached | _Synthesized | _TextFailed | None] = asyncio.Queue()
-        in_flight = asyncio.Semaphore(1 + self.lookahead)
+        in_flight = asyncio.Semaphore(self.parallel_synthesis)
         synth_tasks: list[asyncio.Task[None]] = []
 
         async def synthesize(segment: _Synthesized) -> None:
@@ -109,12 +127,20 @@ class Speaker:
                 in_flight.release()
 
         async def enqueue(sentence: str) -> None:
+            opening = stats.sentences == 0
             stats.sentences += 1
             cached = await self.cache.async_get(voice, sentence, target)
             if cached is not None:
                 stats.from_cache += 1
                 segments.put_nowait(_Cached(cached))
                 return
+            if opening and (parts := opening_clause(sentence)) is not None:
+                await synthesize_later(parts[0])
+                await synthesize_later(parts[1])
+                return
+            await synthesize_later(sentence)
+
+        async def synthesize_later(sentence: str) -> None:
             stats.synthesized += 1
             await in_flight.acquire()
             segment = _Synthesized(sentence)
