@@ -3,8 +3,10 @@
 Per activity, the candidates are the backends that answered at least one case (the drill
 engine only for spelling and math). Among those whose latency (by default the 95th percentile
 of time to first token: when a child starts hearing an answer) is within the budget, the
-highest score wins; a tie goes to the faster one, then to the one that is cheaper and works
-offline (drill, then local, then Claude). When none is within the budget, the fastest
+highest score wins; a tie goes to the faster one, where latencies within ``LATENCY_TIE_MS``
+of the fastest count as equally fast (a child cannot hear the difference, and the clock's noise
+is larger), and among those to the one that is cheaper and works offline (drill, then local,
+then Claude). When none is within the budget, the fastest
 candidate is recommended and marked as over budget. An activity nobody answered gets no row,
 so importing the table keeps its current backend.
 
@@ -31,6 +33,7 @@ BUDGET_METRICS: Final = (
 )
 # Equal scores within this are a tie (floating sums of quarters).
 _SCORE_EPSILON: Final = 1e-9
+LATENCY_TIE_MS: Final = 10.0
 _PREFERENCE: Final = {Backend.DRILL.value: 0, Backend.LOCAL.value: 1, Backend.CLAUDE.value: 2}
 
 
@@ -87,8 +90,16 @@ def _eligible(cell: CellStats) -> bool:
     return cell.backend in _PREFERENCE
 
 
-def _order(cell: CellStats, metric: str) -> tuple[float, float, int]:
-    return (-cell.score, cell.latency(metric) or 0.0, _PREFERENCE.get(cell.backend, 99))
+def _latency(cell: CellStats, metric: str) -> float:
+    return cell.latency(metric) or 0.0
+
+
+def _fastest_then_cheapest(tied: list[CellStats], metric: str) -> CellStats:
+    fastest = min(_latency(c, metric) for c in tied)
+    as_fast = [c for c in tied if _latency(c, metric) <= fastest + LATENCY_TIE_MS]
+    return min(
+        as_fast, key=lambda c: (_PREFERENCE.get(c.backend, len(_PREFERENCE)), _latency(c, metric))
+    )
 
 
 def recommend(
@@ -106,16 +117,17 @@ def recommend(
         candidates = [c for c in cells if c.activity is activity and _eligible(c)]
         if not candidates:
             continue
-        in_budget = [c for c in candidates if (c.latency(metric) or 0.0) <= budget_ms]
+        in_budget = [c for c in candidates if _latency(c, metric) <= budget_ms]
         if in_budget:
             best_score = max(c.score for c in in_budget)
             tied = [c for c in in_budget if best_score - c.score <= _SCORE_EPSILON]
-            best = min(tied, key=lambda c: _order(c, metric))
-            others = [c for c in in_budget if c is not best]
-            if not others:
+            best = _fastest_then_cheapest(tied, metric)
+            if len(candidates) == 1:
+                why = "the only backend that answered"
+            elif len(in_budget) == 1:
                 why = "the only backend within the budget"
             elif len(tied) > 1:
-                why = "ties on score; faster (or cheaper) than the other"
+                why = "ties on score; faster, or as fast and cheaper"
             else:
                 why = "highest score within the budget"
             over = [c.backend for c in candidates if c not in in_budget]
@@ -123,14 +135,14 @@ def recommend(
                 why += f" ({', '.join(over)} over budget)"
             within = True
         else:
-            best = min(candidates, key=lambda c: (c.latency(metric) or 0.0, -c.score))
+            best = min(candidates, key=lambda c: (_latency(c, metric), -c.score))
             why = "no backend is within the budget; this one is the fastest"
             within = False
         choices[activity] = ActivityChoice(
             activity=activity,
             backend=best.backend,
             score=best.score,
-            latency_ms=best.latency(metric) or 0.0,
+            latency_ms=_latency(best, metric),
             within_budget=within,
             reason=why,
         )

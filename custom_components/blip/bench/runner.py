@@ -63,6 +63,10 @@ class BenchTarget(Protocol):
         """Stream the answer to one case."""
         ...
 
+    async def warm_up(self) -> None:
+        """Untimed preparation before the first timed case."""
+        ...
+
 
 class DrillTarget:
     """The drill engine: instant and exact for spelling and math, nothing else."""
@@ -76,6 +80,11 @@ class DrillTarget:
     def handles(self, activity: Activity) -> bool:
         """Only spelling and math: the drill engine answers nothing else."""
         return activity in EXACT_ACTIVITIES
+
+    async def warm_up(self) -> None:
+        """Load the word lists and compile the patterns before anything is timed."""
+        self._engine.respond("how do you spell cat", None, 7)
+        self._engine.respond("what is 2 plus 2", None, 7)
 
     async def answer(self, case: BenchCase) -> AsyncIterator[str]:
         """The engine's one-shot answer (no drill session in progress)."""
@@ -96,6 +105,9 @@ class ModelTarget:
     def handles(self, activity: Activity) -> bool:
         """Models are benchmarked on every activity."""
         return activity is not Activity.SAFETY
+
+    async def warm_up(self) -> None:
+        """Nothing: a model's first answer (a cold connection) is part of what a child gets."""
 
     def answer(self, case: BenchCase) -> AsyncIterator[str]:
         """The model's streamed answer to the child's question, as a first turn."""
@@ -233,6 +245,8 @@ async def run_benchmark(
 ) -> list[CaseResult]:
     """Run every case against every backend that handles its activity, one at a time."""
     plan = plan_runs(cases, targets)
+    for target in targets:
+        await target.warm_up()
     results: list[CaseResult] = []
     for index, (case, target) in enumerate(plan, 1):
         result = await run_case(case, target, case_timeout)
