@@ -107,7 +107,7 @@ async def test_sensor_metadata_for_long_term_statistics(hass: HomeAssistant) -> 
         "words_mastered": ("total", None, "words"),
         "daily_streak": ("measurement", None, "days"),
         "minutes_today": ("total_increasing", "duration", "min"),
-        "sessions_today": ("total_increasing", None, "sessions"),
+        "sessions_today": ("total_increasing", None, None),
         "last_activity": (None, "timestamp", None),
         "latest_mastered_word": (None, None, None),
     }

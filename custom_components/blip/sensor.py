@@ -112,7 +112,6 @@ SENSORS: tuple[BlipProgressSensorDescription, ...] = (
     BlipProgressSensorDescription(
         key="sessions_today",
         translation_key="sessions_today",
-        native_unit_of_measurement="sessions",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda progress, today: progress.sessions_on(today),
     ),
