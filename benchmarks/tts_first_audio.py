@@ -13,7 +13,8 @@ Measured (medians over several runs, after warming both up):
 2. a streamed 3-sentence answer, sent the way Home Assistant streams a language model's reply:
    a first piece of at least 60 characters, then a word every 25 ms, the compatibility
    Synthesize, SynthesizeStop. Each run uses a different answer, so no cache can help.
-   Goal: >= 1.5x faster than wyoming-piper.
+   Goal: >= 1.5x faster than wyoming-piper. Also reported, without a goal: the same kind of
+   answer with all pieces sent at once (a fast local model).
 
 The last line printed is one JSON object with every figure and ratio.
 """
@@ -68,13 +69,29 @@ ANSWER_TOPICS = [
 ]
 
 
+ANSWER_TEMPLATES = [
+    "Ooh, {thing} is {quality} because {reason}, which is a really clever trick of nature. "
+    "Scientists have studied {thing} for hundreds of years to understand it better. "
+    "Next time you see {thing}, you can tell your family why it is {quality}!",
+    "Great thinking, {thing} is {quality} because {reason}, and that happens every single day. "
+    "People all over the world have wondered about {thing} for a very long time. "
+    "Maybe one day you can learn even more about why it is {quality}!",
+    "Here is a fun fact for you, {thing} is {quality} because {reason}, believe it or not. "
+    "Lots of curious kids ask about {thing} just like you did today. "
+    "Can you think of something else that is {quality} too?",
+    "You know what, {thing} is {quality} because {reason}, and isn't that amazing to think about? "
+    "Books in the library can tell you many more stories about {thing}. "
+    "Let's keep wondering together about things that are {quality}!",
+]
+MAX_RUNS = len(ANSWER_TOPICS) * len(ANSWER_TEMPLATES) // 2
+
+
 def answer_text(index: int) -> str:
-    thing, quality, reason = ANSWER_TOPICS[index % len(ANSWER_TOPICS)]
-    return (
-        f"Ooh, {thing} is {quality} because {reason}, which is a really clever trick of nature. "
-        f"Scientists have studied {thing} for hundreds of years to understand it better. "
-        f"Next time you see {thing}, you can tell your family why it is {quality}!"
-    )
+    """A different three-sentence answer for every index below 2 * MAX_RUNS."""
+    # Consecutive runs cycle through the templates (their first clauses differ in length).
+    template = ANSWER_TEMPLATES[index % len(ANSWER_TEMPLATES)]
+    thing, quality, reason = ANSWER_TOPICS[index // len(ANSWER_TEMPLATES) % len(ANSWER_TOPICS)]
+    return template.format(thing=thing, quality=quality, reason=reason)
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -199,15 +216,17 @@ def home_assistant_pieces(text: str) -> list[str]:
     return [" ".join(first)] + [" " + word for word in words]
 
 
-async def first_audio_streamed(server: Server, text: str) -> float:
+async def first_audio_streamed(
+    server: Server, text: str, word_interval: float = WORD_INTERVAL_SECONDS
+) -> float:
     async with AsyncTcpClient(server.host, server.port) as client:
         pieces = home_assistant_pieces(text)
         started = time.perf_counter()
         await client.write_event(SynthesizeStart().event())
         reader = asyncio.create_task(_read_until(client, started, "synthesize-stopped"))
         for index, piece in enumerate(pieces):
-            if index:
-                await asyncio.sleep(WORD_INTERVAL_SECONDS)
+            if index and word_interval:
+                await asyncio.sleep(word_interval)
             await client.write_event(SynthesizeChunk(text=piece).event())
         await client.write_event(Synthesize(text=text).event())
         await client.write_event(SynthesizeStop().event())
@@ -223,18 +242,27 @@ async def measure(
     servers = (ours, ours_uncached, reference)
     # Warm up: wyoming-piper loads its voice on the first request; every server's threads spin up.
     for server in servers:
-        for text in ("Warming up the voice.", answer_text(-1)):
+        for text in (
+            "Warming up the voice.",
+            "Every server says this sentence once, before timing.",
+        ):
             await first_audio_synthesize(server, text)
-        await first_audio_streamed(server, answer_text(-2))
+        await first_audio_streamed(
+            server, "Warming up, the streaming path gets one answer. Then we measure."
+        )
 
     cached: dict[str, list[float]] = {server.name: [] for server in servers}
     streamed: dict[str, list[float]] = {server.name: [] for server in (ours, reference)}
+    at_once: dict[str, list[float]] = {server.name: [] for server in (ours, reference)}
     for run in range(runs):
         # Interleave the servers so drift in machine load hits all of them alike.
         for server in servers:
             cached[server.name].append(await first_audio_synthesize(server, CACHED_PHRASE))
         for server in (ours, reference):
             streamed[server.name].append(await first_audio_streamed(server, answer_text(run)))
+            # The same shape of answer with every piece sent at once (a fast local model).
+            at_once_text = answer_text(run + MAX_RUNS)
+            at_once[server.name].append(await first_audio_streamed(server, at_once_text, 0.0))
 
     def median_ms(values: list[float]) -> float:
         return round(statistics.median(values) * 1000, 2)
@@ -258,6 +286,11 @@ async def measure(
         "streamed_3_sentence_first_audio_ms_wyoming_piper": streamed_reference,
         "streamed_speedup_vs_wyoming_piper": round(streamed_reference / streamed_ours, 2),
         "streamed_goal_1_5x_met": streamed_reference / streamed_ours >= 1.5,
+        "streamed_at_once_first_audio_ms_ours": median_ms(at_once[ours.name]),
+        "streamed_at_once_first_audio_ms_wyoming_piper": median_ms(at_once[reference.name]),
+        "streamed_at_once_speedup_vs_wyoming_piper": round(
+            median_ms(at_once[reference.name]) / median_ms(at_once[ours.name]), 2
+        ),
         "stream_pacing": f"first piece >= {HA_FIRST_PIECE_CHARS} chars, then a word every {int(WORD_INTERVAL_SECONDS * 1000)} ms",
     }
 
@@ -266,6 +299,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="measured runs per case (default 9)")
     args = parser.parse_args()
+    if not 1 <= args.runs <= MAX_RUNS:
+        parser.error(f"--runs must be between 1 and {MAX_RUNS} (distinct answers available)")
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     wyoming_piper = ensure_reference_venv()
