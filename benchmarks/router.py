@@ -34,7 +34,17 @@ from custom_components.blip.brain import (  # noqa: E402
 )
 
 DATA = REPO / "tests" / "data"
-SPLITS = ("tune", "heldout", "heldout2", "heldout3")
+SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4")
+# What each held-out split scored the first time it was run, before any rule was changed
+# because of it (each was then added to what the rules are tuned against). These are the
+# honest estimate of how the rules do on phrasings they have never seen; today's figures on
+# the same splits are no longer held out.
+FIRST_MEASUREMENTS = {
+    "heldout": {"n": 229, "accuracy": 0.991, "safety_recall": 1.0, "false_alarm_rate": 0.0},
+    "heldout2": {"n": 111, "accuracy": 0.874, "safety_recall": 0.833, "false_alarm_rate": 0.0},
+    "heldout3": {"n": 115, "accuracy": 0.913, "safety_recall": 0.870, "false_alarm_rate": 0.0},
+    "heldout4": {"n": 55, "accuracy": 0.745, "safety_recall": 0.656, "false_alarm_rate": 0.087},
+}
 LATENCY_PASSES = 5
 
 
@@ -247,6 +257,12 @@ def main() -> None:
         f"(baseline p99 {latency['baseline_p99_ms']:.4f} ms); drill engine p50 "
         f"{latency['drill_p50_ms']:.3f} ms, p99 {latency['drill_p99_ms']:.3f} ms"
     )
+    for split, figures in FIRST_MEASUREMENTS.items():
+        print(
+            f"{split} first run, before tuning on it: accuracy {figures['accuracy']:.3f}, "
+            f"safety recall {figures['safety_recall']:.3f}, false alarms "
+            f"{figures['false_alarm_rate']:.3f} (n={figures['n']})"
+        )
     summary = {
         "accuracy_heldout": report["rules"]["heldout"]["accuracy"],
         "accuracy_tune": report["rules"]["tune"]["accuracy"],
@@ -261,6 +277,7 @@ def main() -> None:
         "baseline_safety_recall_all": report["baseline"]["all"]["safety_recall"],
         "baseline_false_alarm_rate_all": report["baseline"]["all"]["false_alarm_rate"],
         **latency,
+        "first_measured_before_tuning": FIRST_MEASUREMENTS,
         "detail": report,
     }
     print(json.dumps(summary))

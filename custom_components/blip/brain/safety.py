@@ -183,6 +183,18 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"themselves)|is going to kill (?:himself|herself))\b(?!.{0,20}\b(?:by accident|"
         r"accidentally|in the game)\b)",
     ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:i should|i want to|i wanna|i wish i could|i'd like to|better if i|i need to|i'm "
+        r"going to|i just want to)\b.{0,15}\b(?:go away|be gone|leave|disappear) (?:forever|for "
+        r"good|and never come back)\b|\bhow (?:do|can|could|would|does) (?:you|i|someone|people|a "
+        r"person|a kid) (?:kill|hurt|cut) (?:yourself|myself|themselves|themself|himself|herself)\b|"
+        r"\b(?:took|used|got|grabbed|with) (?:a |the |my |dad's |mom's )?(?:knife|razor|blade|"
+        r"scissors|glass|pencil sharpener blade)\b.{0,25}\b(?:cut|cutting|stab|stabbed|scratch\w*) "
+        r"my (?:legs?|arms?|wrists?|skin|tummy|body|stomach)\b|\b(?:cut|cutting|stab|stabbed) my "
+        r"(?:legs?|arms?|wrists?|skin|tummy|body|stomach)\b.{0,25}\b(?:knife|razor|blade|on purpose|"
+        r"because|so it|until)\b",
+    ),
     # ---- grooming: an adult online (or a stranger) asking for pictures, meeting or secrecy ----
     (
         SafetyCategory.GROOMING,
@@ -202,7 +214,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     (
         SafetyCategory.GROOMING,
         r"\b(?:stranger|a man|a guy|a lady|a woman|someone|somebody|a grown ?up|an adult|a person)"
-        r"\b.{0,60}\b(?:get in (?:his|her|their|the|a) (?:car|van|truck)|come with (?:him|her|them)|"
+        r"\b.{0,60}\b(?:get in (?:his|her|their|the|a) (?:car|van|truck)|(?:come|go|leave|walk) with (?:him|her|them)|"
         r"come see (?:his|her|the) (?:puppies|puppy|kittens|candy)|puppies in (?:his|her|the) "
         r"(?:van|car|truck)|follow(?:ed|ing|s)? me|took a picture of me|taking pictures of me)\b",
     ),
@@ -216,7 +228,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.VIOLENCE_AT_HOME,
         r"\b(?:mom|mommy|mother|mum|mama|dad|daddy|father|papa|grandma|nana) (?:has|had|got|gets) "
         r"(?:bruises|a bruise|a black eye|blood|cuts|hurt)\b|\b(?:broke|broken|cut|hurt|bruised) "
-        r"(?:my |our )?(?:mom's|mommy's|mother's|dad's|daddy's|mums?'s) (?:arm|leg|face|nose|eye|"
+        r"(?:my |our )?(?:mom'?s|mommy'?s|mother'?s|dad'?s|daddy'?s|mums?'?s) (?:arm|leg|face|nose|eye|"
         r"hand|head|lip|tooth|teeth)\b|"
         r"\b(?:dad|daddy|father|stepdad|mom's boyfriend|boyfriend|mom|mommy|mother)\b.{0,30}\b"
         r"(?:gun|knife)\b.{0,40}\b(?:mom|mommy|mother|dad|daddy|her|him|us|yelling|screaming)\b",
@@ -231,6 +243,13 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:asked|asks|wants|wanted|told|tells|invited) me to (?:come|go) (?:inside|in|into|"
         r"over to|to) (?:his|her|their) (?:house|car|room|apartment|van|truck|basement)\b.{0,30}"
         r"\b(?:alone|by myself|secret|don't tell|without (?:my )?(?:mom|dad|parents))\b",
+    ),
+    (
+        SafetyCategory.GROOMING,
+        rf"\b{_ONLINE}\b.{{0,80}}\b(?:when|while) (?:my )?(?:parents|mom|dad|mommy|daddy|everyone) "
+        r"(?:are |is )?(?:asleep|sleeping|not home|gone|away|not looking|at work)\b|"
+        rf"\b{_ONLINE}\b.{{0,60}}\b(?:video call|video chat|facetime|call me|meet me|meet up)\b.{{0,40}}"
+        r"\b(?:at night|alone|secret|don't tell|asleep|bedroom|bathroom)\b",
     ),
     # ---- abuse: hurting, touching, neglect and secrets ----
     (
@@ -325,6 +344,13 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"two days|a long time|a whole day)\b|\bhaven't (?:had|eaten) (?:any )?(?:food|anything) "
         r"(?:in|for|since)\b",
     ),
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:show|shows|showed|showing|make|makes|made) me (?:watch |look at )?(?:pictures|photos|"
+        r"videos|movies|pics)? ?(?:of )?(?:naked|nude|private|grown ?up|sexy|bad) (?:people|"
+        r"pictures|photos|videos|movies|stuff|things|parts)\b|\b(?:ties?|tied|tying) me (?:up|to)\b|"
+        r"\b(?:duct tape|tape) (?:on )?(?:my )?mouth\b",
+    ),
     # ---- bullying: threats and repeated hurting by other kids ----
     (
         SafetyCategory.BULLYING,
@@ -337,7 +363,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"big kids|older kids|a kid|teenagers?|people)\b.{0,40}\b(?:going to|is going to|are going "
         r"to|will|would|'ll|said he'd|said she'd|said they'd|gonna|wants to|want to|threatened "
         r"to)\b.{0,15}\b(?:beat me up|beat me|hurt me|kill me|punch me|hit me|stab me|shoot me|"
-        r"break my|get me|jump me|fight me|kick me)\b",
+        r"break my|get me|jump me|fight me|kick me|throw me|push me|(?:hurt|kill|hit) my "
+        r"(?:dog|cat|pet|puppy|friend|friends|stuff|things|bike|toys))\b",
     ),
     (
         SafetyCategory.BULLYING,
@@ -449,7 +476,10 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"tide pods?|magnets?|(?:lots|a lot|all|whole|entire|bottle|too many|too much|all the|"
         r"handful)\b.{0,20}\b(?:medicine|medicines|vitamins|gummies|pills|tablets)|"
         r"(?:mom's|dad's|grandma's|grandpa's) (?:medicine|pills)|medicine that isn't mine|"
-        r"gasoline|antifreeze|rat poison|lighter fluid|mushrooms from the yard)\b",
+        r"gasoline|antifreeze|rat poison|lighter fluid|mushrooms from the yard|cleaning (?:spray|"
+        r"stuff|liquid|products?)|windex|lysol|perfume|nail polish remover|mouthwash|vape|"
+        r"cigarettes?|paint thinner|dishwasher (?:soap|pods?)|pool chemicals|weed killer|bug "
+        r"spray|rubbing alcohol|grown ?up drinks?|beer|wine|vodka)\b",
     ),
     (
         SafetyCategory.IMMEDIATE_DANGER,
@@ -472,7 +502,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.IMMEDIATE_DANGER,
         r"\b(?:home alone|by myself|all alone|alone at home|alone in the house|i'm alone|i am "
         r"alone|nobody is home|no "
-        r"one is home|no grown ?ups? (?:are )?home)\b.{0,60}\b(?:knock\w*|door|doorbell|banging|"
+        r"one is home|no grown ?ups? (?:are )?home)\b.{0,60}\b(?:knock\w*|(?<!next )door|doorbell|banging|"
         r"window|outside|trying|coming in|inside|stranger|someone|somebody|man|scared|noise)\b",
     ),
     (
@@ -529,6 +559,13 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"friend|dog|cat|puppy|pet)\b(?:'s| is| are| keeps| started)? bleeding\b(?! a little| a "
         r"tiny bit| a bit)",
     ),
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:stuck|trapped) (?:in|under|inside) (?:the |a )?(?:pool|water|lake|river|pond|well|"
+        r"drain|mud|ice|hole|dryer|fridge|freezer|trunk|chimney|elevator|fence)\b|\bcan't get out\b"
+        r".{0,30}\b(?:pool|water|lake|car|trunk|dryer|fridge|freezer|closet|box|hole|room)\b|"
+        r"\b(?:pool|water|lake|car|trunk|dryer|fridge|freezer)\b.{0,30}\bcan't get out\b",
+    ),
     # ---- running away ----
     (
         SafetyCategory.RUNNING_AWAY,
@@ -558,6 +595,12 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:climb|sneak|go|jump) out (?:of )?(?:my|the) window\b.{0,30}\b(?:tonight|and leave|and "
         r"run|and go|forever|never)\b|\b(?:don't|do not) want to live (?:here|with (?:my|them|him|"
         r"her|mom|dad)|in this (?:house|family)|at home)(?: anymore)?\b",
+    ),
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"\b(?:i'm|i am|i'll|i will|i'm going to|i'm gonna|gonna|going to|i want to)\b.{0,50}\b(?:and "
+        r"never come back|and never coming back|and not come back|and never come home|and never go "
+        r"home|and never see (?:them|you|my family) again)\b|\b(?:i'm|i am) running away\b",
     ),
 )
 
@@ -697,6 +740,14 @@ def _sibling_squabble(text: str, category: SafetyCategory) -> bool:
     return not _OTHER_PERSON.search(without_siblings)
 
 
+# "Mom will kill me if I don't clean my room": an idiom, unless it's about telling.
+_IDIOM_THREAT = re.compile(
+    r"\b(?:mom|mommy|mother|dad|daddy|father|parents?|teacher|grandma|grandpa|she|he)\b.{0,30}"
+    r"\bkill (?:me|us)\b.{0,12}\b(?:if i (?:don't|do not|didn't|forget|lose|break|get)|when (?:she|he|"
+    r"they) (?:sees|see|finds|find|gets|get|hears|hear)|lol|haha|jk)\b"
+)
+
+
 # Fear of dying ("I'm scared I'm going to die when I'm old") is a feeling, not a plan.
 _FEAR_OF_DYING = re.compile(
     r"\b(?:scared|afraid|worried|nervous|frightened|terrified)\b.{0,25}\b(?:die|dying|death|dead)\b"
@@ -719,6 +770,8 @@ def _match(text: str) -> SafetyCategory | None:
         if hypothetical and category in _HYPOTHETICAL_GUARDED:
             continue
         if _sibling_squabble(text, category):
+            continue
+        if _IDIOM_THREAT.search(text) and "tell" not in text:
             continue
         if (
             category is SafetyCategory.SELF_HARM
