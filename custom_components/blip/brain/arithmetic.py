@@ -16,12 +16,6 @@ from typing import Final
 
 from .spoken import PLURAL_NUMBERS, NumberSpan, find_numbers, read_number, say_number, tokenize
 
-OPERATION_WORDS: Final[dict[str, str]] = {
-    "add": "plus",
-    "sub": "minus",
-    "mul": "times",
-    "div": "divided by",
-}
 _SYMBOL_TO_OP: Final[dict[str, str]] = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
 
 

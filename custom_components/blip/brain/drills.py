@@ -154,6 +154,8 @@ def state_from_question(question: str, age: int | None = None) -> DrillState | N
     grade = grade_for_age(age)
     if match := _ASKED_SPELLING.search(lowered):
         word = match.group(1)
+        if word in _NOT_SPELLABLE:
+            return None  # "Can you spell it?" names no word
         return DrillState(kind=SPELLING, item=word, answer=word, grade=grade, asked=[word])
     if match := _ASKED_MATH.search(lowered):
         answer = solve_arithmetic(match.group(1))

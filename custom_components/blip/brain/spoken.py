@@ -62,10 +62,6 @@ PLURAL_NUMBERS: Final[dict[str, int]] = {
     "elevens": 11,
     "twelves": 12,
 }
-NUMBER_WORDS: Final[frozenset[str]] = frozenset(
-    {"zero", "a", "and", "point", "half", *UNITS, *TEENS, *TENS, *SCALES}
-)
-
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[+\-*/×÷=%?]")
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
