@@ -14,6 +14,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .bench.service import async_setup_bench_services
 from .const import (
     CONF_API_KEY,
     CONF_CLAUDE_BASE_URL,
@@ -60,6 +61,7 @@ class BlipRuntimeData:
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Blip (config entries only) and its actions."""
     async_setup_services(hass)
+    async_setup_bench_services(hass)
     return True
 
 

@@ -33,6 +33,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .bench.service import CONF_IMPORT_BENCHMARK, async_last_recommendation
 from .brain.activities import DEFAULT_ROUTING, Activity, Backend, parse_routing_table
 from .const import (
     CONF_AGE,
@@ -250,8 +251,12 @@ class BlipOptionsFlow(OptionsFlow):
         backends = [Backend.DRILL.value, Backend.LOCAL.value, Backend.CLAUDE.value]
         notify_services = _notify_services(self.hass)
         errors: dict[str, str] = {}
+        recommended = await async_last_recommendation(self.hass, self.config_entry.entry_id)
 
         if user_input is not None:
+            if user_input.pop(CONF_IMPORT_BENCHMARK, False) and recommended:
+                # The last benchmark's table replaces the rows it has a recommendation for.
+                user_input.update({f"route_{a}": b for a, b in recommended.items()})
             new_routing = {
                 a.value: user_input.pop(f"route_{a.value}") for a in CHOOSABLE_ACTIVITIES
             }
@@ -278,6 +283,8 @@ class BlipOptionsFlow(OptionsFlow):
             )
             for a in CHOOSABLE_ACTIVITIES
         }
+        if recommended:
+            schema[vol.Optional(CONF_IMPORT_BENCHMARK, default=False)] = BooleanSelector()
         schema[vol.Required(CONF_FILLER, default=options.get(CONF_FILLER, DEFAULT_FILLER))] = (
             BooleanSelector()
         )
