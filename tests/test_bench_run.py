@@ -60,7 +60,8 @@ def slow_and_sometimes_wrong(cases: list[BenchCase]) -> Behaviour:
     if math := groups.get(Activity.MATH):
         assert math[0].answer == 5
         answers[math[0].prompt] = "Two plus three is six."  # the wrong number
-        fail_prompts[math[2].prompt] = 500  # one server error
+        if len(math) > 2:
+            fail_prompts[math[2].prompt] = 500  # one server error
     if chitchat := groups.get(Activity.CHITCHAT):
         answers[chitchat[0].prompt] = "**Hi!** I'm doing great, thank you for asking."  # markdown
     if trivia := groups.get(Activity.TRIVIA):
