@@ -176,6 +176,10 @@ def test_long_chat_goes_to_claude() -> None:
     # Long drills stay in the drill engine.
     drill = router().decide("how do you spell cat", history)
     assert (drill.backend, drill.long_chat) == (Backend.DRILL, False)
+    # Only the latest streak of chat counts: a quiz before it doesn't make the chat long.
+    quiz = [user("what's 2 plus 2"), assistant("4"), user("what's 3 plus 3"), assistant("6")] * 3
+    after_quiz = router().decide("I like ice cream", [*quiz, *history[:4]])
+    assert (after_quiz.backend, after_quiz.long_chat) == (Backend.LOCAL, False)
 
 
 SAFETY_TURNS = [

@@ -315,6 +315,19 @@ def classify_activity(
     return activity
 
 
+def _chat_streak(history: Sequence[HistoryTurn]) -> int:
+    """How many of the child's latest turns in a row were small talk or make-believe."""
+    streak = 0
+    for turn in reversed(history):
+        if turn.role != "user":
+            continue
+        activity, _ = _classify_alone(normalise_utterance(turn.text), turn.text)
+        if activity not in _LONG_CHAT_ACTIVITIES or streak > LONG_CHAT_USER_TURNS:
+            break
+        streak += 1
+    return streak
+
+
 class Router:
     """Decides each turn's activity and backend; safety always wins and always goes to Claude."""
 
@@ -389,8 +402,7 @@ class Router:
         if backend is Backend.DRILL:
             backend = Backend.LOCAL  # the drill engine declined: the local model answers
         long_chat = (
-            activity in _LONG_CHAT_ACTIVITIES
-            and sum(1 for turn in history if turn.role == "user") + 1 > LONG_CHAT_USER_TURNS
+            activity in _LONG_CHAT_ACTIVITIES and _chat_streak(history) + 1 > LONG_CHAT_USER_TURNS
         )
         if long_chat:
             backend = Backend.CLAUDE
