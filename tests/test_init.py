@@ -94,3 +94,5 @@ async def test_diagnostics_redact_secrets_and_names(
     assert diagnostics["backends"] == {"claude": True, "local": False}
     (child,) = diagnostics["children"].values()
     assert child[CONF_AGE] == 7
+    (progress,) = diagnostics["progress"].values()
+    assert progress["words"] == 0  # counts only: no words, no names

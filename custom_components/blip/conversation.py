@@ -54,6 +54,7 @@ from .const import (
     DEFAULT_FILLER,
     DEFAULT_LOCAL_MODEL,
     DOMAIN,
+    DRILL_REQUEST_PREFIX,
     LOCAL_API_OPENAI,
     SUBENTRY_CHILD,
 )
@@ -181,6 +182,13 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
     )
 
 
+def _drill_request(extra_system_prompt: str | None) -> str | None:
+    """The drill kind ("spelling", "math") that blip.start_drill asked for, if any."""
+    if extra_system_prompt and extra_system_prompt.startswith(DRILL_REQUEST_PREFIX):
+        return extra_system_prompt.removeprefix(DRILL_REQUEST_PREFIX).strip() or None
+    return None
+
+
 def _issue_id(entry: BlipConfigEntry, backend: str) -> str:
     return f"backend_down_{backend}_{entry.entry_id}"
 
@@ -227,6 +235,11 @@ class BlipConversationEntity(
         history = self._history(chat_log, state)
 
         decision = self._decide(user_input.text, history, state)
+        drill_request = _drill_request(user_input.extra_system_prompt)
+        if drill_request and decision.safety is None and state.drill_state is None:
+            # blip.start_drill asked "Are you ready for your first word?" on the satellite: the
+            # child's reply starts the drill (the safety check above still ran on their words).
+            decision = self._decide(f"quiz me on {drill_request}", history, state)
         routing_ms = (time.monotonic() - started) * 1000
         is_safety = decision.safety is not None or decision.activity is Activity.SAFETY
         closing: str | None = None
@@ -250,7 +263,9 @@ class BlipConversationEntity(
             country=self.hass.config.country,
             filler_enabled=self.filler_enabled,
             drill_state=state.drill_state,
-            extra_system_prompt=None if is_safety else user_input.extra_system_prompt,
+            extra_system_prompt=None
+            if is_safety or drill_request
+            else user_input.extra_system_prompt,
             closing=closing,
         )
         report = TurnReport(started=started)

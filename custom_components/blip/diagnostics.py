@@ -30,6 +30,7 @@ async def async_get_config_entry_diagnostics(
             "local": runtime.local_base_url is not None,
         },
     }
+    diagnostics["progress"] = runtime.progress.as_diagnostics()
     for name, extra in runtime.extras.items():
         if hasattr(extra, "as_diagnostics"):
             diagnostics[name] = extra.as_diagnostics()
