@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 import re
 from typing import Final
 
 from .activities import DEFAULT_ROUTING, SAFETY_BACKEND, Activity, Backend, HistoryTurn
 from .arithmetic import solve_arithmetic, solve_word_problem
 from .drills import MATH, SPELLING, DrillEngine, DrillReply, DrillState, state_from_question
-from .safety import SafetyFinding, check_safety
+from .safety import SafetyFinding, check_safety, clear_safety_cache
 from .spoken import (
     find_numbers,
     normalise_utterance,
@@ -237,6 +238,7 @@ def _looks_like_drill_answer(text: str, normalised: str, kind: str) -> bool:
     )
 
 
+@lru_cache(maxsize=2048)
 def _classify_alone(normalised: str, raw: str) -> tuple[Activity, bool]:
     """Classify a turn on its own words. The flag is True when no rule matched (a weak guess)."""
     text = _strip_wake(normalised)
@@ -313,6 +315,13 @@ def classify_activity(
         if previous in (Activity.CREATIVE, Activity.EMOTIONAL, Activity.TRIVIA):
             return previous
     return activity
+
+
+def clear_caches() -> None:
+    """Forget memoised classifications (for benchmarks that must time cold turns)."""
+    _classify_alone.cache_clear()
+    clear_safety_cache()
+    normalise_utterance.cache_clear()
 
 
 def _chat_streak(history: Sequence[HistoryTurn]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 import re
 from typing import Final
 
@@ -757,7 +758,9 @@ _INTENT_TO_DIE = re.compile(
 )
 
 
+@lru_cache(maxsize=2048)
 def _match(text: str) -> SafetyCategory | None:
+    # Cached: each turn comes back as history on the next turns.
     if _SPELL_ONE_WORD.match(text):
         return None
     fiction = bool(_FICTION.search(text))
@@ -788,6 +791,14 @@ def _match(text: str) -> SafetyCategory | None:
     ):
         return None
     return category
+
+
+_FOLLOW_UP_MAX_WORDS: Final = 15
+
+
+def clear_safety_cache() -> None:
+    """Forget memoised matches (benchmarks time cold turns)."""
+    _match.cache_clear()
 
 
 def _finding(category: SafetyCategory) -> SafetyFinding:
@@ -822,7 +833,8 @@ def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFindin
             elif _AFFIRMATIVE.match(normalised):
                 return _finding(asked_category)
     previous_user = next((t.text for t in reversed(history) if t.role == "user"), None)
-    if previous_user is not None:
+    # A second half of a disclosure is short ("he wants my address"); long turns stand alone.
+    if previous_user is not None and len(normalised.split()) <= _FOLLOW_UP_MAX_WORDS:
         previous = normalise_utterance(previous_user)
         # Only a match that needs both turns counts; the earlier turn was already handled.
         if _match(previous) is None:

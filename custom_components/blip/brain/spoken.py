@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 import re
 from typing import Final
 
@@ -450,6 +451,7 @@ _CONTRACTIONS: Final[dict[str, str]] = {
 _NON_WORD = re.compile(r"[^a-z0-9'+\-*/×÷=%\s]+")
 
 
+@lru_cache(maxsize=4096)
 def normalise_utterance(text: str) -> str:
     """Lowercase words separated by single spaces, with STT's missing apostrophes restored.
 
