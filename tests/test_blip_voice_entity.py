@@ -237,3 +237,18 @@ async def test_options_no_satellite_could_play_fail_with_a_clear_error(
     with pytest.raises(HomeAssistantError, match="cannot produce that audio"):
         async for _ in stream.async_stream_result():
             pass
+
+
+async def test_a_voice_the_server_no_longer_has_falls_back_to_the_default_voice(
+    hass: HomeAssistant, tts_server: ServerAddress, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pipeline still set to a removed voice must not leave the child in silence."""
+    await setup_blip_with_voice(hass, tts_server)
+    stream = tts.async_create_stream(
+        hass, ENTITY_ID, "en_US", {tts.ATTR_PREFERRED_FORMAT: "wav", tts.ATTR_VOICE: "en_GB-gone"}
+    )
+    stream.async_set_message(GREETINGS[0])
+    audio = b"".join([chunk async for chunk in stream.async_stream_result()])
+    heard = ffmpeg_decode(audio, "wav", 22050, 1)
+    assert len(heard) / 22050 > 2.0 and rms_level(heard) > 0.02
+    assert "no voice en_GB-gone" in caplog.text

@@ -134,6 +134,8 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             model=f"Wyoming TTS ({server.name})",
             entry_type=DeviceEntryType.SERVICE,
         )
+        self._voice_names = {voice.name for voice in server.voices}
+        self._unknown_voices_logged: set[str] = set()
         self._voices: dict[str, list[tts.Voice]] = {}
         for voice in server.voices:
             for language in voice.languages:
@@ -161,7 +163,7 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             plan = plan_output(request.options, self._native_format)
         except AudioFormatError as err:
             raise HomeAssistantError(f"Blip voice cannot produce that audio: {err}") from err
-        voice = request.options.get(tts.ATTR_VOICE) or self._default_voice
+        voice = self._known_voice(request.options.get(tts.ATTR_VOICE))
         stats = SpeechStats()
         self.runtime.streams += 1
         self.runtime.last_stats = stats
@@ -169,6 +171,22 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             request.message_gen, plan.pcm, voice, request.options.get(ATTR_SPEAKER), stats
         )
         return tts.TTSAudioResponse(plan.extension, self._encoded(plan, pcm))
+
+    def _known_voice(self, requested: str | None) -> str:
+        """The requested voice if the server has it; otherwise the default voice.
+
+        A pipeline left pointing at a voice the server no longer has must not turn Blip mute.
+        """
+        if requested is None or requested in self._voice_names:
+            return requested or self._default_voice
+        if requested not in self._unknown_voices_logged:
+            self._unknown_voices_logged.add(requested)
+            LOGGER.warning(
+                "Blip voice's TTS server has no voice %s; speaking with %s instead",
+                requested,
+                self._default_voice,
+            )
+        return self._default_voice
 
     async def _encoded(self, plan: OutputPlan, pcm: AsyncGenerator[bytes]) -> AsyncGenerator[bytes]:
         try:
