@@ -67,7 +67,8 @@ class AnswerScore:
 # ---- spelling -------------------------------------------------------------------------------
 
 # Single letters separated by commas, spaces, hyphens or dots, possibly "double O".
-_LETTER_TOKEN: Final = re.compile(r"[a-z]+|[.!?](?=\s|$)|[^a-z.!?]+")
+# A contraction ("it's") is one word, not "it" and the letter "s".
+_LETTER_TOKEN: Final = re.compile(r"[a-z]+(?:['’][a-z]+)*|[.!?](?=\s|$)|[^a-z.!?]+")
 _SEPARATORS: Final = re.compile(r"^[\s,;:\-–—/.'\"“”‘’()*_]*$")
 
 
@@ -89,7 +90,7 @@ def spelled_runs(text: str, *, break_at_sentence_end: bool) -> list[str]:
         pending_double = False
 
     for token in _LETTER_TOKEN.findall(text.lower()):
-        if token.isalpha():
+        if token[0].isalpha():
             if len(token) == 1:
                 current.extend([token, token] if pending_double else [token])
                 pending_double = False
