@@ -306,8 +306,15 @@ def classify_activity(
     # A follow-up ("yes please", "what happened next") continues what the chat was about:
     # first the assistant's own offer ("Want to hear a joke?"), else the child's previous turn.
     if last_assistant is not None and last_assistant.rstrip().endswith("?"):
-        offered, offered_weak = _classify_alone(normalise_utterance(last_assistant), last_assistant)
-        if not offered_weak and offered in (Activity.CREATIVE, Activity.SPELLING, Activity.MATH):
+        asked = normalise_utterance(last_assistant)
+        offered, offered_weak = _classify_alone(asked, last_assistant)
+        # "Spelling, math, or a story?" answered "yes" says nothing about which one.
+        choices = sum(bool(rx.search(asked)) for rx in (_SPELLING, _MATH_WORDS, _CREATIVE))
+        if (
+            not offered_weak
+            and choices <= 1
+            and offered in (Activity.CREATIVE, Activity.SPELLING, Activity.MATH)
+        ):
             return offered
     previous_user = next((t.text for t in reversed(history) if t.role == "user"), None)
     if previous_user is not None:
