@@ -20,6 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from wyoming.server import AsyncTcpServer
 
+from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
 from custom_components.blip.phrases import ALL_PHRASES, FILLERS_CHEERFUL, GREETINGS
 from custom_components.blip.tts import WHOLE_REPLIES, BlipVoiceEntity
 from custom_components.blip.voice.audio import PcmFormat
@@ -107,6 +108,18 @@ async def test_blip_voice_lists_the_servers_voices_and_the_format_options(
             options["preferred_sample_channels"],
         )
         assert runtime.cache.get_now(VOICE, split_sentences(FILLER)[0], target)
+
+
+async def test_diagnostics_show_blip_voice_health_without_words(
+    hass: HomeAssistant, tts_server: ServerAddress
+) -> None:
+    """Diagnostics report the voice server and cache sizes, and no sentence Blip spoke."""
+    entry = await setup_blip_with_voice(hass, tts_server)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    voice = diagnostics["voice"]
+    assert voice["voices"] == [VOICE]
+    assert voice["phrase_cache_sentences"] == len(phrase_sentences(ALL_PHRASES))
+    assert not any(sentence in repr(diagnostics) for sentence in phrase_sentences(ALL_PHRASES))
 
 
 async def test_without_a_voice_server_there_is_no_blip_voice(hass: HomeAssistant) -> None:

@@ -76,6 +76,28 @@ class BlipVoiceRuntime:
     warmed_up: asyncio.Event = field(default_factory=asyncio.Event)
     home_assistant_cache_entries: int = 0
 
+    def as_diagnostics(self) -> dict[str, Any]:
+        """Health of Blip voice for diagnostics: counts only, never the words spoken."""
+        last = self.last_stats
+        return {
+            "server": self.server.name,
+            "voices": [voice.name for voice in self.server.voices],
+            "server_streams_text": self.server.supports_streaming,
+            "phrase_cache_sentences": len(self.cache),
+            "home_assistant_cache_entries": self.home_assistant_cache_entries,
+            "warmed_up": self.warmed_up.is_set(),
+            "streams": self.streams,
+            "last_stream": None
+            if last is None
+            else {
+                "sentences": last.sentences,
+                "from_cache": last.from_cache,
+                "synthesized": last.synthesized,
+                "apologized": last.apologized,
+                "error": last.error,
+            },
+        }
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
