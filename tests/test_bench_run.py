@@ -214,7 +214,7 @@ async def test_report_is_exactly_what_the_servers_imply(
     assert cells[fast, "trivia"]["passed"] == 4
     failed_math = [r for r in report["results"] if r["backend"] == slow and r["activity"] == "math"]
     assert [r["error"] for r in failed_math].count("server_error") == 1
-    assert _png_size(tmp_path / PLOT_FILE) == (800, 550)
+    assert _png_size(tmp_path / PLOT_FILE) == (1200, 720)  # 3 x 2 panels, one per activity
 
     table, _, routing_lines = format_table(outcome.cells, recommendation).partition("\n\n")
     table = table.splitlines()

@@ -96,7 +96,7 @@ def write_outputs(outcome: BenchOutcome, out_dir: Path) -> None:
     write_report(outcome.report, outcome.report_path)
     plot_path = out_dir / PLOT_FILE
     try:
-        write_plot(outcome.cells, plot_path)
+        write_plot(outcome.cells, plot_path, outcome.recommendation)
     except PlotUnavailableError as err:
         outcome.notes.append(f"no plot: {err}")
     else:

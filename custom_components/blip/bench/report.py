@@ -169,70 +169,90 @@ def format_table(cells: Sequence[CellStats], recommendation: Recommendation) -> 
     return "\n".join(lines)
 
 
-_BACKEND_MARKERS: Final = {"drill": "s", "local": "o", "claude": "D"}
-_ACTIVITY_COLOURS: Final = {
-    Activity.SPELLING: "#1f77b4",
-    Activity.MATH: "#ff7f0e",
-    Activity.CHITCHAT: "#2ca02c",
-    Activity.CREATIVE: "#d62728",
-    Activity.TRIVIA: "#9467bd",
-    Activity.EMOTIONAL: "#8c564b",
+_BACKEND_STYLES: Final = {
+    "drill": ("s", "#2ca02c"),
+    "local": ("o", "#1f77b4"),
+    "claude": ("D", "#d62728"),
 }
+_OTHER_STYLE: Final = ("^", "#7f7f7f")
 
 
-def write_plot(cells: Sequence[CellStats], path: Path, metric: str = "total_p50") -> None:
-    """Score against latency, one point per backend and activity (marker: backend, colour:
-    activity). Raises PlotUnavailableError without matplotlib."""
+def write_plot(
+    cells: Sequence[CellStats],
+    path: Path,
+    recommendation: Recommendation | None = None,
+    metric: str | None = None,
+) -> None:
+    """Score against latency: one panel per activity, one point per backend, the budget as a
+    dashed line and the recommended backend ringed. Raises PlotUnavailableError without
+    matplotlib."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
     except ImportError as err:
         raise PlotUnavailableError("matplotlib is not installed (pip install '.[bench]')") from err
+    metric = metric or (recommendation.metric if recommendation else "total_p50")
+    activities = [a for a in Activity if any(cell.activity is a for cell in cells)]
+    columns = min(3, max(1, len(activities)))
+    rows = max(1, -(-len(activities) // columns))
     # A Figure with its own Agg canvas, not pyplot: no global state, safe in a worker thread.
-    figure = Figure(figsize=(8, 5.5), dpi=100)
+    figure = Figure(figsize=(4 * columns, 3.2 * rows + 0.8), dpi=100)
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    latencies: list[float] = []
-    for cell in cells:
-        latency = cell.latency(metric)
-        if latency is None:
+    # The drill engine answers in microseconds: latencies are floored for the log axis.
+    latencies = [max(v, 0.01) for cell in cells if (v := cell.latency(metric)) is not None]
+    log_axis = bool(latencies) and max(latencies) / min(latencies) > 20
+    axes_list = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
+    for index, axes in enumerate(axes_list.flat):
+        if index >= len(activities):
+            axes.set_visible(False)
             continue
-        latency = max(latency, 0.01)  # the drill engine answers in microseconds; log axis
-        latencies.append(latency)
-        axes.scatter(
-            latency,
-            cell.score,
-            marker=_BACKEND_MARKERS.get(cell.backend, "^"),
-            color=_ACTIVITY_COLOURS.get(cell.activity, "#7f7f7f"),
-            s=70,
-            edgecolors="black",
-            linewidths=0.5,
-        )
-        axes.annotate(
-            f"{cell.backend}/{cell.activity.value}",
-            (latency, cell.score),
-            textcoords="offset points",
-            xytext=(5, 4),
-            fontsize=7,
-        )
-    if latencies and max(latencies) / min(latencies) > 20:
-        axes.set_xscale("log")
-    axes.set_xlabel(f"latency, {metric.replace('_', ' ')} (ms)")
-    axes.set_ylabel("score (0-1)")
-    axes.set_ylim(-0.05, 1.08)
-    axes.set_title("Blip backends: score vs latency per activity")
-    axes.grid(True, alpha=0.3)
+        activity = activities[index]
+        chosen = recommendation.choices.get(activity) if recommendation else None
+        for cell in cells:
+            latency = cell.latency(metric)
+            if cell.activity is not activity or latency is None:
+                continue
+            latency = max(latency, 0.01)
+            marker, colour = _BACKEND_STYLES.get(cell.backend, _OTHER_STYLE)
+            picked = chosen is not None and chosen.backend == cell.backend
+            axes.scatter(
+                latency,
+                cell.score,
+                marker=marker,
+                color=colour,
+                s=140 if picked else 70,
+                edgecolors="black" if picked else "none",
+                linewidths=2 if picked else 0,
+                zorder=3,
+            )
+            axes.annotate(
+                f"{cell.backend} {cell.passed}/{cell.cases}",
+                (latency, cell.score),
+                textcoords="offset points",
+                xytext=(6, -12 if cell.backend == "claude" else 6),
+                fontsize=8,
+            )
+        if recommendation is not None and metric == recommendation.metric:
+            axes.axvline(recommendation.budget_ms, color="grey", linestyle="--", linewidth=1)
+        axes.set_title(activity.value, fontsize=10)
+        axes.grid(True, alpha=0.3)
+        if log_axis:
+            axes.set_xscale("log")
+        axes.set_ylim(-0.05, 1.1)
+    for axes in axes_list[-1]:
+        axes.set_xlabel(f"{metric.replace('_', ' ')} (ms)", fontsize=8)
+    for axes in axes_list[:, 0]:
+        axes.set_ylabel("score (0-1)", fontsize=8)
     handles = [
-        Line2D([], [], marker=marker, linestyle="", color="grey", label=backend)
-        for backend, marker in _BACKEND_MARKERS.items()
+        Line2D([], [], marker=marker, linestyle="", color=colour, label=backend)
+        for backend, (marker, colour) in _BACKEND_STYLES.items()
         if any(cell.backend == backend for cell in cells)
-    ] + [
-        Line2D([], [], marker="o", linestyle="", color=colour, label=activity.value)
-        for activity, colour in _ACTIVITY_COLOURS.items()
-        if any(cell.activity is activity for cell in cells)
     ]
-    axes.legend(handles=handles, fontsize=7, loc="lower right")
-    figure.tight_layout()
+    if recommendation is not None:
+        handles.append(Line2D([], [], linestyle="--", color="grey", label="latency budget"))
+    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
+    figure.suptitle("Blip backends: score vs latency per activity (ringed: recommended)")
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..brain import Activity
+from ..brain import Activity, Backend
 
 if TYPE_CHECKING:
     from .runner import CaseResult
@@ -153,12 +153,13 @@ def cell_stats(backend: str, activity: Activity, results: Sequence[CaseResult]) 
 
 
 def summarise(results: Iterable[CaseResult]) -> list[CellStats]:
-    """One cell per (backend, activity) that has results, in first-seen backend order."""
+    """One cell per (backend, activity) that has results: by activity, then drill, local,
+    Claude (then any other backend in first-seen order)."""
     groups: dict[tuple[str, Activity], list[CaseResult]] = {}
     for result in results:
         groups.setdefault((result.backend, result.activity), []).append(result)
     order = {activity: index for index, activity in enumerate(Activity)}
-    backends: list[str] = []
+    backends = [backend.value for backend in Backend]
     for backend, _ in groups:
         if backend not in backends:
             backends.append(backend)
