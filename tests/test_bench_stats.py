@@ -3,7 +3,9 @@ and the optional llm-judge over a loopback server."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import io
+from pathlib import Path
 
 import aiohttp
 import numpy as np
@@ -11,9 +13,10 @@ import pytest
 
 from custom_components.blip.agent.backends import LocalModelClient
 from custom_components.blip.bench.__main__ import ProgressBar, build_parser
-from custom_components.blip.bench.benchmark import run
+from custom_components.blip.bench.benchmark import BenchOutcome, run, write_outputs
 from custom_components.blip.bench.judge import LlmJudge
 from custom_components.blip.bench.recommend import LATENCY_TIE_MS, recommend
+from custom_components.blip.bench.report import PLOT_FILE, build_report
 from custom_components.blip.bench.runner import CaseResult, ModelTarget
 from custom_components.blip.bench.scoring import AnswerScore, Check
 from custom_components.blip.bench.stats import Latency, cell_stats, percentile, summarise
@@ -21,6 +24,8 @@ from custom_components.blip.bench.testset import load_testset
 from custom_components.blip.brain import Activity
 from tests.bench_servers import Behaviour, serve_local
 from tests.llm_servers import StreamScript
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("values", [[5.0], [1.0, 2.0], [3.0, 1.0, 2.0, 10.0], list(range(1, 21))])
@@ -219,3 +224,17 @@ async def test_llm_judge_is_reported_apart_from_the_score() -> None:
     )
     assert outcome.report["scoring"]["llm_judge"].startswith("llm-judge by local")
     assert outcome.report["cells"][0]["llm_judge"] == 0.75
+
+
+def test_report_survives_a_plot_that_cannot_be_written(tmp_path: Path) -> None:
+    """The plot is optional: a plot path that cannot be written leaves a note, not a crash."""
+    cells = summarise([_result("local", Activity.MATH)])
+    recommendation = recommend(cells)
+    report = build_report([], cells, recommendation, backends={}, started_at=NOW, finished_at=NOW)
+    outcome = BenchOutcome([], cells, recommendation, report)
+    (tmp_path / PLOT_FILE).mkdir()  # a directory where the PNG should go
+    write_outputs(outcome, tmp_path)
+    assert outcome.report_path is not None and outcome.report_path.is_file()
+    assert outcome.plot_path is None
+    assert outcome.notes and outcome.notes[0].startswith("no plot:")
+    assert outcome.summary()["notes"] == outcome.notes

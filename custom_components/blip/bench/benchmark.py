@@ -99,5 +99,8 @@ def write_outputs(outcome: BenchOutcome, out_dir: Path) -> None:
         write_plot(outcome.cells, plot_path, outcome.recommendation)
     except PlotUnavailableError as err:
         outcome.notes.append(f"no plot: {err}")
+    except (OSError, ValueError, RuntimeError) as err:
+        # The plot is a picture of the report; failing to draw it must not lose the report.
+        outcome.notes.append(f"no plot: {type(err).__name__}: {err}")
     else:
         outcome.plot_path = plot_path
