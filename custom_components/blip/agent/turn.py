@@ -49,6 +49,11 @@ _MAX_TOKENS: dict[Activity, int] = {
 _DEFAULT_MAX_TOKENS = 200
 
 
+def max_tokens_for(activity: Activity) -> int:
+    """How long an answer may be for this activity (the benchmark asks the same)."""
+    return _MAX_TOKENS.get(activity, _DEFAULT_MAX_TOKENS)
+
+
 @dataclass(frozen=True)
 class Deadlines:
     """How long Blip waits on a backend, in seconds."""
@@ -268,7 +273,7 @@ class TurnEngine:
         system = system_prompt(
             activity, request.child_name, request.age, request.extra_system_prompt
         )
-        max_tokens = _MAX_TOKENS.get(activity, _DEFAULT_MAX_TOKENS)
+        max_tokens = max_tokens_for(activity)
         if backend == "claude":
             stream = self._claude_answer(
                 system,

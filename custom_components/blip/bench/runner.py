@@ -22,7 +22,7 @@ from ..agent.prompts import system_prompt
 from ..agent.speech import SentenceSplitter, check_local_sentence
 
 # The agent's own answer budgets, so the benchmark asks exactly what a turn asks.
-from ..agent.turn import _DEFAULT_MAX_TOKENS, _MAX_TOKENS
+from ..agent.turn import max_tokens_for
 from ..brain import Activity, Backend, DrillEngine
 from .scoring import AnswerScore, Check, score_answer, words_of
 from .testset import EXACT_ACTIVITIES, BenchCase
@@ -113,9 +113,7 @@ class ModelTarget:
         """The model's streamed answer to the child's question, as a first turn."""
         system = system_prompt(case.activity, BENCH_CHILD_NAME, case.age)
         messages = [ChatMessage(role="user", content=case.prompt)]
-        return self._client.stream(
-            system, messages, _MAX_TOKENS.get(case.activity, _DEFAULT_MAX_TOKENS)
-        )
+        return self._client.stream(system, messages, max_tokens_for(case.activity))
 
 
 @dataclass
