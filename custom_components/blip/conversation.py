@@ -178,7 +178,11 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
         on_success=on_success,
     )
     return BlipAgentServices(
-        engine=engine, router=Router(routing, drills), timings=TurnTimings(), health=health
+        engine=engine,
+        router=Router(routing, drills),
+        # Shared with the timing sensors, whichever platform is set up first creates it.
+        timings=runtime.extras.setdefault("timings", TurnTimings()),
+        health=health,
     )
 
 

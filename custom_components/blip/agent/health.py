@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+import logging
 import statistics
 import time
 from typing import Any
 
 from .backends import OUTAGE_KINDS, FailureKind
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -134,10 +137,27 @@ class TurnTimings:
     def __init__(self, keep: int = 100) -> None:
         """Keep the last ``keep`` turns."""
         self._turns: deque[TurnTiming] = deque(maxlen=keep)
+        self._listeners: list[Callable[[TurnTiming], None]] = []
 
     def record(self, timing: TurnTiming) -> None:
-        """Add one turn."""
+        """Add one turn and tell the listeners (the timing sensors)."""
         self._turns.append(timing)
+        for listener in list(self._listeners):
+            try:
+                listener(timing)
+            except Exception:
+                # Timing is bookkeeping: it must never break the turn it times.
+                _LOGGER.exception("A turn timing listener failed")
+
+    def add_listener(self, listener: Callable[[TurnTiming], None]) -> Callable[[], None]:
+        """Call ``listener`` with every recorded turn; returns the function that stops it."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
 
     @property
     def recent(self) -> list[TurnTiming]:
