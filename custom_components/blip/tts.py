@@ -23,6 +23,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import BlipConfigEntry
 from .const import CONF_VOICE_HOST, CONF_VOICE_PORT, DEFAULT_VOICE_PORT, DOMAIN, LOGGER
 from .phrases import ALL_PHRASES, DRILL_PROMPTS, FIXED_REPLIES, GREETINGS
+from .stage_timings import RUNTIME_KEY as STAGE_TIMINGS_KEY
 from .voice.audio import AudioFormatError, PcmFormat
 from .voice.output import OutputPlan, encode, plan_output
 from .voice.phrase_cache import PhraseCache
@@ -211,11 +212,32 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
         return self._default_voice
 
     async def _encoded(self, plan: OutputPlan, pcm: AsyncGenerator[bytes]) -> AsyncGenerator[bytes]:
+        audio = self._first_audio_reported(pcm)
         try:
-            async for data in encode(plan, pcm, self._ffmpeg_binary()):
+            async for data in encode(plan, audio, self._ffmpeg_binary()):
                 yield data
         finally:
+            await audio.aclose()
             await pcm.aclose()
+
+    async def _first_audio_reported(self, pcm: AsyncGenerator[bytes]) -> AsyncGenerator[bytes]:
+        """Pass the PCM on; tell Blip's stage timings when the stream's first audio goes out."""
+        reported = False
+        async for chunk in pcm:
+            if chunk and not reported:
+                reported = True
+                self._report_first_audio()
+            yield chunk
+
+    def _report_first_audio(self) -> None:
+        timer = self.entry.runtime_data.extras.get(STAGE_TIMINGS_KEY)
+        if timer is None or self.entity_id is None:
+            return
+        try:
+            timer.tts_first_audio(self.entity_id)
+        except Exception:
+            # Timing is bookkeeping: the child still hears the reply.
+            LOGGER.exception("Blip voice could not record when its first audio went out")
 
     def _ffmpeg_binary(self) -> str:
         try:
