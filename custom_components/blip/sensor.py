@@ -25,6 +25,7 @@ from . import BlipConfigEntry
 from .const import SUBENTRY_CHILD
 from .entity import BlipChildEntity
 from .progress_model import ChildProgress
+from .timing_sensors import async_setup_timing_sensors
 
 # Accuracy and "today" figures are computed when read, so updates cost nothing until shown.
 type ValueFn = Callable[[ChildProgress, date], StateType | datetime]
@@ -135,13 +136,14 @@ async def async_setup_entry(
     entry: BlipConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Progress sensors on each child's device."""
+    """Progress sensors on each child's device; voice turn timings on Blip's own device."""
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_CHILD:
             async_add_entities(
                 [BlipProgressSensor(entry, subentry, description) for description in SENSORS],
                 config_subentry_id=subentry.subentry_id,
             )
+    await async_setup_timing_sensors(hass, entry, async_add_entities)
 
 
 class BlipProgressSensor(BlipChildEntity, SensorEntity):

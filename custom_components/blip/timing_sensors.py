@@ -1,0 +1,358 @@
+"""Voice turn timings as sensors: latest and rolling median per backend, for each stage.
+
+``VoiceTurnTimer`` gathers each turn's stage times from where they are measured:
+- routing and time to first token from Blip's agent (``TurnTimings``, recorded at the turn's
+  end, while Home Assistant's Assist pipeline is still in its intent stage);
+- speech to text from that pipeline run's own events (HA's VAD end → STT end), read from the
+  run's debug record — the data behind Settings → Voice assistants → Debug;
+- time to first audio from Blip voice, which reports its first audio of a stream; the stream is
+  matched to the latest pipeline run speaking through it.
+
+A turn outside the Assist pipeline (``conversation.process``) has no STT or audio sample. Two
+satellites speaking at the very same moment could swap their audio samples; the medians shrug.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .agent.health import TurnTiming, TurnTimings
+from .const import DOMAIN
+from .stage_timings import (
+    RUNTIME_KEY,
+    STAGE_FIRST_TOKEN,
+    STAGE_ROUTING,
+    STAGE_STT,
+    STAGE_TTS_FIRST_AUDIO,
+    STAGES,
+    StageSample,
+    StageTimings,
+)
+
+if TYPE_CHECKING:
+    from . import BlipConfigEntry
+
+TURN_TIMINGS_KEY: Final = "timings"  # the agent's TurnTimings in entry.runtime_data.extras
+# Backends with their own median sensors; the rarer answers (safe or fixed replies, limits)
+# appear in the latest sensors' attributes.
+MEDIAN_BACKENDS: Final = ("drill", "local", "claude")
+BACKEND_NAMES: Final = {"drill": "drill engine", "local": "local model", "claude": "Claude"}
+# Pipeline runs remembered for matching Blip voice's audio to its turn.
+REMEMBERED_RUNS: Final = 32
+# A stream's first audio is matched only to a turn that started this recently.
+AUDIO_MATCH_WINDOW: Final = timedelta(seconds=120)
+
+
+@dataclass(slots=True)
+class _RunMatch:
+    """What is known of one pipeline run's turn."""
+
+    intent_started: datetime
+    backend: str | None = None
+    first_audio_ms: float | None = None  # waiting for the turn's backend
+    audio_claimed: bool = False
+
+
+class VoiceTurnTimer:
+    """Collects each turn's stage times into ``StageTimings`` (see the module docstring)."""
+
+    def __init__(self, hass: HomeAssistant, entry: BlipConfigEntry) -> None:
+        """Time the turns of ``entry``'s agents."""
+        self.hass = hass
+        self.entry = entry
+        self.timings = StageTimings()
+        self._runs: OrderedDict[str, _RunMatch] = OrderedDict()
+
+    @callback
+    def turn_recorded(self, timing: TurnTiming) -> None:
+        """The agent finished a turn: its own stages, then the pipeline's STT, then audio."""
+        backend = timing.answered_by
+        self.timings.record(STAGE_ROUTING, backend, timing.routing_ms)
+        if timing.first_token_ms is not None:
+            self.timings.record(STAGE_FIRST_TOKEN, backend, timing.first_token_ms)
+        found = self._current_turn_run()
+        if found is None:
+            return
+        run_id, events = found
+        match = self._remember(run_id, events)
+        if match is None:
+            return
+        match.backend = backend
+        if (stt_ms := _stt_ms(events)) is not None:
+            self.timings.record(STAGE_STT, backend, stt_ms)
+        if match.first_audio_ms is not None:
+            self.timings.record(STAGE_TTS_FIRST_AUDIO, backend, match.first_audio_ms)
+            match.first_audio_ms = None
+
+    @callback
+    def tts_first_audio(self, tts_entity_id: str) -> None:
+        """Blip voice produced a stream's first audio now."""
+        now = dt_util.utcnow()
+        found = self._latest_run_speaking_through(tts_entity_id, now)
+        if found is None:
+            return
+        run_id, events = found
+        match = self._remember(run_id, events)
+        if match is None or match.audio_claimed:
+            return
+        match.audio_claimed = True
+        ms = (now - match.intent_started).total_seconds() * 1000
+        if match.backend is not None:
+            self.timings.record(STAGE_TTS_FIRST_AUDIO, match.backend, ms)
+        else:  # the filler is out before the turn ends; its backend is known at the end
+            match.first_audio_ms = ms
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """The stage timings (no child text)."""
+        return self.timings.as_diagnostics()
+
+    # -- reading Home Assistant's record of its pipeline runs ---------------------------------
+
+    def _remember(self, run_id: str, events: list[Any]) -> _RunMatch | None:
+        match = self._runs.get(run_id)
+        if match is None:
+            if (started := _stamp(events, "intent-start")) is None:
+                return None
+            match = self._runs[run_id] = _RunMatch(intent_started=started)
+            while len(self._runs) > REMEMBERED_RUNS:
+                self._runs.popitem(last=False)
+        return match
+
+    def _current_turn_run(self) -> tuple[str, list[Any]] | None:
+        """The run whose intent stage is one of this entry's agents, still answering."""
+        agents = self._agent_entity_ids()
+        candidates = [
+            (started, run_id, events)
+            for _, run_id, events in _pipeline_runs(self.hass)
+            if (start := _last(events, "intent-start")) is not None
+            and (start.data or {}).get("engine") in agents
+            and _last(events, "intent-end") is None
+            and (started := _stamp(events, "intent-start")) is not None
+            and (run_id not in self._runs or self._runs[run_id].backend is None)
+        ]
+        if not candidates:
+            return None
+        _, run_id, events = max(candidates, key=lambda candidate: candidate[0])
+        return run_id, events
+
+    def _latest_run_speaking_through(
+        self, tts_entity_id: str, now: datetime
+    ) -> tuple[str, list[Any]] | None:
+        """The latest run whose pipeline speaks through ``tts_entity_id`` and whose reply is
+        being spoken (streaming started or TTS stage started), not yet matched to audio."""
+        pipelines = _pipelines_speaking_through(self.hass, tts_entity_id)
+        candidates = [
+            (started, run_id, events)
+            for pipeline_id, run_id, events in _pipeline_runs(self.hass)
+            if pipeline_id in pipelines
+            and (started := _stamp(events, "intent-start")) is not None
+            and now - started <= AUDIO_MATCH_WINDOW
+            and (_speaking(events))
+            and not (run_id in self._runs and self._runs[run_id].audio_claimed)
+        ]
+        if not candidates:
+            return None
+        _, run_id, events = max(candidates, key=lambda candidate: candidate[0])
+        return run_id, events
+
+    def _agent_entity_ids(self) -> set[str]:
+        registry = er.async_get(self.hass)
+        return {
+            entity.entity_id
+            for entity in er.async_entries_for_config_entry(registry, self.entry.entry_id)
+            if entity.domain == "conversation"
+        }
+
+
+def _pipeline_runs(hass: HomeAssistant) -> list[tuple[str, str, list[Any]]]:
+    """(pipeline id, run id, events) of the runs Home Assistant keeps for its debug view."""
+    if "assist_pipeline" not in hass.config.components:
+        return []
+    from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
+
+    data = hass.data.get(KEY_ASSIST_PIPELINE)
+    if data is None:
+        return []
+    return [
+        (pipeline_id, run_id, list(debug.events))
+        for pipeline_id, runs in data.pipeline_debug.items()
+        for run_id, debug in list(runs.items())
+    ]
+
+
+def _pipelines_speaking_through(hass: HomeAssistant, tts_entity_id: str) -> set[str]:
+    if "assist_pipeline" not in hass.config.components:
+        return set()
+    from homeassistant.components import assist_pipeline
+
+    return {
+        pipeline.id
+        for pipeline in assist_pipeline.async_get_pipelines(hass)
+        if pipeline.tts_engine == tts_entity_id
+    }
+
+
+def _last(events: list[Any], event_type: str) -> Any | None:
+    for event in reversed(events):
+        if event.type == event_type:
+            return event
+    return None
+
+
+def _stamp(events: list[Any], event_type: str) -> datetime | None:
+    if (event := _last(events, event_type)) is None:
+        return None
+    return dt_util.parse_datetime(event.timestamp)
+
+
+def _speaking(events: list[Any]) -> bool:
+    return _last(events, "tts-start") is not None or any(
+        event.type == "intent-progress" and (event.data or {}).get("tts_start_streaming")
+        for event in events
+    )
+
+
+def _stt_ms(events: list[Any]) -> float | None:
+    """From the end of speech (HA's VAD; else the stage's start) to the transcript."""
+    ended = _stamp(events, "stt-end")
+    started = _stamp(events, "stt-vad-end") or _stamp(events, "stt-start")
+    if ended is None or started is None:
+        return None
+    return (ended - started).total_seconds() * 1000
+
+
+# -- sensors ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageSensorDescription(SensorEntityDescription):
+    """A stage timing sensor: the latest sample, or one backend's rolling median."""
+
+    stage: str
+    backend: str | None = None  # None: the latest sample, whichever backend answered
+
+
+def _descriptions() -> list[StageSensorDescription]:
+    common: dict[str, Any] = {
+        "device_class": SensorDeviceClass.DURATION,
+        "native_unit_of_measurement": UnitOfTime.MILLISECONDS,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "entity_category": EntityCategory.DIAGNOSTIC,
+        "suggested_display_precision": 0,
+    }
+    descriptions = [
+        StageSensorDescription(
+            key=f"{stage}_latest", translation_key=f"{stage}_latest", stage=stage, **common
+        )
+        for stage in STAGES
+    ]
+    descriptions += [
+        StageSensorDescription(
+            key=f"{stage}_median_{backend}",
+            translation_key=f"{stage}_median",
+            stage=stage,
+            backend=backend,
+            **common,
+        )
+        for stage in STAGES
+        for backend in MEDIAN_BACKENDS
+    ]
+    return descriptions
+
+
+async def async_setup_timing_sensors(
+    hass: HomeAssistant,
+    entry: BlipConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Start timing turns and add the timing sensors (called from the sensor platform)."""
+    extras = entry.runtime_data.extras
+    timer = VoiceTurnTimer(hass, entry)
+    extras[RUNTIME_KEY] = timer
+    # Whichever of the agent and the sensors is set up first creates the shared TurnTimings.
+    turn_timings: TurnTimings = extras.setdefault(TURN_TIMINGS_KEY, TurnTimings())
+    entry.async_on_unload(turn_timings.add_listener(timer.turn_recorded))
+    async_add_entities(
+        [
+            BlipStageTimingSensor(entry, timer.timings, description)
+            for description in _descriptions()
+        ]
+    )
+
+
+class BlipStageTimingSensor(SensorEntity):
+    """Milliseconds one stage of Blip's voice turns takes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: StageSensorDescription
+
+    def __init__(
+        self,
+        entry: BlipConfigEntry,
+        timings: StageTimings,
+        description: StageSensorDescription,
+    ) -> None:
+        """One stage's figure, on Blip's performance device."""
+        self.entity_description = description
+        self._timings = timings
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        if description.backend is not None:
+            self._attr_translation_placeholders = {
+                "backend": BACKEND_NAMES.get(description.backend, description.backend)
+            }
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry.entry_id}-performance")},
+            name="Blip performance",
+            manufacturer="Blip",
+            model="Voice turn timings",
+            entry_type=DeviceEntryType.SERVICE,
+        )
+
+    @property
+    def native_value(self) -> float | None:
+        """The latest sample, or the backend's rolling median."""
+        stage, backend = self.entity_description.stage, self.entity_description.backend
+        if backend is not None:
+            return self._timings.median(stage, backend)
+        latest = self._timings.latest(stage)
+        return latest.ms if latest is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Which backend the latest turn took and every backend's median; or the sample count."""
+        stage, backend = self.entity_description.stage, self.entity_description.backend
+        if backend is not None:
+            return {"samples": self._timings.count(stage, backend)}
+        latest = self._timings.latest(stage)
+        return {
+            "backend": latest.backend if latest is not None else None,
+            "median_ms": self._timings.medians(stage),
+        }
+
+    async def async_added_to_hass(self) -> None:
+        """Follow new samples of this stage."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._timings.add_listener(self._sample_recorded))
+
+    @callback
+    def _sample_recorded(self, sample: StageSample) -> None:
+        description = self.entity_description
+        if sample.stage == description.stage and description.backend in (None, sample.backend):
+            self.async_write_ha_state()
