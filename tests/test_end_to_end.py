@@ -380,6 +380,16 @@ async def run_by_voice(
     return run
 
 
+SENSORS = "sensor.blip_performance_"
+
+
+def sensor(hass: HomeAssistant, name: str) -> tuple[float, dict[str, Any]]:
+    """A Blip timing sensor's figure and attributes."""
+    state = hass.states.get(SENSORS + name)
+    assert state is not None and state.state not in ("unknown", "unavailable"), name
+    return float(state.state), dict(state.attributes)
+
+
 STAGES = (
     (PipelineEventType.WAKE_WORD_START, PipelineEventType.WAKE_WORD_END),
     (PipelineEventType.STT_START, PipelineEventType.STT_END),
@@ -450,6 +460,15 @@ async def test_spelling_question_by_voice_is_answered_by_the_drill_engine(
     # Listening to the command takes its spoken length; the rest is quick.
     assert durations["stt"] < 10_000 and durations["intent"] < 2_000
 
+    # Blip's timing sensors: the child's wait for the transcript, as the run's events tell it.
+    waited = run.stamp(PipelineEventType.STT_END) - run.stamp(PipelineEventType.STT_VAD_END)
+    stt_ms, attributes = sensor(hass, "speech_to_text_time")
+    assert stt_ms == pytest.approx(waited.total_seconds() * 1000, abs=0.2)
+    assert attributes["backend"] == "drill"
+    assert sensor(hass, "median_routing_time_drill_engine")[0] == pytest.approx(timing.routing_ms)
+    # HA's stock wyoming TTS does not say when its audio starts; nothing is made up.
+    assert hass.states.get(SENSORS + "time_to_first_audio").state == "unknown"
+
 
 async def test_claude_question_by_voice_fills_the_wait_in_one_stream(
     hass: HomeAssistant, voice_servers: VoiceServers, anthropic_server: FakeAnthropic
@@ -485,6 +504,13 @@ async def test_claude_question_by_voice_fills_the_wait_in_one_stream(
     assert run.stream_closed
     reply = wav_pcm(run.audio)
     assert (reply.rate, reply.channels, reply.width) == (22050, 1, 2)
+
+    # The timing sensors: the filler's audio went out long before Claude's first token.
+    first_audio, attributes = sensor(hass, "time_to_first_audio")
+    first_token, _ = sensor(hass, "time_to_first_token")
+    assert attributes["backend"] == "claude"
+    assert first_audio < CLAUDE_THINKING_SECONDS * 1000 <= first_token
+    assert sensor(hass, "speech_to_text_time")[0] > 0
 
     heard = words(await transcribe(voice_servers.stt.address, reply))
     filler_words = [w for w in words(filler) if len(w) > 3]

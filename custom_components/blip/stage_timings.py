@@ -61,7 +61,7 @@ class StageTimings:
         """Add a sample and tell the listeners; an unknown stage is a programming error."""
         if stage not in self._samples:
             raise ValueError(f"unknown stage {stage!r}")
-        sample = StageSample(stage=stage, backend=backend, ms=round(max(0.0, ms), 1))
+        sample = StageSample(stage=stage, backend=backend, ms=round(max(0.0, ms), 2))
         self._samples[stage].setdefault(backend, deque(maxlen=self._keep)).append(sample.ms)
         self._latest[stage] = sample
         for listener in list(self._listeners):
@@ -79,12 +79,12 @@ class StageTimings:
     def median(self, stage: str, backend: str) -> float | None:
         """The rolling median of ``stage`` for ``backend``; None before the first sample."""
         samples = self._samples.get(stage, {}).get(backend)
-        return round(statistics.median(samples), 1) if samples else None
+        return round(statistics.median(samples), 2) if samples else None
 
     def medians(self, stage: str) -> dict[str, float]:
         """The rolling median of ``stage`` for every backend that has samples."""
         return {
-            backend: round(statistics.median(samples), 1)
+            backend: round(statistics.median(samples), 2)
             for backend, samples in sorted(self._samples.get(stage, {}).items())
             if samples
         }
