@@ -88,6 +88,8 @@ class ConversationState:
 
     drill_state: DrillState | None = None
     fillers_spoken: set[str] = field(default_factory=set)
+    # The child's words on safety turns: they and what follows never reach the local model.
+    safety_texts: set[str] = field(default_factory=set)
     last_used: float = field(default_factory=time.monotonic)
 
 
@@ -250,6 +252,7 @@ class BlipConversationEntity(
         if is_safety:
             # Never blocked by limits; adults are alerted whatever happens to the answer.
             self._alert_adults(user_input, decision)
+            state.safety_texts.add(user_input.text)
         else:
             verdict = await self._progress_call("check_limits", self.subentry.subentry_id)
             if verdict is not None and (reply := getattr(verdict, "reply", None)):
@@ -271,6 +274,7 @@ class BlipConversationEntity(
             if is_safety or drill_request
             else user_input.extra_system_prompt,
             closing=closing,
+            local_history=_model_history(_before_safety(history, state.safety_texts)),
         )
         report = TurnReport(started=started)
         try:
@@ -440,6 +444,15 @@ class BlipConversationEntity(
             ):
                 turns.append(HistoryTurn("assistant", text))
         return turns
+
+
+def _before_safety(history: list[HistoryTurn], safety_texts: set[str]) -> list[HistoryTurn]:
+    """The history up to the first safety turn: a disclosure, Claude's answer to it and the
+    talk that follows stay away from the local model."""
+    for index, turn in enumerate(history):
+        if turn.role == "user" and turn.text in safety_texts:
+            return history[:index]
+    return history
 
 
 def _model_history(history: list[HistoryTurn]) -> list[ChatMessage]:

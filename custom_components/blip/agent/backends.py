@@ -218,8 +218,13 @@ class ClaudeClient:
         try:
             async for event in response:
                 if event.type == "content_block_delta" and event.delta.type == "text_delta":
-                    if event.delta.text:
-                        yield event.delta.text
+                    text = event.delta.text
+                    if not isinstance(text, str):
+                        # The SDK does not validate stream events; a non-text delta would
+                        # break the turn outside this failure handling.
+                        raise BackendFailure(self.name, FailureKind.MALFORMED, "non-text delta")
+                    if text:
+                        yield text
                 elif event.type == "message_delta" and event.delta.stop_reason == "refusal":
                     raise BackendFailure(self.name, FailureKind.REFUSED, "stop_reason refusal")
         except BackendFailure:

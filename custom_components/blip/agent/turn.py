@@ -80,6 +80,8 @@ class TurnRequest:
     drill_state: DrillState | None = None
     extra_system_prompt: str | None = None
     closing: str | None = None  # said after the answer (e.g. a reminder to take a break)
+    # What the local model may see of the history when it differs (no safety disclosure).
+    local_history: Sequence[ChatMessage] | None = None
 
 
 @dataclass
@@ -147,11 +149,14 @@ class TurnEngine:
                 yield {"content": text}
         except Exception:  # the child must hear something, whatever broke
             _LOGGER.exception("Blip's turn failed unexpectedly")
-            closing = _joined(
-                report.answer or report.filler or "",
-                APOLOGY_REPLY if report.answer else NAPPING_REPLY,
-            )
-            report.answered_by = report.answered_by or "fixed_reply"
+            said = report.answer or report.filler or ""
+            if _is_safety(request.decision):
+                # A safety turn always ends in the safe reply for its category.
+                closing = _joined(said, _safe_reply_or_apology(request, said))
+                report.answered_by = "safe_reply"
+            else:
+                closing = _joined(said, APOLOGY_REPLY if report.answer else NAPPING_REPLY)
+                report.answered_by = report.answered_by or "fixed_reply"
             report.answer += closing
             yield {"content": closing}
         finally:
@@ -169,7 +174,7 @@ class TurnEngine:
         self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
     ) -> AsyncIterator[Speech]:
         decision = request.decision
-        if decision.safety is not None or decision.activity is Activity.SAFETY:
+        if _is_safety(decision):
             async for part in self._safety_speech(request, report, fillers):
                 yield part
             return
@@ -328,7 +333,8 @@ class TurnEngine:
         """
         assert self.local is not None
         strict = self.claude is not None and not self.health.auth_blocked("claude")
-        messages = [*request.history, ChatMessage(role="user", content=request.text)]
+        history = request.history if request.local_history is None else request.local_history
+        messages = [*history, ChatMessage(role="user", content=request.text)]
         splitter = SentenceSplitter()
         speech = SpokenTextFilter()
         spoken = 0
@@ -396,6 +402,20 @@ class TurnEngine:
                 self._on_success(backend, recovered)
             except Exception:  # bookkeeping must not cost the child an answer
                 _LOGGER.exception("Error handling a backend success")
+
+
+def _is_safety(decision: RouteDecision) -> bool:
+    return decision.safety is not None or decision.activity is Activity.SAFETY
+
+
+def _safe_reply_or_apology(request: TurnRequest, already_said: str) -> str:
+    """The category's safe reply; should even that fail, the apology (never silence)."""
+    try:
+        category = request.decision.safety.category if request.decision.safety else None
+        return safe_reply(category, request.country, already_said=already_said)
+    except Exception:
+        _LOGGER.exception("Blip's safe reply failed")
+        return APOLOGY_REPLY
 
 
 def _joined(before: str, text: str) -> str:
