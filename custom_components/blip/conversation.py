@@ -40,6 +40,7 @@ from .brain import (
     parse_routing_table,
 )
 from .brain.activities import DEFAULT_ROUTING
+from .brain.drills import word_lists
 from .const import (
     CONF_CLAUDE_MODEL,
     CONF_DESIGNATED_ADULT,
@@ -99,6 +100,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One agent per child, sharing the entry's backends."""
+    # The drill engine's word lists are files: read them here, off the event loop, not on a
+    # child's first quiz.
+    await hass.async_add_executor_job(word_lists)
     services = _create_services(hass, entry)
     extras = entry.runtime_data.extras
     extras["agent"] = services

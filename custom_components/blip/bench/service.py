@@ -46,6 +46,7 @@ from ..const import (
 from .benchmark import BenchOutcome, run, write_outputs
 from .recommend import DEFAULT_BUDGET_METRIC, DEFAULT_BUDGET_MS
 from .runner import BenchTarget, CaseResult, DrillTarget, ModelTarget
+from .scoring import unsuitable_words
 from .testset import BENCHMARKED_ACTIVITIES, DEFAULT_TESTSET_DIR, CaseFileError, load_testset
 
 if TYPE_CHECKING:
@@ -288,6 +289,8 @@ def async_setup_bench_services(hass: HomeAssistant) -> None:
             )
         except CaseFileError as err:
             raise HomeAssistantError(f"Blip's benchmark test set cannot be read: {err}") from err
+        # Scoring reads its word list on first use: read it here, off the event loop.
+        await hass.async_add_executor_job(unsuitable_words)
         targets, backends = _targets(hass, entry)
         running.add(entry.entry_id)
         budget_ms = call.data[ATTR_BUDGET_MS]
