@@ -15,6 +15,11 @@ import wave
 import numpy as np
 
 SUPPORTED_WIDTHS = (1, 2, 3, 4)
+# Formats a client may claim: beyond these no microphone goes, and a rate of 1 Hz would make
+# the resampler turn every byte into thousands of samples.
+MIN_CLIENT_RATE = 4000
+MAX_CLIENT_RATE = 192000
+MAX_CLIENT_CHANNELS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,17 @@ def float32_to_pcm(samples: np.ndarray, width: int) -> bytes:
         as_bytes = values.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3]
         return as_bytes.tobytes()
     return np.round(flat * float((1 << 31) - 1)).astype("<i4").tobytes()
+
+
+def check_client_format(rate: object, width: object, channels: object) -> None:
+    """Raise ValueError unless a client's claimed audio format is one a microphone can have."""
+    for name, value, low, high in (
+        ("rate", rate, MIN_CLIENT_RATE, MAX_CLIENT_RATE),
+        ("width", width, min(SUPPORTED_WIDTHS), max(SUPPORTED_WIDTHS)),
+        ("channels", channels, 1, MAX_CLIENT_CHANNELS),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
 
 
 def _check_format(width: int, channels: int) -> None:

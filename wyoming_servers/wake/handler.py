@@ -22,7 +22,7 @@ from wyoming.info import Attribution, Describe, Info, WakeModel, WakeProgram
 from wyoming.wake import Detect, Detection, NotDetected
 
 from .. import GuardedEventHandler
-from ..audio import PcmConverter
+from ..audio import PcmConverter, check_client_format
 from .models import (
     CHANNELS,
     SAMPLE_RATE,
@@ -161,6 +161,7 @@ class WakeEventHandler(GuardedEventHandler):
         self._last_client_timestamp = None
 
     async def _process_chunk(self, chunk: AudioChunk) -> None:
+        check_client_format(chunk.rate, chunk.width, chunk.channels)
         if not self._streaming:
             await self._start_stream()  # tolerate clients that skip AudioStart
         pcm = self._converter.convert(chunk.audio, chunk.rate, chunk.width, chunk.channels)
