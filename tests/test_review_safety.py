@@ -24,6 +24,7 @@ from custom_components.blip.agent.prompts import safe_reply
 from custom_components.blip.agent.turn import NAPPING_REPLY
 from custom_components.blip.brain import SafetyCategory
 from custom_components.blip.const import CONF_ROUTING
+from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
 from tests.agent_helpers import blip_entry, converse, setup_blip
 from tests.llm_servers import (
     DEFAULT_CLAUDE_REPLY,
@@ -162,3 +163,24 @@ async def test_a_safety_disclosure_never_reaches_the_local_model_in_later_histor
     assert third.speech.endswith(DEFAULT_CLAUDE_REPLY)
     claude_messages = json.dumps(anthropic_server.chat_requests[-1]["messages"])
     assert GROOMING in claude_messages
+
+
+async def test_a_safety_turn_leaves_no_trace_in_sensors_or_diagnostics(
+    hass: HomeAssistant, openai_server: FakeLocalModel
+) -> None:
+    """Progress sensors already hide safety turns (the person hurting a child may be another
+    adult in the house); the turn-timing sensors and diagnostics must not give one away either:
+    no "safety" activity and no "safe_reply" backend, which only a safety turn produces."""
+    entry = blip_entry(local=openai_server)  # no Claude: a safety turn gets the safe reply
+    await setup_blip(hass, entry)
+    await converse(hass, "hello")
+    turn = await converse(hass, GROOMING)
+    await hass.async_block_till_done()
+    assert turn.speech.endswith(safe_reply_body(SafetyCategory.GROOMING, hass.config.country))
+
+    for state in hass.states.async_all("sensor"):
+        shown = json.dumps({"state": state.state, "attributes": dict(state.attributes)})
+        assert "safe_reply" not in shown and "safety" not in shown, state.entity_id
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    shown = json.dumps(diagnostics, default=str)
+    assert "safe_reply" not in shown and "safety" not in shown

@@ -298,7 +298,10 @@ class BlipConversationEntity(
                 await self._progress_call(
                     "record_drill_results", self.subentry.subentry_id, report.drill_reply.results
                 )
-        self._record_timing(decision, report, routing_ms)
+        if not is_safety:
+            # Timing sensors and diagnostics are seen by every adult in the house; like the
+            # progress sensors, they must not give a safety turn away.
+            self._record_timing(decision, report, routing_ms)
         await self._progress_call(
             "record_turn",
             child_id=self.subentry.subentry_id,
