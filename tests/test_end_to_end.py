@@ -409,9 +409,9 @@ def assert_stage_timings(hass: HomeAssistant, run: VoiceRun) -> dict[str, float]
     for start, end in STAGES:
         assert order.index(start) < order.index(end)
         started, ended = run.stamp(start), run.stamp(end)
-        assert previous_end <= started <= ended
+        assert previous_end <= started <= ended  # one stage after the other
         durations[start.value.removesuffix("-start")] = (ended - started).total_seconds() * 1000
-        previous_end = started
+        previous_end = ended
     # HA's VAD saw the command start and end inside the STT stage.
     assert order.index(PipelineEventType.STT_START) < order.index(PipelineEventType.STT_VAD_START)
     assert order.index(PipelineEventType.STT_VAD_END) < order.index(PipelineEventType.STT_END)
