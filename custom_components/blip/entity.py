@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 
 from . import BlipConfigEntry
@@ -37,3 +39,24 @@ class BlipChildEntity(Entity):
         """The child's age in years, if the family gave it."""
         age = self.subentry.data.get(CONF_AGE)
         return int(age) if age is not None else None
+
+
+class BlipProgressEntity(BlipChildEntity):
+    """A child's entity whose state follows their learning progress, pushed (never polled)."""
+
+    _attr_should_poll = False
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the child's progress updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                self.entry.runtime_data.progress.signal(self.subentry.subentry_id),
+                self._async_progress_updated,
+            )
+        )
+
+    @callback
+    def _async_progress_updated(self) -> None:
+        self.async_write_ha_state()

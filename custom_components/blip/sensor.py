@@ -15,15 +15,14 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import PERCENTAGE, UnitOfTime
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from . import BlipConfigEntry
 from .const import SUBENTRY_CHILD
-from .entity import BlipChildEntity
+from .entity import BlipProgressEntity
 from .progress_model import ChildProgress
 from .timing_sensors import async_setup_timing_sensors
 
@@ -146,10 +145,9 @@ async def async_setup_entry(
     await async_setup_timing_sensors(hass, entry, async_add_entities)
 
 
-class BlipProgressSensor(BlipChildEntity, SensorEntity):
+class BlipProgressSensor(BlipProgressEntity, SensorEntity):
     """One figure of a child's learning progress."""
 
-    _attr_should_poll = False
     entity_description: BlipProgressSensorDescription
 
     def __init__(
@@ -185,18 +183,3 @@ class BlipProgressSensor(BlipChildEntity, SensorEntity):
         if (progress := self._progress) is None or self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(progress, dt_util.now().date())
-
-    async def async_added_to_hass(self) -> None:
-        """Follow progress updates."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                self.entry.runtime_data.progress.signal(self.subentry.subentry_id),
-                self._async_progress_updated,
-            )
-        )
-
-    @callback
-    def _async_progress_updated(self) -> None:
-        self.async_write_ha_state()

@@ -6,13 +6,12 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import BlipConfigEntry
 from .const import SUBENTRY_CHILD
-from .entity import BlipChildEntity
+from .entity import BlipProgressEntity
 
 
 async def async_setup_entry(
@@ -28,13 +27,12 @@ async def async_setup_entry(
             )
 
 
-class BlipPauseSwitch(BlipChildEntity, SwitchEntity):
+class BlipPauseSwitch(BlipProgressEntity, SwitchEntity):
     """Pause Blip for one child (safety turns are still answered).
 
     The state lives in the child's progress store, so it survives restarts.
     """
 
-    _attr_should_poll = False
     _attr_translation_key = "pause"
 
     def __init__(self, entry: BlipConfigEntry, subentry: ConfigSubentry) -> None:
@@ -55,18 +53,3 @@ class BlipPauseSwitch(BlipChildEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Let the child play again."""
         self.entry.runtime_data.progress.set_paused(self.subentry.subentry_id, False)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow changes (an automation, the bedtime blueprint, another dashboard)."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                self.entry.runtime_data.progress.signal(self.subentry.subentry_id),
-                self._async_progress_updated,
-            )
-        )
-
-    @callback
-    def _async_progress_updated(self) -> None:
-        self.async_write_ha_state()
