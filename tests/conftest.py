@@ -10,6 +10,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 
+# Import the repository's custom_components package before any `hass` fixture runs: the plugin's
+# Home Assistant puts its own testing_config/custom_components first on sys.path, and whichever
+# `custom_components` is imported first is the one the loader scans.
+import custom_components.blip  # noqa: F401
 from tests.llm_servers import FakeAnthropic, FakeLocalModel, start_fake_server
 
 
