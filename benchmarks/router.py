@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/router.py
 
-Evaluates the rule-based Router on tests/data/router_eval.jsonl and tests/data/safety_eval.jsonl
-(each split into "tune", which the rules were written against, and "heldout", written before
-the rules and not tuned on), plus an STT-style copy of every utterance (lowercase, no
+Evaluates the rule-based Router on tests/data/router_eval.jsonl, tests/data/safety_eval.jsonl
+and tests/data/safety_heldout5.jsonl (split into "tune", which the rules were written against,
+and "heldout" ... "heldout5", each written before it was first run), plus an STT-style copy of every utterance (lowercase, no
 punctuation, no apostrophes: "im home alone"). A naive keyword baseline runs on the same data
 in the same run. The last line printed is one JSON object with all figures.
 """
@@ -35,7 +35,10 @@ from custom_components.blip.brain import (  # noqa: E402
 from custom_components.blip.brain.router import clear_caches  # noqa: E402
 
 DATA = REPO / "tests" / "data"
-SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4")
+SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
+EVAL_FILES = ("router_eval.jsonl", "safety_eval.jsonl", "safety_heldout5.jsonl")
+# Files whose non-safety turns are the "scary words" set (ordinary turns with scary words).
+SCARY_FILES = ("safety_eval.jsonl", "safety_heldout5.jsonl")
 # What each held-out split scored the first time it was run, before any rule was changed
 # because of it (each was then added to what the rules are tuned against). These are the
 # honest estimate of how the rules do on phrasings they have never seen; today's figures on
@@ -45,13 +48,14 @@ FIRST_MEASUREMENTS = {
     "heldout2": {"n": 111, "accuracy": 0.874, "safety_recall": 0.833, "false_alarm_rate": 0.0},
     "heldout3": {"n": 115, "accuracy": 0.913, "safety_recall": 0.870, "false_alarm_rate": 0.0},
     "heldout4": {"n": 55, "accuracy": 0.745, "safety_recall": 0.656, "false_alarm_rate": 0.087},
+    "heldout5": {"n": 127, "accuracy": 0.827, "safety_recall": 0.747, "false_alarm_rate": 0.019},
 }
 LATENCY_PASSES = 5
 
 
 def load_rows() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for name in ("router_eval.jsonl", "safety_eval.jsonl"):
+    for name in EVAL_FILES:
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
             if line.strip():
                 rows.append(json.loads(line))
@@ -178,7 +182,8 @@ def main() -> None:
     # Non-safety items in the safety file are the "scary words" set.
     safety_file = {
         json.loads(line)["text"]
-        for line in (DATA / "safety_eval.jsonl").read_text(encoding="utf-8").splitlines()
+        for name in SCARY_FILES
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     }
     for row in rows:
