@@ -62,8 +62,9 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     # Being told to hurt yourself is bullying first (the child is the target, not the plan).
     (
         SafetyCategory.BULLYING,
-        r"\b(?:told|tell|tells|telling|said|says) me (?:that )?(?:i should |to )(?:go )?"
-        r"(?:kill|hurt|cut) (?:myself|yourself)\b|\bsaid i should (?:die|be dead)\b",
+        r"(?<!\bi )\b(?:told|tell|tells|telling|said|says) (?:me )?(?:that )?(?:i should |i need to "
+        r"|i have to |i ought to |to )(?:go |just )?(?:kill|hurt|cut) (?:myself|yourself)\b|"
+        r"(?<!\bi )\bsaid i should (?:just )?(?:go )?(?:die|be dead)\b",
     ),
     # ---- self-harm and suicidal talk ----
     (SafetyCategory.SELF_HARM, r"\bsuicid\w*|\bkill(?:ing)? my ?self\b(?! in (?:the|my) game)"),
@@ -95,6 +96,31 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:hit|hitting|bang|banging|scratch|scratching|cut|cutting|bite|biting|pull|pulling) "
         r"(?:my (?:head|arm|arms|legs?|skin|hair|wrists?)|myself)\b.{0,40}\b(?:on purpose|until|"
         r"till|bleed|when i'm (?:mad|sad|angry|upset))",
+    ),
+    # Hurting yourself to cope: the act plus why ("so i feel better", "on purpose").
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:hurt|hurting|hurts|cut|cutting|cuts|burn|burned|burning|burnt|hit|hitting|bang|"
+        r"banging|stab|stabbing|punch|punching|bite|biting|bit|pinch|pinching|poke|poking) (?:my ?self|my (?:arms?|legs?|hands?|wrists?|skin|face|head|tummy|"
+        r"stomach|body|fingers?))\b.{0,40}\b(?:on purpose|to feel (?:better|something|okay)|so i "
+        r"(?:can )?(?:feel|don't feel|stop feeling)|so the (?:sad|bad|mad)|because i (?:deserve|am "
+        r"bad|'m bad|hate me|hate myself)|to punish myself)\b",
+    ),
+    # Pills or poison "so you don't wake up": the means and the end together.
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:pills|tablets|medicine|medicines|poison)\b.{0,40}\b(?:so|to|and|until|till) "
+        r"(?:you|i|someone|a person) (?:don't|do not|won't|never|wouldn't) (?:wake up|wake back "
+        r"up|wake again)\b|\b(?:pills|tablets|medicine|poison)\b.{0,30}\b(?:to die|so i (?:can )?"
+        r"die|make me die|kill me|kill myself|make me dead)\b|\bhow many (?:of )?(?:\w+'?s? )?"
+        r"(?:pills|tablets|sleeping pills)\b(?! (?:are|is) (?:in|left|there))",
+    ),
+    (
+        SafetyCategory.SELF_HARM,
+        r"\b(?:i'd|i would|i'll|i will|i) be better off dead\b|\bi (?:shouldn't|should not|don't "
+        r"deserve to) (?:be alive|exist|have been born|be here|live)\b|\b(?:want|wanted|going) "
+        r"to stop (?:being alive|existing|breathing)\b|\bwant to not (?:be alive|exist|be here "
+        r"anymore|wake up)\b",
     ),
     (SafetyCategory.SELF_HARM, r"\bdisappear (?:forever|for good|and never come back)\b"),
     (
@@ -202,10 +228,33 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         rf"\b{_ONLINE}\b.{{0,80}}\b(?:ask(?:s|ed|ing)?|wants?|wanted|keeps? asking|told me to|said "
         r"to|tells me to|say(?:s)? i should|invited|sent|sends|sending|offer(?:s|ed)?|promised|"
         r"said)\b.{0,50}\b(?:address|where i live|what school|which school|my school|picture|"
-        r"pictures|photo|photos|pics?|selfie|video of me|on camera|camera on|meet|come over|come to "
-        r"my house|phone number|my number|my password|take off|clothes|naked|secret|not to tell|"
-        r"don't tell|boyfriend|girlfriend|gifts?|robux|v-?bucks|special|how old i am|my age|"
-        r"my real name|alone)\b",
+        r"pictures|photo|photos|pics?|selfie|video of me|on camera|camera on|camera|webcam|meet|come "
+        r"over|come to my house|phone number|my number|my password|take off|clothes|naked|secret|"
+        r"not to tell|don't tell|boyfriend|girlfriend|gifts?|robux|v-?bucks|special|how old i am|"
+        r"my age|my real name|alone|underwear|undies|panties|bra|pajamas|bath|shower|my body|what "
+        r"i'm wearing|what i look like)\b",
+    ),
+    # Flattery and hiding the conversation: "said i'm pretty", "delete our messages".
+    (
+        SafetyCategory.GROOMING,
+        rf"\b{_ONLINE}\b.{{0,80}}\b(?:said|says|told me|tells me|calls me|called me)\b (?:that )?"
+        r"(?:i'm|i am|i look|i'm really|i'm so)? ?(?:so |really |very )?(?:pretty|beautiful|sexy|"
+        r"hot|mature|gorgeous)\b|\b(?:delete|erase|hide|clear) (?:all )?our (?:messages|chats?|"
+        r"texts|pictures|photos|videos|conversations?)\b|\b(?:delete|erase|hide|clear) (?:the |all "
+        r"the |all |my )?(?:messages|chats?|texts|pictures|photos|videos)\b.{0,20}\bso (?:nobody|no "
+        r"one|my (?:mom|dad|parents)|your (?:mom|dad|parents)|mom|dad) (?:sees|can see|finds|knows|"
+        r"will see|will know)\b",
+    ),
+    # A stranger (in person or online) wanting to know where to find the child.
+    (
+        SafetyCategory.GROOMING,
+        r"\b(?:stranger|a man|a guy|a lady|a woman|someone|somebody|a grown ?up|an adult|a person|"
+        r"this person|the man|the guy|the lady|this man|this guy|an older boy|a teenager|a big "
+        r"kid)\b.{0,50}\b(?:asked|asks|asking|wants|wanted|keeps asking|wants to know|wanted to "
+        r"know)\b.{0,20}\b(?:where i live|my address|what school|which school|my phone number|my "
+        r"number|my password|if i'm (?:home )?alone|if i am (?:home )?alone|if i was (?:home )?"
+        r"alone|when my (?:mom|dad|parents) (?:are|is|aren't|isn't|go|leave)|where my (?:mom|dad|"
+        r"parents) (?:are|is))\b",
     ),
     (
         SafetyCategory.GROOMING,
@@ -274,7 +323,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     ),
     (
         SafetyCategory.ABUSE,
-        rf"\b{_CARER}\b.{{0,40}}\b{_HIT}\s+(?:me|us|my (?:face|arm|back|head|body|little "
+        rf"\b{_CARER}\b.{{0,40}}\b{_HIT}\s+(?:me|us|my (?:face|arms?|back|head|body|hands?|legs?|"
+        r"fingers?|neck|ears?|tummy|stomach|bottom|butt|skin|mouth|nose|eyes?|foot|feet|little "
         r"(?:brother|sister)|baby (?:brother|sister)))\b(?! to (?:run|do|try|work|be|go|practice|"
         r"keep|finish|win|play|get|swim|read)\b)(?! (?:in|at) (?:a |the )?(?:game|"
         r"pillow fight|tag|wrestling|checkers|chess|cards|soccer|basketball|race|video game))",
@@ -289,6 +339,44 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.ABUSE,
         rf"\b(?:bruises?|marks|burns|cuts) (?:from|because of|that) (?:my )?{_CARER}\b|"
         rf"\b{_CARER}\b.{{0,20}}\bgave me (?:a )?(?:bruises?|black eye)\b",
+    ),
+    # Marks explained by what a grown-up did, and being told what to say about them.
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:bruises?|marks|burns?|cuts|scars?|black eye|bleeding)\b.{0,20}\b(?:from|because|"
+        rf"since|when|after)\b.{{0,10}}\b{_CARER}\b.{{0,20}}\b(?:{_HIT}|grab\w*|squeez\w*|pinch\w*|"
+        r"twist\w*|yank\w*|pull\w*|drag\w*)\b|\b(?:said|says|told me|tells me|makes me|made me)\b"
+        r".{0,10}\b(?:to )?(?:tell|say to|say) (?:the |my )?(?:teacher|doctor|nurse|school|people|"
+        r"everyone|anyone|them|you|the lady)\b.{0,10}\b(?:that )?i (?:fell|tripped|fell down|"
+        r"bumped|ran into|did it myself|hurt myself|walked into)\b",
+    ),
+    # Harm as punishment ("to teach me a lesson").
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:hit|hits|beat|beats|burn\w*|whip\w*|slap\w*|kick\w*|punch\w*|chok\w*|lock\w*|"
+        r"starv\w*|cut|cuts|bit|bite\w*|pinch\w*|spank\w*|hurt\w*) (?:me|my \w+)\b.{0,40}\b(?:to "
+        r"teach me a lesson|as (?:a )?punishment|to punish me|so i (?:learn|remember))\b",
+    ),
+    # What an abuser says to keep a child quiet: threats if they tell, "nobody will believe you".
+    (
+        SafetyCategory.ABUSE,
+        r"\b(?:said|says|told me|tells me|warned me|warns me)\b.{0,15}\bif (?:i|you) (?:ever )?"
+        r"(?:tell|told|say anything|talk about)\b(?! (?:a |the )?(?:lies?|truth|jokes?|fibs?|"
+        r"story|stories|bad words?|swears?|answers?))(?=.{0,20}\b(?:anyone|anybody|someone|"
+        r"somebody|people|your|my|mom|mommy|dad|daddy|about|the teacher|the police)\b).{0,60}"
+        r"\b(?:trouble|be sorry|bad things|never see|won't love|not love|hate me|send (?:me|you) "
+        r"away|take (?:me|you) away|go away|die|taken away|hurt|kill|hit|punish\w*|jail)\b|"
+        r"\b(?:said|says|told me|tells me)\b (?:that )?(?:nobody|no one) (?:will|would|is going "
+        r"to|is gonna) (?:ever )?believe (?:me|you)\b",
+    ),
+    # Cruel words from a carer ("she says i'm worthless", "he never wanted me").
+    (
+        SafetyCategory.ABUSE,
+        rf"\b{_CARER}\b.{{0,30}}\b(?:says|said|tells me|told me|calls me|called me|yells|keeps "
+        r"saying)\b.{0,10}\b(?:(?:that )?(?:i'm|i am|i was) (?:just )?(?:worthless|garbage|trash|"
+        r"a mistake|a waste|useless|nothing)|nobody (?:wants|loves) me|(?:he|she|they) (?:wish(?:es)?|"
+        r"wished) i (?:was|were) never born|(?:he|she|they) never wanted me|i should (?:have )?never "
+        r"(?:have )?been born)\b",
     ),
     (
         SafetyCategory.ABUSE,
@@ -312,7 +400,9 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         rf"\b{_ADULT}\b.{{0,30}}\b(?:said|says|told me|tells me|make me|makes me|made me|wants me "
         r"to|asked me to)\b.{0,25}\b(?:(?:it's|its|it is|is|this is|that's|thats) (?:our|a) (?:little |special )?"
         r"secret|keep (?:it|this|a|our|the) (?:little )?secrets?|keep secrets|not to tell|don't "
-        r"tell|never tell|can't tell|cannot tell|shouldn't tell|not allowed to tell)\b"
+        r"tell|never tell|can't tell|cannot tell|shouldn't tell|not allowed to tell|keep quiet|keep "
+        r"it quiet|keep my mouth shut|not (?:to )?say anything|(?:it's |its |it is )?just between "
+        r"(?:us|you and me|me and him|me and her))\b"
         r"(?!.{0,40}\b(?:surprise|party|present|gift|birthday|christmas|card)\b)",
     ),
     (
@@ -338,6 +428,9 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     ),
     (
         SafetyCategory.ABUSE,
+        r"\b(?:mom|mommy|mother|mum|dad|daddy|father|parents|grown ?ups|nobody|no one) (?:doesn't|"
+        r"don't|didn't|hasn't|haven't|never|won't) (?:come|came|comes) (?:back )?home\b.{0,30}\b(?:all "
+        r"night|for days|at night|two days|since|and i'm (?:alone|by myself|hungry)|and i have to)\b|"
         r"\bnot allowed to eat\b(?!.{0,30}\b(?:candy|sweets|dessert|cookies|snacks|chips|junk|"
         r"before dinner|in the car|in my room)\b)|\b(?:nobody|no one) (?:feeds|fed|gives me food)\b|"
         r"\b(?:leave|leaves|left) me (?:alone|by myself|home alone) (?:for|all) (?:days|night|the "
@@ -378,6 +471,34 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"playing|soccer|football|dodgeball)\b)",
     ),
     (SafetyCategory.BULLYING, r"\b(?:knife|gun) (?:at|to) school\b|\bbrought a (?:knife|gun)\b"),
+    # Humiliation, rumours and mocking that keeps happening.
+    (
+        SafetyCategory.BULLYING,
+        r"\b(?:put|puts|putting|shoved|shove|shoves|stuck|dunked|dunk|dunks|pushed|push|pushes|"
+        r"held|holds|flushed|flush) (?:my (?:head|face)|me)\b (?:in|into|under|down) (?:the |a )?"
+        r"(?:toilet|toilets|trash|trash can|garbage|garbage can|dumpster|locker)\b|"
+        r"\b(?:swirly|swirlie|swirlies|wedgies?)\b|"
+        r"\b(?:made|make|makes|making|started|start|starts|posted|posts|post|posting|sent|sends|"
+        r"shared|spread|spreads|spreading|wrote|writes) (?:a |an |the )?(?:group chat|video|post|"
+        r"page|website|rumou?rs?|lies|memes?|account|list) (?:about|of|making fun of) me\b|"
+        r"\babout how (?:ugly|fat|stupid|dumb|weird|gross|smelly|disgusting|poor|bad|annoying) i am\b|"
+        r"\b(?:everyone|everybody|all the kids|the whole class|they all|the other kids|kids|the "
+        r"boys|the girls|they)\b.{0,10}\b(?:laughs?|laughing|make fun|makes fun|making fun|pick "
+        r"on|picks on|picking on|call me names|calls me names|calling me names)\b(?: at| of| on)? "
+        r"me\b.{0,30}\b(?:every day|everyday|all the time|always|every time|again|every single)\b|"
+        r"\b(?:every day|everyday|all the time|always)\b.{0,30}\b(?:laugh at me|laughs at me|make "
+        r"fun of me|makes fun of me|pick on me|picks on me|call me names|calls me names)\b",
+    ),
+    (
+        SafetyCategory.BULLYING,
+        r"\b(?:kids|boys|girls|they|everyone|everybody|the other kids|bullies|classmates)\b.{0,30}"
+        r"\b(?:call|calls|calling|called) me (?:names|fat|ugly|stupid|dumb|a loser|loser|a baby|"
+        r"gross|weird|smelly|a freak|freak|retarded|a retard)\b(?!.{0,20}\b(?:once|one time|as a "
+        r"joke|joking)\b)|"
+        r"\b(?:scared|afraid|don't want|do not want|won't|not going|refuse) (?:to )?(?:go )?(?:to )?"
+        r"school\b.{0,20}\bbecause (?:of )?(?:the |a |some |those |these )?(?:kids?|boys?|girls?|"
+        r"them|bull(?:y|ies)|big kids|older kids|\w+ graders)\b(?! (?:are|is) (?:sick|away))",
+    ),
     (
         SafetyCategory.BULLYING,
         r"\b(?:throw|throws|threw|throwing) (?:rocks|stones|sticks) at me\b|"
@@ -430,6 +551,21 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r" plates?| glass| bottles?| lamp| table| wall| door| tv| phone)\b",
     ),
     (SafetyCategory.VIOLENCE_AT_HOME, r"\b(?:police|cops) (?:came|come|are here|took my)\b"),
+    # A fight the child hears or hides from: things breaking, hiding, a drunk grown-up.
+    (
+        SafetyCategory.VIOLENCE_AT_HOME,
+        r"\b(?:screaming|yelling|fighting|shouting)\b.{0,60}\b(?:something|glass|things|stuff|"
+        r"plates?|dishes|a plate|a glass|the door|the wall)\b (?:break|breaks|breaking|broke|"
+        r"smash\w*|crash\w*|shatter\w*|bang\w*|slam\w*)\b|\b(?:heard|hear|hearing)\b.{0,15}"
+        r"\b(?:something|glass|things|stuff|plates?|dishes) (?:break|breaking|broke|smash\w*|"
+        r"crash\w*|shatter\w*)\b.{0,40}\b(?:screaming|yelling|fighting|shouting|crying|scared)\b|"
+        r"\b(?:yelling|screaming|fighting|shouting|hitting|drunk)\b.{0,50}\b(?:i'm|i am|i was|we're|"
+        r"we are|me and my (?:brother|sister)) hiding\b|\b(?:hiding|hid|hide) (?:in|under) (?:my|the) "
+        r"(?:closet|bed|room|bathroom)\b.{0,40}\b(?:yelling|screaming|fighting|shouting|hitting|"
+        r"hurting|drunk)\b|\b(?:mom|mommy|mother|dad|daddy|father|stepdad|step dad|boyfriend|he|"
+        r"she) (?:is|was|gets|got|keeps getting) drunk\b.{0,40}\b(?:break\w*|broke|hit\w*|yell\w*|"
+        r"scream\w*|throw\w*|threw|scary|scared|angry|mean|fight\w*|hurt\w*)\b",
+    ),
     # ---- immediate danger ----
     (
         SafetyCategory.IMMEDIATE_DANGER,
@@ -444,7 +580,9 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     (SafetyCategory.IMMEDIATE_DANGER, r"\bfire!|\bfire fire\b|\bhelp fire\b"),
     (
         SafetyCategory.IMMEDIATE_DANGER,
-        r"\b(?:smell|smells|smelling) (?:smoke|gas|burning|fire|something burning)\b|\bthere(?:'s| "
+        r"\b(?:smell|smells|smelling|smelled) (?:like |of )?(?:smoke|gas|burning|fire|something "
+        r"burning)\b(?!.{0,40}\b(?:campfire|fireplace|barbecue|bbq|candles?|marshmallows?|"
+        r"station|grill|fireworks)\b)|\bthere(?:'s| "
         r"is) smoke\b|\bsmoke (?:is )?(?:coming|everywhere|in (?:the|my|our)|all over)\b|\bsmoke "
         r"alarm is going off\b|\b(?:lots of|so much|full of|black) smoke\b",
     ),
@@ -554,6 +692,30 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"stranger|window|outside)\b|\b(?:someone|somebody|a man|stranger)\b.{0,40}\b(?:nobody|no "
         r"one|no grown ?up) is home\b",
     ),
+    # A grown-up down and not responding, a medical emergency, an injury from outside.
+    (
+        SafetyCategory.IMMEDIATE_DANGER,
+        r"\b(?:swallowed|swallow|swallowing) (?:a |the |some |my |his |her )?(?:coins?|penny|"
+        r"pennies|marbles?|legos?|lego pieces?|beads?|nails?|pins?|tacks?|screws?)\b|"
+        r"\b(?:mom|mommy|mother|mum|mama|dad|daddy|father|papa|he|she|baby|brother|sister|grandma|"
+        r"grandpa|nana|someone|somebody|babysitter|grown ?up|my friend)\b.{0,30}\b(?:on the floor|"
+        r"on the ground|lying|laying|fell|fallen|collapsed|in the bathroom|in the bath)\b.{0,40}"
+        r"\b(?:isn't|is not|not|won't|can't|doesn't|does not|stopped) (?:talking|talk|moving|move|"
+        r"answering|answer|responding|waking|getting up|get up|opening (?:her|his|their) eyes|open "
+        r"(?:her|his|their) eyes|saying anything)\b|\b(?:won't|can't|isn't|doesn't|will not) "
+        r"(?:open|opening) (?:her|his|their) eyes\b|\b(?:holding|grabbing|clutching) (?:his|her) "
+        r"chest\b|\ballergic reaction\b|\b(?:throat|face|lips|tongue) (?:is |are )?(?:closing|"
+        r"swelling|swelled|swollen|puffing)\b|\belectrocut\w*|\b(?:got|get|getting) (?:a )?shock(?:ed)? "
+        r"(?:by|from) (?:the |an )?(?:outlet|socket|plug|wire)\b|\b(?:fork|knife|key|paper clip) in "
+        r"(?:the |an )?(?:outlet|socket|plug|toaster)\b|\b(?:car|truck|bus|bike|motorcycle) (?:hit|ran "
+        r"over|runs over|knocked down) (?:me|my \w+|him|her)\b|\b(?:got|get|was|been) (?:hit|run "
+        r"over) by a (?:car|truck|bus)\b|\b(?:dog|dogs) (?:is |are )?(?:attacking|biting|bit|attacked)"
+        r" (?:me|my|him|her|us)\b.{0,30}\b(?:bleeding|blood|won't stop|help|hurts)\b|\b(?:a man|a "
+        r"stranger|someone|somebody|a person|a guy) (?:is |was )?(?:outside|looking (?:in|into|"
+        r"through)|at|tapping on|knocking on) (?:my|our) (?:bedroom )?window\b|\bcan't find (?:my|"
+        r"the) way (?:home|back)\b|\b(?:stove|oven|gas) (?:is )?(?:on|still on)\b.{0,30}\bcan't "
+        r"turn (?:it )?off\b",
+    ),
     (
         SafetyCategory.IMMEDIATE_DANGER,
         r"\b(?:mom|mommy|mother|dad|daddy|father|he|she|baby|brother|sister|grandma|grandpa|"
@@ -578,10 +740,44 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     ),
     (
         SafetyCategory.RUNNING_AWAY,
-        r"\b(?:packed|packing) (?:my|a) (?:bag|bags|stuff|suitcase|backpack|things|clothes)\b.{0,40}"
+        r"\b(?:packed|packing) (?:my|a) (?:bag|bags|stuff|suitcase|backpack|things|clothes|snacks|"
+        r"teddy|stuffies|blanket)\b.{0,40}"
         r"\b(?:leav\w*|run\w*|never|tonight|go away|away|somewhere else|forever)\b|\b(?:i'm|i am) "
         r"leaving (?:tonight|forever|and|for good|this house|home)\b|\bgoing to live somewhere "
         r"else\b",
+    ),
+    # Planning to be gone: unnoticed, at night, alone to somewhere far, living outdoors.
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"\b(?:notices?|noticed|finds? out|found out|realizes?|realized|knows?)\b (?:that )?(?:i'm|"
+        r"i am|i was|i've been|i'd be) (?:gone|missing|not (?:here|home|in (?:my )?bed|in my room))\b|"
+        r"\bsneak(?:ing)? out\b.{0,30}\b(?:at night|tonight|of the house|of my house|window|where "
+        r"(?:can|could|should|will|would) i|and (?:go|leave|run|never))\b|\bif i (?:sneak out|run "
+        r"away|ran away|leave home|left home|left|leave)\b.{0,30}\bwhere (?:can|could|should|will|"
+        r"would|do) i (?:sleep|live|stay|go|eat)\b|\bwhere (?:can|could|should|would|do) i (?:sleep|"
+        r"live|stay)\b.{0,20}\b(?:if i (?:run|leave|left|ran|sneak)|by myself|on my own|without "
+        r"(?:my )?(?:mom|dad|parents|anyone))\b|"
+        r"\b(?:nobody|no one) (?:will|is going to|can|would) (?:ever )?find me\b",
+    ),
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"\b(?:bus|train|taxi|uber|plane|subway|walk|ride my bike|hitchhike)\b.{0,40}\b(?:by "
+        r"myself|alone|on my own)\b.{0,30}\b(?:another|a different|other|far away|a new) (?:city|"
+        r"town|state|country|place|family)\b|\b(?:by myself|alone|on my own)\b.{0,40}\bto "
+        r"(?:another|a different|a new|other) (?:city|town|state|country|family)\b|\b(?:go|move|"
+        r"live|get) (?:to )?(?:another|a different|a new) (?:city|town|state|country|family)\b.{0,30}"
+        r"\b(?:by myself|alone|on my own|without (?:my )?(?:mom|dad|parents|family|anyone))\b",
+    ),
+    (
+        SafetyCategory.RUNNING_AWAY,
+        r"^(?!.*\b(?:when i grow up|when i'm (?:big|older|a grown ?up)|someday|tent|camping|camp|"
+        r"campout|picnic|sleepover)\b)(?=.*\bi\b).*\b(?:live|living|sleep|sleeping) (?:in|at|on|"
+        r"under) (?:the |a )?(?:woods|forest|park|street|streets|bushes|alley|bridge|bus station|"
+        r"train station|playground)\b|"
+        r"\b(?:hiding|hid|hide)\b.{0,50}\b(?:not|never|won't|don't want to) (?:go|going|come|coming)"
+        r" (?:back )?home\b|\b(?:not|never|won't) (?:go|going|come|coming) (?:back )?home (?:ever|ever "
+        r"again|again|anymore|any more|forever)\b|\b(?:hiding|hid) (?:in|at|under|behind) (?:the |a )?"
+        r"(?:woods|forest|park|bushes|street|alley)\b",
     ),
     (
         SafetyCategory.RUNNING_AWAY,
@@ -642,8 +838,8 @@ _BROAD_BENIGN = re.compile(
     r"to death|dead battery|battery (?:is |was )?dead|dead end|deadline|kill(?:ed|ing)? it|"
     r"killing me|scared of (?:dying|death|dead)|afraid of (?:dying|death)|worried about dying|"
     r"don't want to die|do not want to die|never want to die|when i die|if i die|"
-    r"what happens|pretend|game|minecraft|fortnite|roblox|video|movie|story|book|show|"
-    r"character|zombie|ghost|dinosaurs?|plants?|fish|bug|bugs|spider|ant|ants|flowers?|"
+    r"what happens|pretend|games?|minecraft|fortnite|roblox|videos?|movies?|story|stories|books?|"
+    r"shows?|characters?|zombies?|ghosts?|monsters?|how many|dinosaurs?|plants?|fish|bug|bugs|spider|ant|ants|flowers?|"
     r"tag|pillow|accident|accidentally|by mistake|tickl\w*|hug\w*|dodgeball|soccer|football|"
     r"basketball|baseball|hockey|wrestl\w*|karate|ball|cat|cats|dog|dogs|puppy|kitten|hamster|"
     r"bird|bunny|pet|horse|bee|bees|mosquito|snake|serious|happiness|die for|level|boss|water "
@@ -795,6 +991,32 @@ def _match(text: str) -> SafetyCategory | None:
 
 _FOLLOW_UP_MAX_WORDS: Final = 15
 
+# Names Whisper splits or mishears ("rob locks" for Roblox, "privets"), respelled the way the
+# patterns write them.
+_STT_RESPELLINGS: Final[dict[str, str]] = {
+    "roblox": r"rob ?(?:lox|locks|blocks)|row ?blocks",
+    "minecraft": r"mine craft|mind craft",
+    "fortnite": r"fort ?night|fort nite",
+    "tiktok": r"tick ?tock|tik tok|tic ?toc",
+    "snapchat": r"snap chat",
+    "youtube": r"you tube",
+    "privates": r"privets?|private's",
+    "suicide": r"sue ?(?:a )?side|sewer side",
+}
+_STT_MISHEARD = re.compile(
+    r"\b(?:"
+    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _STT_RESPELLINGS.items())
+    + r")\b"
+)
+
+
+def _respell(text: str) -> str:
+    return _STT_MISHEARD.sub(lambda found: str(found.lastgroup), text)
+
+
+def _safety_text(text: str) -> str:
+    return _respell(normalise_utterance(text))
+
 
 def clear_safety_cache() -> None:
     """Forget memoised matches (benchmarks time cold turns)."""
@@ -815,7 +1037,7 @@ def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFindin
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    normalised = normalise_utterance(text)
+    normalised = _safety_text(text)
     category = _match(normalised)
     if category is not None:
         return _finding(category)
@@ -835,7 +1057,7 @@ def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFindin
     previous_user = next((t.text for t in reversed(history) if t.role == "user"), None)
     # A second half of a disclosure is short ("he wants my address"); long turns stand alone.
     if previous_user is not None and len(normalised.split()) <= _FOLLOW_UP_MAX_WORDS:
-        previous = normalise_utterance(previous_user)
+        previous = _safety_text(previous_user)
         # Only a match that needs both turns counts; the earlier turn was already handled.
         if _match(previous) is None:
             combined = _match(f"{previous} {normalised}")
