@@ -17,7 +17,7 @@ from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
 from .handler import SttEventHandler
 from .server import load_service, start_tcp_server
-from .service import VERSION, ServiceSettings
+from .service import DEFAULT_INITIAL_PROMPT, VERSION, ServiceSettings
 from .upstream import parse_upstream_uri
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,10 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     request.add_argument(
         "--language", help="Default language when the client sends none (default: model's)"
     )
-    request.add_argument("--initial-prompt", help="Text that primes Whisper's style and vocabulary")
+    request.add_argument(
+        "--initial-prompt",
+        default=DEFAULT_INITIAL_PROMPT,
+        help='Text that primes Whisper\'s style and vocabulary; "" for none '
+        f"(default: {DEFAULT_INITIAL_PROMPT!r})",
+    )
     request.add_argument(
         "--hotwords",
-        help="Comma-separated words to favour, e.g. 'Blip, dinosaur, multiplication'; "
+        help="Comma-separated words to favour, e.g. 'Blip, multiplication' (default: none; "
+        "without a prompt, hotwords alone can turn room noise into the words repeated); "
         "Home Assistant's transcript_names/transcript_terms are added per request",
     )
     request.add_argument(
@@ -206,6 +212,11 @@ async def main(argv: list[str] | None = None) -> None:
         engine_settings.compute_type,
         engine_settings.cpu_threads,
         engine_settings.beam_size,
+    )
+    _LOGGER.info(
+        "Vocabulary: initial prompt %s, hotwords %s",
+        repr(service_settings.initial_prompt) if service_settings.initial_prompt else "off",
+        repr(service_settings.hotwords) if service_settings.hotwords else "off",
     )
     if service_settings.upstream:
         _LOGGER.info("Preferring upstream %s:%d", *service_settings.upstream)

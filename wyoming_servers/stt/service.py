@@ -38,13 +38,21 @@ _LOGGER = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 
+# Blip's name and the shape of a child's question to it, as Whisper's context for every request.
+# benchmarks/stt_vocabulary.py (tiny.en, 30 requests x 3 start offsets, piper at normal pace):
+# word error rate 6.0 % -> 3.6 %, exact transcripts 63 -> 74 of 90, "Hey Blip" heard in 12 of 15
+# instead of 0, +6 ms per decode, no words invented from room noise. No default hotwords: "Blip"
+# as hotwords alone turns room noise into "Blip Blip Blip ..."; with this prompt it adds nothing.
+DEFAULT_INITIAL_PROMPT = "Blip, how do you spell dinosaur? What is seven times eight?"
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceSettings:
     """Per-request behaviour of the server (the model's own settings are in EngineSettings)."""
 
     language: str | None = None
-    initial_prompt: str | None = None
+    # Empty or None: no prompt.
+    initial_prompt: str | None = DEFAULT_INITIAL_PROMPT
     hotwords: str | None = None
     speculation: bool = True
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
@@ -99,7 +107,7 @@ class SttService:
             terms = _strings(transcribe.transcript_terms)
         return DecodeOptions(
             language=self.engine.normalize_language(language),
-            initial_prompt=settings.initial_prompt,
+            initial_prompt=(settings.initial_prompt or "").strip() or None,
             hotwords=_join_vocabulary([settings.hotwords, *names, *terms]),
         )
 
