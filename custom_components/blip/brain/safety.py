@@ -79,7 +79,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"(?<!don't )(?<!do not )(?<!never )\b(?:want|wanted|wanting|going|wish|wished|need|"
         r"try|tried|trying|plan|planning|think about|thinking about|thought about|ready) "
         r"(?:to )?(?:die|be dead|not be alive|not exist|stop living|end it|end my life|"
-        r"not wake up|never wake up|be gone forever)\b",
+        r"not wake up|never wake up|be gone forever)\b(?! (?:early|late|at \w+|until|till|before|"
+        r"for school|in the morning|on (?:the )?weekends?))",
     ),
     (
         SafetyCategory.SELF_HARM,
@@ -112,15 +113,15 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:pills|tablets|medicine|medicines|poison)\b.{0,40}\b(?:so|to|and|until|till) "
         r"(?:you|i|someone|a person) (?:don't|do not|won't|never|wouldn't) (?:wake up|wake back "
         r"up|wake again)\b|\b(?:pills|tablets|medicine|poison)\b.{0,30}\b(?:to die|so i (?:can )?"
-        r"die|make me die|kill me|kill myself|make me dead)\b|\bhow many (?:of )?(?:\w+'?s? )?"
-        r"(?:pills|tablets|sleeping pills)\b(?! (?:are|is) (?:in|left|there))",
+        r"die|make me die|kill me|kill myself|make me dead|makes? (?:you|me|a person) (?:not|never) "
+        r"wake up)\b|\bhow many (?:of )?(?:\w+'?s? )?(?:pills|sleeping pills)\b(?! (?:are|is) "
+        r"(?:in|left|there))",
     ),
     (
         SafetyCategory.SELF_HARM,
         r"\b(?:i'd|i would|i'll|i will|i) be better off dead\b|\bi (?:shouldn't|should not|don't "
         r"deserve to) (?:be alive|exist|have been born|be here|live)\b|\b(?:want|wanted|going) "
-        r"to stop (?:being alive|existing|breathing)\b|\bwant to not (?:be alive|exist|be here "
-        r"anymore|wake up)\b",
+        r"to stop (?:being alive|existing)\b|\bwant to not (?:be alive|exist|be here anymore)\b",
     ),
     (SafetyCategory.SELF_HARM, r"\bdisappear (?:forever|for good|and never come back)\b"),
     (
@@ -161,7 +162,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.SELF_HARM,
         r"\b(?:best|easiest|fastest|quickest|painless|good) ways? to die\b|\bhow (?:can|do|could|"
         r"should|would) i (?:die|kill myself|stop breathing|make myself die)\b|\bmake myself "
-        r"(?:stop breathing|die|dead|not wake up)\b|\bhow many pills\b",
+        r"(?:stop breathing|die|dead|not wake up)\b",
     ),
     (
         SafetyCategory.SELF_HARM,
@@ -251,7 +252,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:stranger|a man|a guy|a lady|a woman|someone|somebody|a grown ?up|an adult|a person|"
         r"this person|the man|the guy|the lady|this man|this guy|an older boy|a teenager|a big "
         r"kid)\b.{0,50}\b(?:asked|asks|asking|wants|wanted|keeps asking|wants to know|wanted to "
-        r"know)\b.{0,20}\b(?:where i live|my address|what school|which school|my phone number|my "
+        r"know)\b.{0,20}\b(?:where i live|my address|my phone number|my "
         r"number|my password|if i'm (?:home )?alone|if i am (?:home )?alone|if i was (?:home )?"
         r"alone|when my (?:mom|dad|parents) (?:are|is|aren't|isn't|go|leave)|where my (?:mom|dad|"
         r"parents) (?:are|is))\b",
@@ -374,7 +375,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         SafetyCategory.ABUSE,
         rf"\b{_CARER}\b.{{0,30}}\b(?:says|said|tells me|told me|calls me|called me|yells|keeps "
         r"saying)\b.{0,10}\b(?:(?:that )?(?:i'm|i am|i was) (?:just )?(?:worthless|garbage|trash|"
-        r"a mistake|a waste|useless|nothing)|nobody (?:wants|loves) me|(?:he|she|they) (?:wish(?:es)?|"
+        r"a mistake|a waste)|nobody (?:wants|loves) me|(?:he|she|they) (?:wish(?:es)?|"
         r"wished) i (?:was|were) never born|(?:he|she|they) never wanted me|i should (?:have )?never "
         r"(?:have )?been born)\b",
     ),
@@ -560,7 +561,7 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"\b(?:something|glass|things|stuff|plates?|dishes) (?:break|breaking|broke|smash\w*|"
         r"crash\w*|shatter\w*)\b.{0,40}\b(?:screaming|yelling|fighting|shouting|crying|scared)\b|"
         r"\b(?:yelling|screaming|fighting|shouting|hitting|drunk)\b.{0,50}\b(?:i'm|i am|i was|we're|"
-        r"we are|me and my (?:brother|sister)) hiding\b|\b(?:hiding|hid|hide) (?:in|under) (?:my|the) "
+        r"we are|me and my (?:brother|sister)(?: are)?) hiding\b|\b(?:hiding|hid|hide) (?:in|under) (?:my|the) "
         r"(?:closet|bed|room|bathroom)\b.{0,40}\b(?:yelling|screaming|fighting|shouting|hitting|"
         r"hurting|drunk)\b|\b(?:mom|mommy|mother|dad|daddy|father|stepdad|step dad|boyfriend|he|"
         r"she) (?:is|was|gets|got|keeps getting) drunk\b.{0,40}\b(?:break\w*|broke|hit\w*|yell\w*|"
@@ -699,10 +700,10 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"pennies|marbles?|legos?|lego pieces?|beads?|nails?|pins?|tacks?|screws?)\b|"
         r"\b(?:mom|mommy|mother|mum|mama|dad|daddy|father|papa|he|she|baby|brother|sister|grandma|"
         r"grandpa|nana|someone|somebody|babysitter|grown ?up|my friend)\b.{0,30}\b(?:on the floor|"
-        r"on the ground|lying|laying|fell|fallen|collapsed|in the bathroom|in the bath)\b.{0,40}"
+        r"on the ground|fell|fallen|collapsed|in the bath|in the bathtub)\b.{0,40}"
         r"\b(?:isn't|is not|not|won't|can't|doesn't|does not|stopped) (?:talking|talk|moving|move|"
         r"answering|answer|responding|waking|getting up|get up|opening (?:her|his|their) eyes|open "
-        r"(?:her|his|their) eyes|saying anything)\b|\b(?:won't|can't|isn't|doesn't|will not) "
+        r"(?:her|his|their) eyes|saying anything)\b(?!.{0,30}\b(?:sleeping|asleep|napping|resting|watching|reading|on (?:her|his) phone|tired|mad at|busy|playing|game)\b)|\b(?:won't|can't|isn't|doesn't|will not) "
         r"(?:open|opening) (?:her|his|their) eyes\b|\b(?:holding|grabbing|clutching) (?:his|her) "
         r"chest\b|\ballergic reaction\b|\b(?:throat|face|lips|tongue) (?:is |are )?(?:closing|"
         r"swelling|swelled|swollen|puffing)\b|\belectrocut\w*|\b(?:got|get|getting) (?:a )?shock(?:ed)? "
@@ -757,7 +758,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
         r"would|do) i (?:sleep|live|stay|go|eat)\b|\bwhere (?:can|could|should|would|do) i (?:sleep|"
         r"live|stay)\b.{0,20}\b(?:if i (?:run|leave|left|ran|sneak)|by myself|on my own|without "
         r"(?:my )?(?:mom|dad|parents|anyone))\b|"
-        r"\b(?:nobody|no one) (?:will|is going to|can|would) (?:ever )?find me\b",
+        r"\b(?:nobody|no one) (?:will|is going to|can|would) (?:ever )?find me (?:where i'm going|"
+        r"when i'm gone|when i leave|ever again|again)\b",
     ),
     (
         SafetyCategory.RUNNING_AWAY,
@@ -824,7 +826,8 @@ _BROAD_PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     (SafetyCategory.ABUSE, rf"\b{_HARM_STEM}\w* me\b"),
     (
         SafetyCategory.IMMEDIATE_DANGER,
-        r"\b(?:break(?:ing)? in(?:to)?|broke in(?:to)?|burglar|robber|robbers|intruder|"
+        r"\b(?:break(?:ing)? in\b(?! (?:the|my|our|half|two|pieces))|break(?:ing)? into|broke "
+        r"in(?:to)?|burglar|robber|robbers|intruder|"
         r"(?:someone|somebody|a man|a person|people) (?:is|are) in (?:our|the|my) (?:house|home|"
         r"room|garage|basement))\b",
     ),
@@ -879,6 +882,8 @@ _HYPOTHETICAL = re.compile(
 _HYPOTHETICAL_GUARDED: Final = frozenset(
     {SafetyCategory.IMMEDIATE_DANGER, SafetyCategory.RUNNING_AWAY}
 )
+# "where can i sleep if i leave home" is a plan, not a what-if: running away asked about oneself.
+_OWN_PLAN = re.compile(r"\b(?:can|could|should|will|do) i\b.{0,30}\bif i\b")
 # A lone word to spell ("how do you spell kill") is a spelling request, not a disclosure.
 _SPELL_ONE_WORD = re.compile(
     r"^(?:how (?:do|can) (?:you|i) (?:spell|write)|can you spell|spell|how is|what's the spelling "
@@ -966,7 +971,11 @@ def _match(text: str) -> SafetyCategory | None:
             continue
         if fiction and category in _FICTION_GUARDED:
             continue
-        if hypothetical and category in _HYPOTHETICAL_GUARDED:
+        if (
+            hypothetical
+            and category in _HYPOTHETICAL_GUARDED
+            and not (category is SafetyCategory.RUNNING_AWAY and _OWN_PLAN.search(text))
+        ):
             continue
         if _sibling_squabble(text, category):
             continue
