@@ -34,6 +34,7 @@ from wyoming.event import Event, async_read_event, async_write_event
 from wyoming.info import Describe, Info
 
 from wyoming_servers.audio import PcmAudio, convert_pcm, pcm_to_wav_bytes
+from wyoming_servers.stt.__main__ import build_parser, settings_from_args
 from wyoming_servers.stt.endpointing import EndpointSettings
 from wyoming_servers.stt.engine import (
     DecodeOptions,
@@ -42,7 +43,7 @@ from wyoming_servers.stt.engine import (
     default_model_path,
 )
 from wyoming_servers.stt.server import RunningServer, start_tcp_server
-from wyoming_servers.stt.service import ServiceSettings, SttService
+from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT, ServiceSettings, SttService
 
 RATE = 16000
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +180,7 @@ def servers() -> Iterator[Servers]:
         upstream_ports["absent"] = _closed_port()
         variants = {
             "default": ServiceSettings(),
+            "no-vocabulary": ServiceSettings(initial_prompt=None),
             "plain": ServiceSettings(speculation=False),
             "no-streaming": ServiceSettings(transcript_streaming=False),
             **{
@@ -348,9 +350,12 @@ async def test_speculative_transcript_equals_plain_decode(
         "me",
         "please",
     ]
-    # And the same as Whisper on the whole buffer, trailing silence and all.
+    # And the same as Whisper on the whole buffer, trailing silence and all, with the same
+    # vocabulary (the server's default prompt).
     whole = np.frombuffer(pcm, dtype="<i2")
-    assert servers.engine.decode_blocking(whole, DecodeOptions(language="en")).text == fast.text
+    options = servers.service("default").decode_options(Transcribe(language="en"))
+    assert options.initial_prompt == DEFAULT_INITIAL_PROMPT
+    assert servers.engine.decode_blocking(whole, options).text == fast.text
 
 
 async def test_speech_resumed_after_a_pause_is_not_cut_off(
@@ -389,7 +394,7 @@ async def test_transcript_names_and_terms_bias_the_words(
     servers: Servers, speech: Callable[[str], bytes]
 ) -> None:
     pcm = speech("Hey Blip, how do you spell dinosaur?") + room_silence(0.7, seed=6)
-    port = servers.port("default")
+    port = servers.port("no-vocabulary")  # the names alone, without the default prompt
 
     unbiased = await transcribe(port, pcm)
     biased = await transcribe(
@@ -402,6 +407,34 @@ async def test_transcript_names_and_terms_bias_the_words(
 
     assert "blip" not in words(unbiased.text)  # tiny.en alone mishears the name
     assert words(biased.text) == ["hey", "blip", "how", "do", "you", "spell", "dinosaur"]
+
+
+async def test_default_vocabulary_hears_blips_name_and_can_be_turned_off(
+    servers: Servers, speech: Callable[[str], bytes]
+) -> None:
+    pcm = room_silence(0.2, seed=9) + speech("Hey Blip, what is nine times nine?")
+    pcm += room_silence(0.7, seed=10)
+
+    primed = await transcribe(servers.port("default"), pcm)
+    plain = await transcribe(servers.port("no-vocabulary"), pcm)
+
+    assert words(primed.text) == ["hey", "blip", "what", "is", "nine", "times", "nine"]
+    assert "blip" not in words(plain.text)  # tiny.en without the prompt: "Bullet"
+
+
+def test_default_vocabulary_from_the_command_line_and_its_off_switch(servers: Servers) -> None:
+    parser = build_parser()
+
+    def options(*argv: str) -> DecodeOptions:
+        _, settings = settings_from_args(parser, parser.parse_args(list(argv)))
+        return SttService(servers.engine, settings).decode_options(Transcribe(language="en"))
+
+    assert ServiceSettings().initial_prompt == DEFAULT_INITIAL_PROMPT
+    assert options() == DecodeOptions(language="en", initial_prompt=DEFAULT_INITIAL_PROMPT)
+    assert options("--initial-prompt", "") == DecodeOptions(language="en")
+    assert options("--initial-prompt", "Hi Blip.", "--hotwords", "Blip") == DecodeOptions(
+        language="en", initial_prompt="Hi Blip.", hotwords="Blip"
+    )
 
 
 async def test_plain_transcript_without_streaming_events(
