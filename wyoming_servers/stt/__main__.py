@@ -13,6 +13,7 @@ import sys
 
 from wyoming.server import AsyncServer, AsyncTcpServer
 
+from ..discovery import add_zeroconf_argument, announce_over_zeroconf
 from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
 from .handler import SttEventHandler
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="Seconds after AudioStop to wait for the upstream (also its connect timeout)",
     )
+    add_zeroconf_argument(parser, "blip-faster-whisper")
     parser.add_argument("--debug", action="store_true", help="Log DEBUG messages")
     parser.add_argument(
         "--log-format", default=logging.BASIC_FORMAT, help="Format for log messages"
@@ -224,6 +226,8 @@ async def main(argv: list[str] | None = None) -> None:
         if isinstance(server, AsyncTcpServer):
             # Bind first, then say "Ready": whoever waits for that line can connect at once.
             running = await start_tcp_server(service, server.host, server.port)
+            if args.zeroconf:
+                await announce_over_zeroconf(server, args.zeroconf)
             _LOGGER.info("Ready on %s", running.uri)
             await running.server.serve_forever()
         else:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlparse
 
-from wyoming.server import AsyncServer, AsyncTcpServer
+from wyoming.server import AsyncServer
 
+from ..discovery import add_zeroconf_argument, announce_over_zeroconf
 from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
 from .engine import SynthesisSettings, TtsEngine
 from .handler import (
@@ -141,13 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--length-scale", type=float, help="speaking pace (> 1 is slower)")
     parser.add_argument("--noise-scale", type=float, help="piper generator noise")
     parser.add_argument("--noise-w-scale", type=float, help="piper phoneme width noise")
-    parser.add_argument(
-        "--zeroconf",
-        nargs="?",
-        const=PROGRAM_NAME,
-        metavar="NAME",
-        help="announce the server over mDNS (tcp:// URIs only)",
-    )
+    add_zeroconf_argument(parser, PROGRAM_NAME)
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
     return parser
 
@@ -175,7 +170,7 @@ async def serve(engine: TtsEngine, args: argparse.Namespace) -> None:
     """Accept Wyoming clients until stopped."""
     server = AsyncServer.from_uri(args.uri)
     if args.zeroconf:
-        await _announce(server, args.zeroconf)
+        await announce_over_zeroconf(server, args.zeroconf)
     options = TtsHandlerOptions(
         max_text_chars=args.max_text_chars,
         samples_per_chunk=args.samples_per_chunk,
@@ -185,18 +180,6 @@ async def serve(engine: TtsEngine, args: argparse.Namespace) -> None:
         "Ready on %s with voice(s): %s", args.uri, ", ".join(v.name for v in engine.voices)
     )
     await server.run(partial(TtsEventHandler, engine, options))
-
-
-async def _announce(server: AsyncServer, name: str) -> None:
-    if not isinstance(server, AsyncTcpServer):
-        raise SystemExit("--zeroconf needs a tcp:// URI")
-    try:
-        from wyoming.zeroconf import HomeAssistantZeroconf
-    except ImportError as err:
-        raise SystemExit("--zeroconf needs the zeroconf package: pip install zeroconf") from err
-    host = None if server.host in ("0.0.0.0", "::") else server.host
-    await HomeAssistantZeroconf(name=name, port=server.port, host=host).register_server()
-    _LOGGER.info("Announced %s over zeroconf", name)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlparse
 
-from wyoming.server import AsyncServer, AsyncTcpServer
+from wyoming.server import AsyncServer
 
+from ..discovery import add_zeroconf_argument, announce_over_zeroconf
 from .handler import PROGRAM_NAME, WakeEventHandler, WakeServerContext
 from .models import DetectionSettings, WakeWordDetector, discover_models
 
@@ -63,13 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="inference threads shared by all connections (default: CPU count)",
     )
-    parser.add_argument(
-        "--zeroconf",
-        nargs="?",
-        const=PROGRAM_NAME,
-        metavar="NAME",
-        help="announce the server over mDNS (tcp:// URIs only)",
-    )
+    add_zeroconf_argument(parser, PROGRAM_NAME)
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
     return parser
 
@@ -77,16 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 async def serve(context: WakeServerContext, args: argparse.Namespace) -> None:
     server = AsyncServer.from_uri(args.uri)
     if args.zeroconf:
-        if not isinstance(server, AsyncTcpServer):
-            raise SystemExit("--zeroconf needs a tcp:// URI")
-        try:
-            from wyoming.zeroconf import HomeAssistantZeroconf
-        except ImportError as err:
-            raise SystemExit("--zeroconf needs the zeroconf package: pip install zeroconf") from err
-        host = None if server.host in ("0.0.0.0", "::") else server.host
-        await HomeAssistantZeroconf(
-            name=args.zeroconf, port=server.port, host=host
-        ).register_server()
+        await announce_over_zeroconf(server, args.zeroconf)
     _LOGGER.info(
         "Ready on %s with wake words: %s", args.uri, ", ".join(m.name for m in context.models)
     )
