@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.components import persistent_notification
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 import pytest
@@ -100,6 +100,7 @@ async def blip(
 def _record_notifications(hass: HomeAssistant) -> list[str]:
     messages: list[str] = []
 
+    @callback  # run at once, so each message is seen before the next replaces it
     def updated(_kind: Any, notifications: dict[str, Any]) -> None:
         if NOTIFICATION_ID in notifications:
             messages.append(notifications[NOTIFICATION_ID]["message"])

@@ -294,16 +294,17 @@ def async_setup_bench_services(hass: HomeAssistant) -> None:
         targets, backends = _targets(hass, entry)
         running.add(entry.entry_id)
         budget_ms = call.data[ATTR_BUDGET_MS]
-        entry.async_create_background_task(
-            hass,
-            _async_run(hass, entry, cases, targets, backends, budget_ms),
-            name="blip benchmark",
-        )
+        # Announce first: the run starts eagerly and posts its own progress right away.
         persistent_notification.async_create(
             hass,
             f"Benchmark started: {len(cases)} questions on {', '.join(backends)}.",
             title="Blip benchmark",
             notification_id=NOTIFICATION_ID,
+        )
+        entry.async_create_background_task(
+            hass,
+            _async_run(hass, entry, cases, targets, backends, budget_ms),
+            name="blip benchmark",
         )
         return {"started": True, "cases": len(cases), "backends": list(backends)}
 
