@@ -93,6 +93,39 @@ async def _write(response: web.StreamResponse, data: str) -> bool:
     return True
 
 
+async def _play(
+    script: StreamScript,
+    request: web.Request,
+    response: web.StreamResponse,
+    body: dict[str, Any],
+    encode: Callable[[str], str],
+    malformed: str,
+    error_after: int | None = None,
+    error: str = "",
+) -> bool:
+    """Stream the script's reply, one encoded text chunk at a time, going wrong as it says.
+
+    Returns False when the stream stopped early (stall, error event, broken chunk, client gone);
+    the caller then sends no closing events.
+    """
+    await asyncio.sleep(script.first_token_delay)
+    for number, text in enumerate(script.chunks(script.text_for(body))):
+        if number == script.stall_after_chunks:
+            await _stall(request)
+            return False
+        if number == error_after:
+            await _write(response, error)
+            return False
+        if number == script.malformed_after_chunks:
+            await _write(response, malformed)
+            return False
+        if number and script.chunk_delay:
+            await asyncio.sleep(script.chunk_delay)
+        if not await _write(response, encode(text)):
+            return False
+    return True
+
+
 @dataclass
 class FakeAnthropic:
     """Anthropic's API: key check, models list, streaming Messages."""
@@ -180,23 +213,21 @@ class FakeAnthropic:
             ),
         )
         await _write(response, event("ping", {}))
-        await asyncio.sleep(self.script.first_token_delay)
-        for number, chunk in enumerate(self.script.chunks(self.script.text_for(body))):
-            if number == self.script.stall_after_chunks:
-                await _stall(request)
-                return response
-            if number == self.error_event_after_chunks:
-                error = {"error": {"type": "overloaded_error", "message": "Overloaded"}}
-                await _write(response, event("error", error))
-                return response
-            if number == self.script.malformed_after_chunks:
-                await _write(response, "event: content_block_delta\ndata: {not json\n\n")
-                return response
-            if number and self.script.chunk_delay:
-                await asyncio.sleep(self.script.chunk_delay)
-            delta = {"index": 0, "delta": {"type": "text_delta", "text": chunk}}
-            if not await _write(response, event("content_block_delta", delta)):
-                return response
+        overloaded = {"error": {"type": "overloaded_error", "message": "Overloaded"}}
+        if not await _play(
+            self.script,
+            request,
+            response,
+            body,
+            lambda text: event(
+                "content_block_delta",
+                {"index": 0, "delta": {"type": "text_delta", "text": text}},
+            ),
+            malformed="event: content_block_delta\ndata: {not json\n\n",
+            error_after=self.error_event_after_chunks,
+            error=event("error", overloaded),
+        ):
+            return response
         await _write(response, event("content_block_stop", {"index": 0}))
         stop = {
             "delta": {"stop_reason": self.stop_reason, "stop_sequence": None},
@@ -272,18 +303,15 @@ class FakeLocalModel:
             return f"data: {json.dumps(data)}\n\n"
 
         await _write(response, chunk({"role": "assistant", "content": ""}))
-        await asyncio.sleep(self.script.first_token_delay)
-        for number, text in enumerate(self.script.chunks(self.script.text_for(body))):
-            if number == self.script.stall_after_chunks:
-                await _stall(request)
-                return response
-            if number == self.script.malformed_after_chunks:
-                await _write(response, 'data: {"choices": [{"delta": \n\n')
-                return response
-            if number and self.script.chunk_delay:
-                await asyncio.sleep(self.script.chunk_delay)
-            if not await _write(response, chunk({"content": text})):
-                return response
+        if not await _play(
+            self.script,
+            request,
+            response,
+            body,
+            lambda text: chunk({"content": text}),
+            malformed='data: {"choices": [{"delta": \n\n',
+        ):
+            return response
         await _write(response, chunk({}, finish="stop"))
         await _write(response, "data: [DONE]\n\n")
         return response
@@ -306,17 +334,14 @@ class FakeLocalModel:
                 data["done_reason"] = "stop"
             return json.dumps(data) + "\n"
 
-        await asyncio.sleep(self.script.first_token_delay)
-        for number, text in enumerate(self.script.chunks(self.script.text_for(body))):
-            if number == self.script.stall_after_chunks:
-                await _stall(request)
-                return response
-            if number == self.script.malformed_after_chunks:
-                await _write(response, '{"message": {"content": \n')
-                return response
-            if number and self.script.chunk_delay:
-                await asyncio.sleep(self.script.chunk_delay)
-            if not await _write(response, line(text)):
-                return response
+        if not await _play(
+            self.script,
+            request,
+            response,
+            body,
+            line,
+            malformed='{"message": {"content": \n',
+        ):
+            return response
         await _write(response, line("", done=True))
         return response
