@@ -581,6 +581,12 @@ async def test_disconnect_mid_utterance_leaves_the_server_healthy(
         await client.write_event(Transcribe(language="en").event())
         await client.write_event(AudioStart(RATE, 2, 1).event())
         await send_audio(client, pcm)
+        # Leave only once the server has read the silence and started decoding: the client
+        # vanishes with a speculative decode in flight (closing earlier races the server's reads).
+        for _ in range(100):
+            if running.service.stats.speculations_started > started_before:
+                break
+            await asyncio.sleep(0.05)
 
     for _ in range(100):  # the handler reads to the end of the stream, then notices it closed
         if not running.handlers:
