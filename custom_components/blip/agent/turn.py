@@ -271,7 +271,8 @@ class TurnEngine:
     ) -> AsyncIterator[Speech]:
         """Claude with the guarded child-safety prompt, else a careful fixed reply. Never local."""
         if request.opening:
-            yield "answer", request.opening
+            # Ends in a space, like a filler, so Claude's answer continues it.
+            yield "answer", request.opening.rstrip() + " "
         elif request.filler_enabled:
             yield "filler", fillers.pick(Activity.SAFETY)
         if self.claude is not None and not self.health.auth_blocked(self.claude.name):
