@@ -318,3 +318,42 @@ async def test_unloading_cancels_a_second_opinion_in_flight(
     assert _opinion(services).running == 0
     assert events == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_the_option_is_offered_with_claude_and_turns_the_second_opinion_off(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic, openai_server: FakeLocalModel
+) -> None:
+    """Blip's options show the switch (on) when Claude is set up; saving it off reloads Blip
+    without the second opinion. Without Claude there is nothing to switch."""
+    entry = blip_entry(anthropic_server, openai_server)
+    services = await setup_blip(hass, entry)
+    assert services.second_opinion is not None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    fields = {str(key): key for key in result["data_schema"].schema}
+    assert fields[CONF_SECOND_OPINION].default() is True
+    routes = {f"route_{a}": "local" for a in ("spelling", "math", "chitchat")} | {
+        f"route_{a}": "claude" for a in ("creative", "trivia", "emotional")
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **routes,
+            "filler": True,
+            CONF_SECOND_OPINION: False,
+            "quiet_start": "20:00:00",
+            "quiet_end": "07:00:00",
+            "daily_minutes": 0,
+        },
+    )
+    await hass.async_block_till_done()
+    assert entry.options[CONF_SECOND_OPINION] is False
+    assert entry.runtime_data.extras["agent"].second_opinion is None
+    await converse(hass, PLAIN)
+    assert anthropic_server.opinion_requests == []
+
+    local_only = blip_entry(local=openai_server)
+    local_only.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(local_only.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(local_only.entry_id)
+    assert CONF_SECOND_OPINION not in {str(key) for key in result["data_schema"].schema}
