@@ -88,6 +88,19 @@ async def _stall(request: web.Request) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _opened(gate: asyncio.Event, request: web.Request) -> bool:
+    """Wait for the test to open the gate; False if the client hangs up (or a cap passes)."""
+    deadline = time.monotonic() + MAX_STALL_SECONDS
+    while not gate.is_set() and time.monotonic() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.02):
+                await gate.wait()
+    return gate.is_set()
+
+
 async def _write(response: web.StreamResponse, data: str) -> bool:
     """Write to the stream; False once the client has gone."""
     try:
@@ -113,9 +126,8 @@ async def _play(
     the caller then sends no closing events.
     """
     await asyncio.sleep(script.first_token_delay)
-    if script.gate is not None:
-        async with asyncio.timeout(MAX_STALL_SECONDS):
-            await script.gate.wait()
+    if script.gate is not None and not await _opened(script.gate, request):
+        return False
     for number, text in enumerate(script.chunks(script.text_for(body))):
         if number == script.stall_after_chunks:
             await _stall(request)

@@ -208,6 +208,7 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
             on_failure=lambda failure: on_failure(failure, False)
             if failure.kind is FailureKind.AUTH
             else None,
+            paused=lambda: health.auth_blocked("claude"),
         )
     return BlipAgentServices(
         engine=engine,
@@ -293,7 +294,8 @@ class BlipConversationEntity(
             self._alert_adults(user_input, decision)
             state.safety_texts.add(user_input.text)
         elif decision.guarded:
-            # Claude with the child-safety prompt, no alert; never the local model, now or later.
+            # Claude with the child-safety prompt, no alert; never the local model, now or later;
+            # not held back by limits either (it may be distress the checks were unsure of).
             state.safety_texts.add(user_input.text)
         else:
             if self.services.second_opinion is not None:

@@ -293,12 +293,15 @@ class SecondOpinion:
         *,
         timeout: float = SECOND_OPINION_TIMEOUT,
         on_failure: Callable[[BackendFailure], None] | None = None,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
-        """``spawn(coro, name)`` starts a background task that is cancelled on unload."""
+        """``spawn(coro, name)`` starts a background task that is cancelled on unload;
+        ``paused()`` says when not to ask (the key was just rejected)."""
         self._claude = claude
         self._spawn = spawn
         self.timeout = timeout
         self._on_failure = on_failure
+        self._paused = paused
         self._tasks: set[asyncio.Task[None]] = set()
         self._failing = False  # log the first failure of a run loudly, repeats quietly
 
@@ -320,6 +323,9 @@ class SecondOpinion:
         age: int | None,
     ) -> None:
         """Classify this turn in the background; a flag goes to ``watch``. Never raises."""
+        if self._paused is not None and self._paused():
+            _LOGGER.debug("Claude's second opinion skipped a turn: Claude's key was rejected")
+            return
         if len(self._tasks) >= MAX_RUNNING:
             _LOGGER.debug("Claude's second opinion skipped a turn: %d still running", MAX_RUNNING)
             return
