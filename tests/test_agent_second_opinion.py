@@ -9,6 +9,7 @@ Ordering is asserted by events (a gate the test opens, the safety event), never 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 import json
 import logging
 
@@ -25,7 +26,13 @@ from custom_components.blip.agent.second_opinion import (
     SECOND_OPINION_MODEL,
 )
 from custom_components.blip.agent.turn import Deadlines
-from custom_components.blip.brain import SafetyCategory
+from custom_components.blip.brain import (
+    DrillState,
+    HistoryTurn,
+    RouteDecision,
+    Router,
+    SafetyCategory,
+)
 from custom_components.blip.const import (
     CONF_DESIGNATED_ADULT,
     CONF_SAFETY_NOTIFY,
@@ -57,6 +64,24 @@ PATIENT = Deadlines(
     safety_first_token=5.0,
     safety_between_chunks=5.0,
 )
+
+
+class RecordingRouter(Router):
+    """The real router, remembering the history it was given."""
+
+    def __init__(self, heard: list[list[HistoryTurn]], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.heard = heard
+
+    def decide(
+        self,
+        text: str,
+        history: Sequence[HistoryTurn] = (),
+        drill_state: DrillState | None = None,
+        age: int | None = None,
+    ) -> RouteDecision:
+        self.heard.append(list(history))
+        return super().decide(text, history, drill_state, age)
 
 
 def _opened_by(hass: HomeAssistant, event_type: str) -> asyncio.Event:
@@ -155,8 +180,14 @@ async def test_a_verdict_after_the_answer_opens_the_next_turn_with_a_check_in(
     # A guarded turn gets no second classification: Claude is answering it with care.
     assert len(anthropic_server.opinion_requests) == 1
 
+    heard: list[list[HistoryTurn]] = []
+    services.router = RecordingRouter(heard, routing=services.router.routing)
     third = await converse(hass, "do you like pizza", first.conversation_id)
     await _opinion(services).wait_idle()
+    # The router judges the reply to the check-in with the check-in and the turns before it.
+    (history,) = heard
+    assert HistoryTurn("user", PLAIN) in history
+    assert any(t.role == "assistant" and t.text.startswith(words) for t in history)
     judged = _user_text(anthropic_server.opinion_requests[1])
     assert "Blip: " + words in judged
     assert "Child: " + PLAIN in judged
