@@ -388,3 +388,32 @@ async def test_the_option_is_offered_with_claude_and_turns_the_second_opinion_of
     await hass.async_block_till_done()
     result = await hass.config_entries.options.async_init(local_only.entry_id)
     assert CONF_SECOND_OPINION not in {str(key) for key in result["data_schema"].schema}
+
+
+async def test_the_same_concern_flagged_again_alerts_once(
+    hass: HomeAssistant,
+    anthropic_server: FakeAnthropic,
+    openai_server: FakeLocalModel,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The child answers the check-in and Claude hears the same concern again: the adults,
+    just told, are not alerted a second time."""
+    mom = async_mock_service(hass, "notify", "mom_phone")
+    anthropic_server.opinion_script.reply = SELF_HARM_VERDICT
+    openai_server.script.gate = _opened_by(hass, EVENT_SAFETY_SIGNAL)
+    services = await setup_blip(
+        hass, blip_entry(anthropic_server, openai_server, options=ALERTS), PATIENT
+    )
+    events = async_capture_events(hass, EVENT_SAFETY_SIGNAL)
+    caplog.set_level(logging.INFO)
+
+    first = await converse(hass, PLAIN)
+    assert "check on you" in first.speech
+    await converse(hass, "yes i am sad", first.conversation_id)
+    await _opinion(services).wait_idle()
+    await hass.async_block_till_done()
+
+    assert len(anthropic_server.opinion_requests) == 2
+    assert len(events) == 1
+    assert len(mom) == 1
+    assert "same concern again" in caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.blip.agent.second_opinion import (
+    ALERT_AGAIN_AFTER_S,
     CHECK_IN_WITHIN_S,
     RUBRIC,
     CheckIns,
@@ -181,3 +182,13 @@ def test_a_failing_alert_still_leaves_the_check_in() -> None:
     watch = TurnWatch(check_ins, broken, lambda flag: "check-in")
     watch.raise_flag(FLAG)
     assert watch.after_answer() == "check-in"
+
+
+def test_the_same_concern_again_soon_does_not_alert_twice() -> None:
+    """The child answering the check-in is flagged again: one alert; a new concern is another."""
+    now = [0.0]
+    check_ins = CheckIns(clock=lambda: now[0])
+    abuse = DistressFlag(SafetyCategory.ABUSE, "claude_answer")
+    assert [check_ins.alert_due(flag) for flag in (FLAG, FLAG, abuse)] == [True, False, True]
+    now[0] = ALERT_AGAIN_AFTER_S + 1
+    assert check_ins.alert_due(FLAG)

@@ -400,6 +400,9 @@ class BlipConversationEntity(
         def alert(flag: DistressFlag) -> None:
             # The flagged words and what follows stay away from the local model.
             state.safety_texts.add(user_input.text)
+            if not self.check_ins.alert_due(flag):
+                _LOGGER.info("Claude flagged the same concern again; the adults were just alerted")
+                return
             _LOGGER.info("Claude heard distress in a turn (%s); alerting the adults", flag.source)
             self._send_alerts(user_input, flag.category, flag.category in HARM_AT_HOME)
 

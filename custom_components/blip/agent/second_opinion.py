@@ -48,6 +48,9 @@ MIN_CONFIDENCE: Final = 0.5
 MAX_RUNNING: Final = 8
 # A check-in held for a child's next turn is dropped after this long.
 CHECK_IN_WITHIN_S: Final = 3600.0
+# Claude flagging the same concern again this soon (the child answering the check-in, say)
+# does not alert the adults a second time: they were just told to go and listen.
+ALERT_AGAIN_AFTER_S: Final = 600.0
 
 _OTHER: Final = "other"
 _CATEGORY_NAMES: Final = ", ".join(f'"{c.value}"' for c in SafetyCategory)
@@ -204,13 +207,23 @@ class DistressMarkerFilter:
 
 
 class CheckIns:
-    """One child's check-in waiting for their next turn."""
+    """One child's check-in waiting for their next turn, and Claude's recent alerts."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         """Nothing pending."""
         self._clock = clock
         self._pending: DistressFlag | None = None
         self._since = 0.0
+        self._alerted: dict[SafetyCategory | None, float] = {}
+
+    def alert_due(self, flag: DistressFlag) -> bool:
+        """Whether this flag alerts the adults (not the same concern again right away)."""
+        now = self._clock()
+        last = self._alerted.get(flag.category)
+        if last is not None and now - last < ALERT_AGAIN_AFTER_S:
+            return False
+        self._alerted[flag.category] = now
+        return True
 
     def hold(self, flag: DistressFlag) -> None:
         """Say the check-in when the child next talks to Blip."""
@@ -228,8 +241,8 @@ class TurnWatch:
     """One turn's distress flags, from the second opinion or Claude's own answer, and the
     check-in each calls for.
 
-    ``alert`` tells the adults (once per turn); ``words`` turns a flag into the check-in Blip
-    says. The check-in is said at the end of this answer when the flag is already there, else
+    ``alert`` acts on the flag (once per turn; it asks ``CheckIns.alert_due`` before telling
+    the adults); ``words`` turns a flag into the check-in Blip says. The check-in is said at the end of this answer when the flag is already there, else
     it waits in ``CheckIns`` for the child's next turn.
     """
 
