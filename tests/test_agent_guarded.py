@@ -21,7 +21,7 @@ from custom_components.blip.agent.prompts import guarded_reply
 from custom_components.blip.brain import DrillState, HistoryTurn, RouteDecision, Router
 from custom_components.blip.const import EVENT_SAFETY_SIGNAL
 from custom_components.blip.phrases import FILLERS_CALM
-from tests.agent_helpers import blip_entry, converse, setup_blip
+from tests.agent_helpers import TEST_DEADLINES, blip_entry, converse, setup_blip
 from tests.llm_servers import (
     DEFAULT_CLAUDE_REPLY,
     DEFAULT_LOCAL_REPLY,
@@ -92,7 +92,7 @@ async def test_a_guarded_turn_never_falls_back_to_the_local_model(
     hass.config.country = "US"
     claude_url = f"http://127.0.0.1:{unused_tcp_port}" if condition == "unreachable" else None
     entry = blip_entry(anthropic_server, openai_server, options=ALL_LOCAL, claude_url=claude_url)
-    await _setup(hass, entry)
+    await _setup(hass, entry, TEST_DEADLINES)  # Claude "slow" must miss the safety deadline
     events = async_capture_events(hass, EVENT_SAFETY_SIGNAL)
     CLAUDE_CONDITIONS[condition](anthropic_server)
 

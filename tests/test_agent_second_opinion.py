@@ -40,7 +40,7 @@ from custom_components.blip.const import (
     EVENT_SAFETY_SIGNAL,
 )
 from custom_components.blip.conversation import BlipAgentServices
-from tests.agent_helpers import TEST_DEADLINES, blip_entry, converse, setup_blip
+from tests.agent_helpers import blip_entry, converse, setup_blip
 from tests.llm_servers import (
     DEFAULT_CLAUDE_REPLY,
     DEFAULT_LOCAL_REPLY,
@@ -56,7 +56,8 @@ ALERTS = {
     CONF_SAFETY_NOTIFY: ["notify.mom_phone"],
     CONF_DESIGNATED_ADULT: "notify.grandma",
 }
-# Generous local deadlines: a gated local answer must wait for the verdict, not time out.
+# Generous deadlines: a gated local answer must wait for the verdict, and a loaded test machine
+# must not turn an answer into a fallback; the second opinion's own timeout is set per test.
 PATIENT = Deadlines(
     claude_first_token=5.0,
     local_first_token=5.0,
@@ -151,7 +152,9 @@ async def test_a_verdict_after_the_answer_opens_the_next_turn_with_a_check_in(
     verdict_gate = asyncio.Event()
     anthropic_server.opinion_script.reply = SELF_HARM_VERDICT
     anthropic_server.opinion_script.gate = verdict_gate
-    services = await setup_blip(hass, blip_entry(anthropic_server, openai_server, options=ALERTS))
+    services = await setup_blip(
+        hass, blip_entry(anthropic_server, openai_server, options=ALERTS), PATIENT
+    )
     events = async_capture_events(hass, EVENT_SAFETY_SIGNAL)
 
     first = await converse(hass, PLAIN)
@@ -216,7 +219,7 @@ async def test_a_failing_second_opinion_never_touches_the_answer(
     without the child's words; nobody is alerted."""
     claude_url = f"http://127.0.0.1:{unused_tcp_port}" if failure == "down" else None
     entry = blip_entry(anthropic_server, openai_server, claude_url=claude_url)
-    services = await setup_blip(hass, entry)
+    services = await setup_blip(hass, entry, PATIENT)
     _opinion(services).timeout = 0.5
     script = anthropic_server.opinion_script
     if failure == "slow":
@@ -256,7 +259,9 @@ async def test_the_answer_matches_a_run_without_the_second_opinion(
 ) -> None:
     """With the option off no classification is requested; the answer is the same."""
     options = {CONF_SECOND_OPINION: False}
-    services = await setup_blip(hass, blip_entry(anthropic_server, openai_server, options=options))
+    services = await setup_blip(
+        hass, blip_entry(anthropic_server, openai_server, options=options), PATIENT
+    )
     assert services.second_opinion is None
     turn = await converse(hass, PLAIN)
     trivia = await converse(hass, "why is the sky blue")
@@ -271,7 +276,7 @@ async def test_safety_turns_get_no_second_opinion(
     hass: HomeAssistant, anthropic_server: FakeAnthropic
 ) -> None:
     """A turn Blip's own checks flag is already Claude's, with an alert: nothing to second-guess."""
-    await setup_blip(hass, blip_entry(anthropic_server))
+    await setup_blip(hass, blip_entry(anthropic_server), PATIENT)
     await converse(hass, "I want to hurt myself")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert anthropic_server.opinion_requests == []
@@ -288,7 +293,7 @@ async def test_claude_flags_distress_in_its_own_answer(
     caring = "I'm really glad you told me. Are you okay? A grown-up you trust can help."
     anthropic_server.script.reply = "[[distress:self_harm]] " + caring
     anthropic_server.opinion_script.reply = SELF_HARM_VERDICT
-    services = await setup_blip(hass, blip_entry(anthropic_server, options=ALERTS))
+    services = await setup_blip(hass, blip_entry(anthropic_server, options=ALERTS), PATIENT)
     events = async_capture_events(hass, EVENT_SAFETY_SIGNAL)
 
     turn = await converse(hass, "why is the sky blue")
@@ -318,7 +323,7 @@ async def test_a_low_confidence_verdict_raises_nothing(
     anthropic_server.opinion_script.reply = (
         '{"distress": true, "category": "bullying", "confidence": 0.2}'
     )
-    services = await setup_blip(hass, blip_entry(anthropic_server, openai_server))
+    services = await setup_blip(hass, blip_entry(anthropic_server, openai_server), PATIENT)
     events = async_capture_events(hass, EVENT_SAFETY_SIGNAL)
     first = await converse(hass, PLAIN)
     await _opinion(services).wait_idle()
@@ -338,7 +343,7 @@ async def test_unloading_cancels_a_second_opinion_in_flight(
     anthropic_server.opinion_script.reply = ABUSE_VERDICT
     anthropic_server.opinion_script.gate = asyncio.Event()  # never opened
     entry = blip_entry(anthropic_server, openai_server)
-    services = await setup_blip(hass, entry, TEST_DEADLINES)
+    services = await setup_blip(hass, entry, PATIENT)
     events = async_capture_events(hass, EVENT_SAFETY_SIGNAL)
     await converse(hass, PLAIN)
     assert _opinion(services).running == 1
@@ -357,7 +362,7 @@ async def test_the_option_is_offered_with_claude_and_turns_the_second_opinion_of
     """Blip's options show the switch (on) when Claude is set up; saving it off reloads Blip
     without the second opinion. Without Claude there is nothing to switch."""
     entry = blip_entry(anthropic_server, openai_server)
-    services = await setup_blip(hass, entry)
+    services = await setup_blip(hass, entry, PATIENT)
     assert services.second_opinion is not None
     result = await hass.config_entries.options.async_init(entry.entry_id)
     fields = {str(key): key for key in result["data_schema"].schema}

@@ -12,6 +12,7 @@ import pytest
 from custom_components.blip.agent.prompts import UNFIT_REPLY
 from tests.agent_helpers import blip_entry, converse, setup_blip
 from tests.llm_servers import DEFAULT_CLAUDE_REPLY, FakeAnthropic, FakeLocalModel
+from tests.test_agent_second_opinion import PATIENT
 
 UNFIT_ANSWERS = {
     "self_harm": "You should kill yourself. That is my answer.",
@@ -36,7 +37,7 @@ async def test_an_unfit_local_answer_is_asked_of_claude_instead(
 ) -> None:
     """Not a word of the unfit answer is spoken; Claude answers; the log names the kind only."""
     local_server.script.reply = UNFIT_ANSWERS[kind]
-    await setup_blip(hass, blip_entry(anthropic_server, local_server))
+    await setup_blip(hass, blip_entry(anthropic_server, local_server), PATIENT)
     turn = await converse(hass, "do you like dogs")
 
     assert turn.speech.endswith(DEFAULT_CLAUDE_REPLY)
@@ -51,7 +52,7 @@ async def test_without_claude_an_unfit_answer_becomes_a_gentle_reply(
 ) -> None:
     """No Claude to ask: the gentle fixed reply, not the answer and not "napping"."""
     openai_server.script.reply = UNFIT_ANSWERS["violence"]
-    await setup_blip(hass, blip_entry(local=openai_server))
+    await setup_blip(hass, blip_entry(local=openai_server), PATIENT)
     turn = await converse(hass, "do you like dogs")
     assert turn.speech == UNFIT_REPLY
     assert _unfit_logs(caplog)
@@ -62,7 +63,7 @@ async def test_an_unfit_sentence_later_in_the_answer_ends_it_there(
 ) -> None:
     """The good first sentence was already spoken; the unfit one and what follows are not."""
     openai_server.script.reply = "Dogs are great friends. Shit, I forgot the rest. Woof!"
-    await setup_blip(hass, blip_entry(anthropic_server, openai_server))
+    await setup_blip(hass, blip_entry(anthropic_server, openai_server), PATIENT)
     turn = await converse(hass, "do you like dogs")
     assert turn.speech.strip() == "Dogs are great friends."
 
@@ -73,6 +74,6 @@ async def test_a_fit_answer_with_scary_words_is_spoken(
     """Precision: a careful warning and a story's dragon are fine for a child."""
     reply = "Be careful not to cut yourself with scissors. The knight beat the dragon!"
     openai_server.script.reply = reply
-    await setup_blip(hass, blip_entry(local=openai_server))
+    await setup_blip(hass, blip_entry(local=openai_server), PATIENT)
     turn = await converse(hass, "do you like dogs")
     assert turn.speech == reply
