@@ -27,9 +27,12 @@ from typing import Any
 
 from aiohttp import web
 
+from custom_components.blip.agent.second_opinion import is_second_opinion_request
+
 VALID_KEY = "sk-ant-valid-test-key"
 DEFAULT_CLAUDE_REPLY = "Claude says hello. The sky is blue because air scatters blue light."
 DEFAULT_LOCAL_REPLY = "Blip-edu says hello. Three plus four is seven."
+NO_DISTRESS_VERDICT = '{"distress": false, "category": "none", "confidence": 0.95}'
 # A stall ends when the client goes away or after this long, so a test never hangs on teardown.
 MAX_STALL_SECONDS = 30.0
 
@@ -63,6 +66,7 @@ class StreamScript:
     stall_after_chunks: int | None = None  # send this many chunks, then go silent
     malformed_after_chunks: int | None = None  # send this many chunks, then a broken one
     status: int | None = None  # answer the chat request with this HTTP error status
+    gate: asyncio.Event | None = None  # hold the first text chunk until the test sets this
 
     def text_for(self, body: dict[str, Any]) -> str:
         """The reply text for one request."""
@@ -82,6 +86,19 @@ async def _stall(request: web.Request) -> None:
         if transport is None or transport.is_closing():
             return
         await asyncio.sleep(0.02)
+
+
+async def _opened(gate: asyncio.Event, request: web.Request) -> bool:
+    """Wait for the test to open the gate; False if the client hangs up (or a cap passes)."""
+    deadline = time.monotonic() + MAX_STALL_SECONDS
+    while not gate.is_set() and time.monotonic() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.02):
+                await gate.wait()
+    return gate.is_set()
 
 
 async def _write(response: web.StreamResponse, data: str) -> bool:
@@ -109,6 +126,8 @@ async def _play(
     the caller then sends no closing events.
     """
     await asyncio.sleep(script.first_token_delay)
+    if script.gate is not None and not await _opened(script.gate, request):
+        return False
     for number, text in enumerate(script.chunks(script.text_for(body))):
         if number == script.stall_after_chunks:
             await _stall(request)
@@ -128,7 +147,12 @@ async def _play(
 
 @dataclass
 class FakeAnthropic:
-    """Anthropic's API: key check, models list, streaming Messages."""
+    """Anthropic's API: key check, models list, streaming Messages.
+
+    Blip's second-opinion classifications (known by their rubric) are recorded in
+    ``opinion_requests`` and answered from ``opinion_script``, apart from the child's answers
+    (``chat_requests``, ``script``), so a test counts and shapes each kind on its own.
+    """
 
     valid_key: str = VALID_KEY
     models: list[str] = field(default_factory=lambda: ["claude-haiku-4-5-20251001"])
@@ -139,6 +163,10 @@ class FakeAnthropic:
     stop_reason: str = "end_turn"  # "refusal" makes Claude decline after its text
     error_event_after_chunks: int | None = None  # an SSE ``error`` event (overloaded) mid-stream
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
+    opinion_script: StreamScript = field(
+        default_factory=lambda: StreamScript(reply=NO_DISTRESS_VERDICT)
+    )
+    opinion_requests: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -181,11 +209,13 @@ class FakeAnthropic:
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.chat_requests.append(body)
+        opinion = is_second_opinion_request(body)
+        (self.opinion_requests if opinion else self.chat_requests).append(body)
+        script = self.opinion_script if opinion else self.script
         if (error := self._check(request)) is not None:
             return error
-        if self.script.status is not None:
-            return self._status_error(self.script.status)
+        if script.status is not None:
+            return self._status_error(script.status)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
 
@@ -215,7 +245,7 @@ class FakeAnthropic:
         await _write(response, event("ping", {}))
         overloaded = {"error": {"type": "overloaded_error", "message": "Overloaded"}}
         if not await _play(
-            self.script,
+            script,
             request,
             response,
             body,
@@ -224,13 +254,16 @@ class FakeAnthropic:
                 {"index": 0, "delta": {"type": "text_delta", "text": text}},
             ),
             malformed="event: content_block_delta\ndata: {not json\n\n",
-            error_after=self.error_event_after_chunks,
+            error_after=None if opinion else self.error_event_after_chunks,
             error=event("error", overloaded),
         ):
             return response
         await _write(response, event("content_block_stop", {"index": 0}))
         stop = {
-            "delta": {"stop_reason": self.stop_reason, "stop_sequence": None},
+            "delta": {
+                "stop_reason": "end_turn" if opinion else self.stop_reason,
+                "stop_sequence": None,
+            },
             "usage": {"output_tokens": 15},
         }
         await _write(response, event("message_delta", stop))

@@ -54,6 +54,7 @@ from .const import (
     CONF_ROUTING,
     CONF_SAFETY_NOTIFY,
     CONF_SATELLITES,
+    CONF_SECOND_OPINION,
     CONF_VOICE_HOST,
     CONF_VOICE_PORT,
     DEFAULT_CLAUDE_MODEL,
@@ -62,6 +63,7 @@ from .const import (
     DEFAULT_LOCAL_MODEL,
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
+    DEFAULT_SECOND_OPINION,
     DEFAULT_VOICE_PORT,
     DOMAIN,
     LOCAL_API_OPENAI,
@@ -295,6 +297,13 @@ class BlipOptionsFlow(OptionsFlow):
         schema[vol.Optional(CONF_DESIGNATED_ADULT)] = SelectSelector(
             SelectSelectorConfig(options=notify_services, custom_value=True)
         )
+        if self.config_entry.data.get(CONF_API_KEY):
+            schema[
+                vol.Required(
+                    CONF_SECOND_OPINION,
+                    default=options.get(CONF_SECOND_OPINION, DEFAULT_SECOND_OPINION),
+                )
+            ] = BooleanSelector()
         schema[vol.Required(CONF_QUIET_START, default=DEFAULT_QUIET_START)] = TimeSelector()
         schema[vol.Required(CONF_QUIET_END, default=DEFAULT_QUIET_END)] = TimeSelector()
         schema[vol.Required(CONF_DAILY_MINUTES, default=DEFAULT_DAILY_MINUTES)] = NumberSelector(

@@ -47,6 +47,9 @@ CONF_DESIGNATED_ADULT: Final = (
     "designated_adult"  # the one notify service told of abuse disclosures
 )
 CONF_FILLERS: Final = "fillers"  # extra filler sentences, one per line
+# Claude also reads every turn Blip's own checks do not flag, for distress they missed.
+CONF_SECOND_OPINION: Final = "second_opinion"
+DEFAULT_SECOND_OPINION: Final = True
 
 DEFAULT_FILLER: Final = True
 DEFAULT_DAILY_MINUTES: Final = 0

@@ -3,12 +3,13 @@
 Each turn: safety check and routing on the child's raw words (the brain), then the answer
 streamed into Home Assistant's chat log from the drill engine, the local model or Claude
 (``agent.turn``), with a filler first on slow routes. Safety turns also fire
-``blip_safety_signal`` and alert the family's adults, whatever happens to the answer.
+``blip_safety_signal`` and alert the family's adults, whatever happens to the answer. Other
+turns also get Claude's second opinion in the background (``agent.second_opinion``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import inspect
 import logging
 import time
@@ -26,7 +27,15 @@ from . import BlipConfigEntry
 from .agent.backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
 from .agent.fillers import FillerPicker, parse_extra_fillers, strip_filler
 from .agent.health import BackendHealth, TurnTiming, TurnTimings
+from .agent.prompts import HARM_AT_HOME, check_in
 from .agent.safety_alerts import SafetySignal, async_send_safety_alerts
+from .agent.second_opinion import (
+    SECOND_OPINION_MODEL,
+    CheckIns,
+    DistressFlag,
+    SecondOpinion,
+    TurnWatch,
+)
 from .agent.turn import NAPPING_REPLY, TurnEngine, TurnReport, TurnRequest
 from .brain import (
     Activity,
@@ -36,6 +45,7 @@ from .brain import (
     HistoryTurn,
     RouteDecision,
     Router,
+    SafetyCategory,
     check_safety,
     parse_routing_table,
 )
@@ -50,10 +60,12 @@ from .const import (
     CONF_LOCAL_MODEL,
     CONF_ROUTING,
     CONF_SAFETY_NOTIFY,
+    CONF_SECOND_OPINION,
     CONNECT_TIMEOUT,
     DEFAULT_CLAUDE_MODEL,
     DEFAULT_FILLER,
     DEFAULT_LOCAL_MODEL,
+    DEFAULT_SECOND_OPINION,
     DOMAIN,
     DRILL_REQUEST_PREFIX,
     LOCAL_API_OPENAI,
@@ -81,6 +93,7 @@ class BlipAgentServices:
     router: Router
     timings: TurnTimings
     health: BackendHealth
+    second_opinion: SecondOpinion | None = None  # None: no Claude, or the family turned it off
 
 
 @dataclass
@@ -183,12 +196,27 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
         on_failure=on_failure,
         on_success=on_success,
     )
+    second_opinion = None
+    if runtime.claude is not None and entry.options.get(
+        CONF_SECOND_OPINION, DEFAULT_SECOND_OPINION
+    ):
+        second_opinion = SecondOpinion(
+            ClaudeClient(runtime.claude, SECOND_OPINION_MODEL, connect_timeout=CONNECT_TIMEOUT),
+            # Cancelled when the entry unloads.
+            lambda coro, name: entry.async_create_background_task(hass, coro, name),
+            # A rejected key is the family's to fix, even when only the second opinion saw it.
+            on_failure=lambda failure: on_failure(failure, False)
+            if failure.kind is FailureKind.AUTH
+            else None,
+            paused=lambda: health.auth_blocked("claude"),
+        )
     return BlipAgentServices(
         engine=engine,
         router=Router(routing, drills),
         # Shared with the timing sensors, whichever platform is set up first creates it.
         timings=runtime.extras.setdefault("timings", TurnTimings()),
         health=health,
+        second_opinion=second_opinion,
     )
 
 
@@ -224,6 +252,8 @@ class BlipConversationEntity(
         self.services = services
         self.fillers = FillerPicker(extra_fillers)
         self._conversations: dict[str, ConversationState] = {}
+        # A check-in Claude's second opinion asked for after a turn had ended.
+        self.check_ins = CheckIns()
 
     @property
     def supported_languages(self) -> list[str] | Literal["*"]:
@@ -252,18 +282,36 @@ class BlipConversationEntity(
             decision = self._decide(f"quiz me on {drill_request}", history, state)
         routing_ms = (time.monotonic() - started) * 1000
         is_safety = decision.safety is not None or decision.activity is Activity.SAFETY
+        # Claude's second opinion heard distress after an earlier turn: Blip checks in first.
+        check_in_due = self.check_ins.take()
+        if check_in_due is not None and not is_safety:
+            decision = replace(decision, guarded=True)
+        watch = self._watch_distress(user_input, state)
+        report = TurnReport(started=started)
         closing: str | None = None
         if is_safety:
             # Never blocked by limits; adults are alerted whatever happens to the answer.
             self._alert_adults(user_input, decision)
             state.safety_texts.add(user_input.text)
+        elif decision.guarded:
+            # Claude with the child-safety prompt, no alert; never the local model, now or later;
+            # not held back by limits either (it may be distress the checks were unsure of).
+            state.safety_texts.add(user_input.text)
         else:
+            if self.services.second_opinion is not None:
+                self.services.second_opinion.start(watch, user_input.text, history, self.child_age)
             verdict = await self._progress_call("check_limits", self.subentry.subentry_id)
             if verdict is not None and (reply := getattr(verdict, "reply", None)):
+                watch.finish()
                 return self._speak_fixed(
                     user_input, chat_log, str(reply), decision, started, routing_ms
                 )
             closing = getattr(verdict, "break_reminder", None) or None
+
+        def after_answer() -> str | None:
+            if report.claude_flag is not None:  # Claude's own answer already checked in
+                watch.raise_flag(report.claude_flag, checked_in=True)
+            return watch.after_answer()
 
         request = TurnRequest(
             text=user_input.text,
@@ -275,12 +323,15 @@ class BlipConversationEntity(
             filler_enabled=self.filler_enabled,
             drill_state=state.drill_state,
             extra_system_prompt=None
-            if is_safety or drill_request
+            if is_safety or decision.guarded or drill_request
             else user_input.extra_system_prompt,
             closing=closing,
             local_history=_model_history(_before_safety(history, state.safety_texts)),
+            opening=self._check_in_words(check_in_due) if check_in_due else None,
+            concern=check_in_due.category if check_in_due else None,
+            after_answer=None if is_safety else after_answer,
+            watch_distress=not is_safety,
         )
-        report = TurnReport(started=started)
         try:
             async for _content in chat_log.async_add_delta_content_stream(
                 self.entity_id, self.services.engine.stream(request, report, self.fillers)
@@ -290,6 +341,9 @@ class BlipConversationEntity(
             # The engine never raises; this guards the chat log's own handling of the deltas.
             _LOGGER.exception("Blip could not add its answer to the conversation")
 
+        if report.claude_flag is not None:
+            watch.raise_flag(report.claude_flag, checked_in=True)
+        watch.finish()
         if report.filler:
             state.fillers_spoken.add(report.filler)
         if report.drill_reply is not None:
@@ -298,7 +352,7 @@ class BlipConversationEntity(
                 await self._progress_call(
                     "record_drill_results", self.subentry.subentry_id, report.drill_reply.results
                 )
-        if not is_safety:
+        if not (is_safety or decision.guarded):
             # Timing sensors and diagnostics are seen by every adult in the house; like the
             # progress sensors, they must not give a safety turn away.
             self._record_timing(decision, report, routing_ms)
@@ -332,11 +386,42 @@ class BlipConversationEntity(
     ) -> None:
         """Fire the event and notify the adults, alongside (not before) the answer."""
         finding = decision.safety
+        self._send_alerts(
+            user_input,
+            finding.category if finding else None,
+            finding.designated_adult_only if finding else False,
+        )
+
+    def _watch_distress(
+        self, user_input: conversation.ConversationInput, state: ConversationState
+    ) -> TurnWatch:
+        """Where Claude's distress flags for this turn go: the same alerts as a safety turn."""
+
+        def alert(flag: DistressFlag) -> None:
+            # The flagged words and what follows stay away from the local model.
+            state.safety_texts.add(user_input.text)
+            if not self.check_ins.alert_due(flag):
+                _LOGGER.info("Claude flagged the same concern again; the adults were just alerted")
+                return
+            _LOGGER.info("Claude heard distress in a turn (%s); alerting the adults", flag.source)
+            self._send_alerts(user_input, flag.category, flag.category in HARM_AT_HOME)
+
+        return TurnWatch(self.check_ins, alert, self._check_in_words)
+
+    def _check_in_words(self, flag: DistressFlag) -> str:
+        return check_in(flag.category, self.hass.config.country)
+
+    def _send_alerts(
+        self,
+        user_input: conversation.ConversationInput,
+        category: SafetyCategory | None,
+        designated_adult_only: bool,
+    ) -> None:
         signal = SafetySignal(
             child_id=self.subentry.subentry_id,
             child_name=self.child_name,
-            category=finding.category if finding else None,
-            designated_adult_only=finding.designated_adult_only if finding else False,
+            category=category,
+            designated_adult_only=designated_adult_only,
             satellite_id=user_input.satellite_id,
             device_id=user_input.device_id,
         )

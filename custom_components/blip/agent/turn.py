@@ -10,7 +10,13 @@ that decision into speech and makes sure a child always hears something:
   friendly fixed reply;
 - a failure after the answer started is finished with a short spoken apology;
 - safety turns go to Claude with the child-safety prompt and a short first-token deadline, and
-  fall back to a pre-written safe reply for the category; never to the local model.
+  fall back to a pre-written safe reply for the category; never to the local model;
+- guarded turns (the on-box checks are unsure, a harmful request, a jailbreak attempt, the turn
+  after Claude's second opinion heard distress) go to Claude with the guarded child-safety
+  prompt, else a pre-written careful reply; never to the local model either;
+- every sentence of the local model's answer is checked for content unfit for a child; an unfit
+  answer is asked of Claude instead, or replaced with a gentle fixed reply;
+- Claude answering a turn may flag distress with a marker that is stripped before speech.
 
 Nothing but cancellation escapes ``TurnEngine.stream``: an exception there would leave Home
 Assistant's TTS stream open and the child in silence.
@@ -26,12 +32,29 @@ import logging
 import time
 from typing import Any, Literal
 
-from ..brain import Activity, Backend, DrillEngine, DrillReply, DrillState, RouteDecision
+from ..brain import (
+    Activity,
+    Backend,
+    DrillEngine,
+    DrillReply,
+    DrillState,
+    RouteDecision,
+    SafetyCategory,
+)
+from ..brain.output_check import check_unfit
 from ..phrases import FIXED_REPLIES
 from .backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
 from .fillers import FillerPicker
 from .health import BackendHealth
-from .prompts import safe_reply, safety_prompt, system_prompt
+from .prompts import (
+    UNFIT_REPLY,
+    guarded_prompt,
+    guarded_reply,
+    safe_reply,
+    safety_prompt,
+    system_prompt,
+)
+from .second_opinion import DISTRESS_MARKER_INSTRUCTION, DistressFlag, DistressMarkerFilter
 from .speech import SentenceSplitter, SpokenTextFilter, check_local_sentence
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,6 +105,13 @@ class TurnRequest:
     closing: str | None = None  # said after the answer (e.g. a reminder to take a break)
     # What the local model may see of the history when it differs (no safety disclosure).
     local_history: Sequence[ChatMessage] | None = None
+    # Said first on a guarded turn: the check-in after Claude's second opinion heard distress.
+    opening: str | None = None
+    concern: SafetyCategory | None = None  # what that check-in was about, if known
+    # Called once the answer is over (before ``closing``): a check-in to say right after it.
+    after_answer: Callable[[], str | None] | None = None
+    # Claude may flag distress in its answer (the caller alerts the adults).
+    watch_distress: bool = False
 
 
 @dataclass
@@ -97,6 +127,8 @@ class TurnReport:
     failures: list[BackendFailure] = field(default_factory=list)
     answer: str = ""  # what was spoken after the filler
     drill_reply: DrillReply | None = None  # set when the drill engine answered
+    claude_flag: DistressFlag | None = None  # Claude's answer flagged distress
+    unfit: str | None = None  # why the local model's answer was not spoken (never the words)
 
     def ms(self, moment: float | None) -> float | None:
         """Milliseconds from the turn's start to ``moment``."""
@@ -154,6 +186,9 @@ class TurnEngine:
                 # A safety turn always ends in the safe reply for its category.
                 closing = _joined(said, _safe_reply_or_apology(request, said))
                 report.answered_by = "safe_reply"
+            elif request.decision.guarded:
+                closing = _joined(said, guarded_reply(request.country))
+                report.answered_by = "safe_reply"
             else:
                 closing = _joined(said, APOLOGY_REPLY if report.answer else NAPPING_REPLY)
                 report.answered_by = report.answered_by or "fixed_reply"
@@ -167,6 +202,8 @@ class TurnEngine:
     ) -> AsyncIterator[Speech]:
         async for part in self._speech(request, report, fillers):
             yield part
+        if request.after_answer is not None and (extra := request.after_answer()):
+            yield "answer", _joined(report.answer, extra)
         if request.closing:
             yield "answer", _joined(report.answer, request.closing)
 
@@ -176,6 +213,10 @@ class TurnEngine:
         decision = request.decision
         if _is_safety(decision):
             async for part in self._safety_speech(request, report, fillers):
+                yield part
+            return
+        if decision.guarded:
+            async for part in self._guarded_speech(request, report, fillers):
                 yield part
             return
         if decision.drill_reply is not None:
@@ -225,6 +266,51 @@ class TurnEngine:
         reply = safe_reply(category, request.country, already_said=report.answer or report.filler)
         yield "answer", _joined(report.answer, reply)
 
+    async def _guarded_speech(
+        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
+    ) -> AsyncIterator[Speech]:
+        """Claude with the guarded child-safety prompt, else a careful fixed reply. Never local."""
+        if request.opening:
+            # Ends in a space, like a filler, so Claude's answer continues it.
+            yield "answer", request.opening.rstrip() + " "
+        elif request.filler_enabled:
+            yield "filler", fillers.pick(Activity.SAFETY)
+        if self.claude is not None and not self.health.auth_blocked(self.claude.name):
+            system = guarded_prompt(
+                request.concern,
+                request.child_name,
+                request.age,
+                already_said=request.opening or report.filler,
+            )
+            markers = DistressMarkerFilter() if request.watch_distress else None
+            answer = self._claude_answer(
+                system,
+                request,
+                _MAX_TOKENS[Activity.SAFETY],
+                self.deadlines.safety_first_token,
+                self.deadlines.safety_between_chunks,
+                markers,
+            )
+            started = time.monotonic()
+            first_text: float | None = None
+            try:
+                async with contextlib.aclosing(answer):
+                    async for text in answer:
+                        first_text = first_text or time.monotonic() - started
+                        yield "answer", text
+            except BackendFailure as failure:
+                self._failed(report, failure)
+            else:
+                report.answered_by = "claude"
+                self._succeeded("claude", first_text)
+                return
+            finally:
+                if markers is not None and markers.flag is not None:
+                    report.claude_flag = markers.flag
+        report.answered_by = "safe_reply"
+        reply = guarded_reply(request.country, after_check_in=bool(request.opening))
+        yield "answer", _joined(report.answer, reply)
+
     async def _model_speech(
         self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
     ) -> AsyncIterator[Speech]:
@@ -236,7 +322,7 @@ class TurnEngine:
                 yield "filler", fillers.pick(request.decision.activity)
             started = time.monotonic()
             first_text: float | None = None
-            answer = self._backend_answer(backend, request)
+            answer = self._backend_answer(backend, request, report)
             try:
                 async with contextlib.aclosing(answer):
                     async for text in answer:
@@ -259,7 +345,8 @@ class TurnEngine:
             yield "answer", reply.text
             return
         report.answered_by = "fixed_reply"
-        yield "answer", NAPPING_REPLY
+        # The local model's answer was unfit and nothing else could answer: say something kind.
+        yield "answer", UNFIT_REPLY if report.unfit else NAPPING_REPLY
 
     def _chain(self, routed: Backend) -> list[str]:
         """Backends to try in order: the routed one first, the other as its fallback."""
@@ -273,25 +360,34 @@ class TurnEngine:
         # A backend that keeps failing waits while another can answer; it is probed again later.
         return [name for name in usable if not self.health.resting(name)] or usable
 
-    async def _backend_answer(self, backend: str, request: TurnRequest) -> AsyncIterator[str]:
+    async def _backend_answer(
+        self, backend: str, request: TurnRequest, report: TurnReport
+    ) -> AsyncIterator[str]:
         activity = request.decision.activity
         system = system_prompt(
             activity, request.child_name, request.age, request.extra_system_prompt
         )
         max_tokens = max_tokens_for(activity)
+        markers: DistressMarkerFilter | None = None
         if backend == "claude":
+            markers = DistressMarkerFilter() if request.watch_distress else None
             stream = self._claude_answer(
                 system,
                 request,
                 max_tokens,
                 self.deadlines.claude_first_token,
                 self.deadlines.between_chunks,
+                markers,
             )
         else:
-            stream = self._local_answer(system, request, max_tokens)
-        async with contextlib.aclosing(stream):
-            async for text in stream:
-                yield text
+            stream = self._local_answer(system, request, max_tokens, report)
+        try:
+            async with contextlib.aclosing(stream):
+                async for text in stream:
+                    yield text
+        finally:
+            if markers is not None and markers.flag is not None:
+                report.claude_flag = markers.flag
 
     async def _claude_answer(
         self,
@@ -300,8 +396,13 @@ class TurnEngine:
         max_tokens: int,
         first_token_s: float,
         between_s: float,
+        markers: DistressMarkerFilter | None = None,
     ) -> AsyncIterator[str]:
+        """Claude's answer, cleaned for speech; with ``markers``, Claude is told it may flag
+        distress and its marker is taken out before anything is spoken."""
         assert self.claude is not None
+        if markers is not None:
+            system = f"{system}\n\n{DISTRESS_MARKER_INSTRUCTION}"
         messages = [*request.history, ChatMessage(role="user", content=request.text)]
         speech = SpokenTextFilter()
         spoke = False
@@ -313,25 +414,28 @@ class TurnEngine:
         )
         async with contextlib.aclosing(chunks):
             async for chunk in chunks:
-                if text := speech.feed(chunk):
+                visible = markers.feed(chunk) if markers is not None else chunk
+                if text := speech.feed(visible):
                     spoke = True
                     yield text
-        if rest := speech.flush():
+        if rest := speech.feed(markers.flush() if markers is not None else "") + speech.flush():
             spoke = True
             yield rest
         if not spoke:
             raise BackendFailure(self.claude.name, FailureKind.EMPTY, "no text")
 
     async def _local_answer(
-        self, system: str, request: TurnRequest, max_tokens: int
+        self, system: str, request: TurnRequest, max_tokens: int, report: TurnReport
     ) -> AsyncIterator[str]:
         """The local model's answer, released sentence by sentence once each passes the check.
 
         A first sentence that fails hands the turn on (to Claude when it can answer; without
         Claude, an answer that only needs cleanup is cleaned and spoken). A later failure ends
-        the answer at the last good sentence.
+        the answer at the last good sentence. A sentence unfit for a child is never spoken,
+        with or without Claude.
         """
         assert self.local is not None
+        local_name = self.local.name
         strict = self.claude is not None and not self.health.auth_blocked("claude")
         history = request.history if request.local_history is None else request.local_history
         messages = [*history, ChatMessage(role="user", content=request.text)]
@@ -348,10 +452,21 @@ class TurnEngine:
 
         def accept(sentence: str) -> str | None:
             """Cleaned sentence to speak, or None to stop the answer here."""
+            if (unfit := check_unfit(sentence)) is not None:
+                report.unfit = unfit.value
+                _LOGGER.warning(
+                    "The local model's answer was unfit for a child (%s); it is not spoken",
+                    unfit.value,
+                )
+                if not spoken:
+                    raise BackendFailure(
+                        local_name, FailureKind.BAD_OUTPUT, f"unfit: {unfit.value}"
+                    )
+                return None
             problem = check_local_sentence(sentence)
             if problem is not None and (strict or not problem.cosmetic):
                 if not spoken:
-                    raise BackendFailure(self.local.name, FailureKind.BAD_OUTPUT, problem.reason)  # type: ignore[union-attr]
+                    raise BackendFailure(local_name, FailureKind.BAD_OUTPUT, problem.reason)
                 return None
             cleaned = speech.feed(sentence)
             if spoken and spoken + len(cleaned) > LOCAL_MAX_CHARS:

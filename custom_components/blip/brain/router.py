@@ -41,6 +41,7 @@ class RouteDecision:
     safety: SafetyFinding | None
     drill_reply: DrillReply | None  # set when backend is DRILL
     long_chat: bool
+    guarded: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
