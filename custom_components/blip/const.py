@@ -62,6 +62,7 @@ EVENT_SAFETY_SIGNAL: Final = "blip_safety_signal"
 # Learning progress (progress.py): events, the dispatcher signal and services.
 EVENT_MILESTONE: Final = "blip_milestone"
 EVENT_SESSION_ENDED: Final = "blip_session_ended"
+EVENT_ITEM_MASTERED: Final = "blip_item_mastered"  # a spelling word or maths fact is mastered
 SIGNAL_PROGRESS_UPDATED: Final = "blip_progress_updated_{}"  # .format(child subentry id)
 SERVICE_RESET_PROGRESS: Final = "reset_progress"
 SERVICE_EXPORT_PROGRESS: Final = "export_progress"

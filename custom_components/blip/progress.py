@@ -8,7 +8,7 @@ stops, and Blip writes them when the entry unloads. Only structured facts are st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 import os
@@ -26,6 +26,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
 from .brain.drills import DrillResult
+from .brain.item_memory import ItemMemory
+from .brain.practice_planner import MemoryPicker
 from .const import (
     CONF_CHILD_NAME,
     CONF_DAILY_MINUTES,
@@ -36,6 +38,7 @@ from .const import (
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
     DOMAIN,
+    EVENT_ITEM_MASTERED,
     EVENT_MILESTONE,
     EVENT_SESSION_ENDED,
     LOGGER,
@@ -46,6 +49,7 @@ from .progress_model import (
     RESET_PARTS,
     SESSION_IDLE_GAP,
     ChildProgress,
+    ItemRecord,
     LimitSettings,
     LimitVerdict,
     Milestone,
@@ -63,7 +67,9 @@ if TYPE_CHECKING:
 __all__ = ["LimitVerdict", "ProgressManager"]
 
 STORAGE_VERSION: Final = 1
-STORAGE_MINOR_VERSION: Final = 1
+# 1.2 adds each item's scheduler memory; 1.1 records get theirs from their counts when read
+# (progress_model.migrated_memory) and are written back as 1.2.
+STORAGE_MINOR_VERSION: Final = 2
 STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.progress."
 # Lists the children that have a progress file, so a removed child's file is removed too.
 STORAGE_INDEX_KEY: Final = f"{DOMAIN}.progress"
@@ -110,6 +116,7 @@ class _Child:
     progress: ChildProgress = field(default_factory=ChildProgress)
     unsaved: bool = False
     cancel_session_timer: CALLBACK_TYPE | None = None
+    school_words: list[str] = field(default_factory=list)
 
 
 class ProgressManager:
@@ -189,9 +196,42 @@ class ProgressManager:
         """Count drill answers: words and maths facts, mastery, milestones."""
         if not results or (child := self._child(child_id)) is None:
             return
-        milestones, _ = child.progress.record_drill_results(results, _local_day(dt_util.utcnow()))
+        now = dt_util.utcnow()
+        milestones, _ = child.progress.record_drill_results(results, _local_day(now), now)
+        for kind, item in child.progress.newly_mastered:
+            self.hass.bus.async_fire(
+                EVENT_ITEM_MASTERED,
+                {"child_id": child.child_id, "child": child.name, "kind": kind, "item": item},
+            )
         self._fire_milestones(child, milestones)
         self._changed(child)
+
+    def practice_picker(self, child_id: str) -> MemoryPicker | None:
+        """Chooses the child's next drill items from their memory (live, as they answer)."""
+        if (child := self._children.get(child_id)) is None:
+            return None
+        return MemoryPicker(
+            spelling=_Memories(child.progress.words),
+            math=_Memories(child.progress.math_facts),
+            now=dt_util.utcnow,
+            school_words=tuple(self.school_words(child_id)),
+        )
+
+    def school_words(self, child_id: str) -> list[str]:
+        """This week's words from school (the child's to-do list), not yet mastered."""
+        child = self._children.get(child_id)
+        if child is None:
+            return []
+        return [
+            word
+            for word in child.school_words
+            if (record := child.progress.words.get(word)) is None or record.mastered_on is None
+        ]
+
+    def set_school_words(self, child_id: str, words: Iterable[str]) -> None:
+        """The words on the child's school list now (read from their to-do list)."""
+        if (child := self._children.get(child_id)) is not None:
+            child.school_words = list(dict.fromkeys(words))
 
     @callback
     def check_limits(self, child_id: str, activity: str | None = None) -> LimitVerdict:
@@ -499,6 +539,25 @@ class ProgressManager:
                 "words_mastered": summary.words_mastered,
             },
         )
+
+
+class _Memories(Mapping[str, ItemMemory]):
+    """A live view of a child's item records as the planner's item -> memory mapping."""
+
+    def __init__(self, records: Mapping[str, ItemRecord]) -> None:
+        self._records = records
+
+    def __getitem__(self, item: str) -> ItemMemory:
+        record = self._records[item]
+        if record.memory is None:
+            raise KeyError(item)
+        return record.memory
+
+    def __iter__(self) -> Iterator[str]:
+        return (item for item, record in self._records.items() if record.memory is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for record in self._records.values() if record.memory is not None)
 
 
 def _local_day(moment: datetime) -> date:

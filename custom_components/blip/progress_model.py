@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 from .brain.activities import Activity
 from .brain.drills import DrillResult
+from .brain.item_memory import ItemMemory, MemoryDataError, memory_from_history
 
 # A session ends when the child has been quiet this long; the next turn starts a new one.
 SESSION_IDLE_GAP: Final = timedelta(minutes=10)
@@ -26,10 +27,8 @@ NEW_SESSION_TURN_CREDIT: Final = timedelta(seconds=15)
 # After this long in one session Blip suggests a break (once per session).
 BREAK_REMINDER_AFTER: Final = timedelta(minutes=25)
 
-# A word is mastered after this many correct spellings in a row, without a hint, spread over at
-# least MASTERY_MIN_DAYS different days (so one lucky afternoon is not "mastered").
-MASTERY_CORRECT_IN_A_ROW: Final = 3
-MASTERY_MIN_DAYS: Final = 2
+# A word is mastered when the scheduler (FSRS, brain/item_memory.py) predicts the child still
+# spells it a week after the last practice with 90% certainty: one lucky afternoon is not enough.
 
 # Per-day figures (minutes, sessions, drills) are kept this many days, then forgotten.
 DAY_HISTORY_DAYS: Final = 31
@@ -177,9 +176,27 @@ class ItemRecord:
     last_day: date | None = None
     mastered_on: date | None = None
     operation: str | None = None  # maths facts only
+    # The scheduler's memory of the item (None only for an item never answered).
+    memory: ItemMemory | None = None
 
-    def record(self, correct: bool, hints_used: int, today: date) -> bool:
-        """Count one answer; True when this answer made the item mastered."""
+    def record(
+        self,
+        correct: bool,
+        hints_used: int,
+        today: date,
+        now: datetime,
+        confused_with: str | None = None,
+    ) -> bool:
+        """Count one answer; True when this answer made the item mastered.
+
+        The item is mastered while the scheduler says so; forgetting it (a miss) takes the
+        mastery back, and mastering it again is celebrated again only if the milestone is new.
+        """
+        memory = self.memory or ItemMemory()
+        memory.review(correct, hints_used, now)
+        if confused_with:
+            memory.note_confusion(confused_with)
+        self.memory = memory
         self.attempts += 1
         self.hints_used += hints_used
         self.last_day = today
@@ -192,10 +209,10 @@ class ItemRecord:
             if self.run == 0:
                 self.run_first_day = today
             self.run += 1
-        if self.mastered_on is not None or self.run_first_day is None:
+        if not memory.mastered:
+            self.mastered_on = None
             return False
-        spread_days = (today - self.run_first_day).days + 1
-        if self.run >= MASTERY_CORRECT_IN_A_ROW and spread_days >= MASTERY_MIN_DAYS:
+        if self.mastered_on is None:
             self.mastered_on = today
             return True
         return False
@@ -213,6 +230,8 @@ class ItemRecord:
         }
         if self.operation is not None:
             data["operation"] = self.operation
+        if self.memory is not None:
+            data["memory"] = self.memory.to_dict()
         return data
 
     @classmethod
@@ -231,7 +250,23 @@ class ItemRecord:
         )
         if record.correct > record.attempts:
             raise ProgressDataError("more correct answers than attempts")
+        if "memory" in data:
+            try:
+                record.memory = ItemMemory.from_dict(data["memory"])
+            except MemoryDataError as err:
+                raise ProgressDataError(f"bad memory: {err}") from None
+        else:
+            record.memory = migrated_memory(record)
         return record
+
+
+def migrated_memory(record: ItemRecord) -> ItemMemory | None:
+    """A layout 1.1 record (counts only) as FSRS memory, reviewed on its last day at noon UTC."""
+    day = record.last_day or record.mastered_on
+    last_review = datetime.combine(day, time(12), tzinfo=UTC) if day else None
+    return memory_from_history(
+        record.attempts, record.run, record.mastered_on is not None, last_review
+    )
 
 
 @dataclass
@@ -360,6 +395,8 @@ class ChildProgress:
     milestones: set[str] = field(default_factory=set)
     paused: bool = False
     session: Session | None = None
+    # Items the last record_drill_results call made mastered: (kind, item), for the event.
+    newly_mastered: list[tuple[str, str]] = field(default_factory=list)
 
     # --- feeding it -------------------------------------------------------------------------
 
@@ -394,9 +431,14 @@ class ChildProgress:
         return outcome
 
     def record_drill_results(
-        self, results: Sequence[DrillResult], today: date
+        self, results: Sequence[DrillResult], today: date, now: datetime | None = None
     ) -> tuple[list[Milestone], int]:
-        """Count drill answers; returns the milestones reached and how many words became mastered."""
+        """Count drill answers; returns the milestones reached and how many words became mastered.
+
+        ``now`` times the answers for the scheduler (noon UTC on ``today`` when not given).
+        """
+        now = now or datetime.combine(today, time(12), tzinfo=UTC)
+        self.newly_mastered = []
         mastered_before = self.words_mastered
         math_correct_before = self.math_totals()[1]
         newly_mastered = 0
@@ -410,14 +452,17 @@ class ChildProgress:
                 record = self.words.setdefault(item, ItemRecord())
                 day.spelling_attempts += 1
                 day.spelling_correct += int(result.correct)
-                if record.record(result.correct, hints, today):
+                confused = str(result.confused_with or "")[:MAX_ITEM_LENGTH] or None
+                if record.record(result.correct, hints, today, now, confused):
                     newly_mastered += 1
                     self.latest_mastered_word = item
+                    self.newly_mastered.append((KIND_SPELLING, item))
             elif result.kind == KIND_MATH:
                 operation = result.operation or OTHER_OPERATION
                 record = self.math_facts.setdefault(item, ItemRecord(operation=operation))
                 record.operation = operation
-                record.record(result.correct, hints, today)
+                if record.record(result.correct, hints, today, now):
+                    self.newly_mastered.append((KIND_MATH, item))
                 day.math_attempts += 1
                 day.math_correct += int(result.correct)
             else:

@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 import random
 import re
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..phrases import DRILL_PROMPTS
 from .arithmetic import MathAnswer, solve_arithmetic, solve_number_fact, solve_word_problem
@@ -27,6 +26,9 @@ from .spoken import (
     say_number,
     tokenize,
 )
+from .word_lists import MAX_GRADE, syllable_hint, word_lists
+
+__all__ = ["MAX_GRADE", "DrillEngine", "DrillState", "ItemPicker", "word_lists"]
 
 SPELLING: Final = "spelling"
 MATH: Final = "math"
@@ -43,25 +45,8 @@ MATH: Final = "math"
     _KEEP_GOING,
 ) = DRILL_PROMPTS
 
-_WORDLIST_DIR: Final = Path(__file__).parent / "wordlists"
-_GRADE_FILES: Final = ("grade_k.txt", "grade_1.txt", "grade_2.txt", "grade_3.txt", "grade_4.txt")
-MAX_GRADE: Final = len(_GRADE_FILES) - 1
 _HINTS_BEFORE_REVEAL: Final = 2
 _RECENT_ITEMS_KEPT: Final = 12
-
-
-@lru_cache(maxsize=1)
-def word_lists() -> tuple[tuple[str, ...], ...]:
-    """Graded spelling words, grade K (index 0) to grade 4."""
-    grades: list[tuple[str, ...]] = []
-    for name in _GRADE_FILES:
-        lines = (_WORDLIST_DIR / name).read_text(encoding="utf-8").splitlines()
-        grades.append(
-            tuple(
-                line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
-            )
-        )
-    return tuple(grades)
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +77,8 @@ class DrillState:
     asked: list[str] = field(default_factory=list)
     correct_count: int = 0
     total_count: int = 0
+    new_items: int = 0  # items this session that the child had never practised
+    confused_with: str | None = None  # the other practised word the child wrote for this one
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data for storage."""
@@ -108,6 +95,8 @@ class DrillState:
             "asked": list(self.asked),
             "correct_count": self.correct_count,
             "total_count": self.total_count,
+            "new_items": self.new_items,
+            "confused_with": self.confused_with,
         }
 
     @classmethod
@@ -138,9 +127,19 @@ class DrillState:
                 asked=[str(x) for x in data.get("asked", [])][-_RECENT_ITEMS_KEPT:],
                 correct_count=int(data.get("correct_count", 0)),
                 total_count=int(data.get("total_count", 0)),
+                new_items=int(data.get("new_items", 0)),
+                confused_with=_optional_word(data.get("confused_with")),
             )
         except (TypeError, ValueError) as err:
             raise ValueError(f"Bad drill state: {err}") from None
+
+
+def _optional_word(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 48:
+        raise ValueError("confused_with must be a word")
+    return value
 
 
 _ASKED_SPELLING = re.compile(r"\bcan you spell ([a-z']+)\?\s*$")
@@ -182,6 +181,20 @@ class DrillResult:
     correct: bool
     hints_used: int
     operation: str | None = None  # math: "add", "sub", "mul", "div"
+    confused_with: str | None = None  # spelling: the other practised word the child wrote
+
+
+class ItemPicker(Protocol):
+    """Chooses a session's next item from what the child remembers (see practice_planner).
+
+    Either method may return None: the engine then picks as it does without a picker.
+    """
+
+    def next_spelling(self, state: DrillState) -> str | None:
+        """The next word for this spelling session."""
+
+    def next_math(self, state: DrillState) -> str | None:
+        """The next fact ("7x8") for this math session."""
 
 
 @dataclass(frozen=True)
@@ -326,6 +339,12 @@ _SOUND_ALIKE_OF: Final[dict[str, dict[str, str]]] = {
     word: group for group in _SOUND_ALIKES for word in group
 }
 
+
+def sound_alikes(word: str) -> tuple[str, ...]:
+    """Other spellings of the same sound ("there" -> "their", "they're"): easy to confuse."""
+    return tuple(other for other in _SOUND_ALIKE_OF.get(word, ()) if other != word)
+
+
 # Only patterns that hold for every word they match: a wrong phonics hint is worse than none.
 _K_SOUND_CH: Final = frozenset(
     {"school", "character", "chorus", "orchestra", "chameleon", "stomach", "echo", "anchor", "ache"}
@@ -427,13 +446,41 @@ class DrillEngine:
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._rng = rng or random.Random()
+        # The child's picker for the reply being built. respond() is synchronous, so one engine
+        # can serve every child: it is set and cleared within one call.
+        self._picker: ItemPicker | None = None
 
     # ---- entry point ----------------------------------------------------------------------
 
     def respond(
-        self, text: str, state: DrillState | None, age: int | None = None
+        self,
+        text: str,
+        state: DrillState | None,
+        age: int | None = None,
+        picker: ItemPicker | None = None,
     ) -> DrillReply | None:
-        """Reply to one turn, or None to decline (the router then asks a model)."""
+        """Reply to one turn, or None to decline (the router then asks a model).
+
+        ``picker`` chooses the next item from the child's memory; without one, items are
+        picked at random from the grade's list.
+        """
+        self._picker = picker
+        try:
+            return self._respond(text, state, age)
+        finally:
+            self._picker = None
+
+    def start(
+        self, kind: str, age: int | None = None, picker: ItemPicker | None = None
+    ) -> DrillReply:
+        """Start a session of ``kind`` ("spelling" or "math"), as blip.start_drill asks."""
+        request = "quiz me on spelling" if kind == SPELLING else "quiz me on math"
+        reply = self.respond(request, None, age, picker)
+        if reply is None:  # the request phrases above always start a session
+            raise ValueError(f"Unknown drill kind {kind!r}")
+        return reply
+
+    def _respond(self, text: str, state: DrillState | None, age: int | None) -> DrillReply | None:
         if not isinstance(text, str):
             return None
         cleaned = _normalise(text)
@@ -597,6 +644,8 @@ class DrillEngine:
         state.attempts += 1
         if letters == word:
             return self._correct(state, f"{say_letters(word)} spells {word}.")
+        if letters in _known_words() or letters in _SOUND_ALIKE_OF.get(word, {}):
+            state.confused_with = letters
         close = _edit_distance(letters, word) <= 1
         return self._wrong(state, close)
 
@@ -672,6 +721,7 @@ class DrillEngine:
             correct=correct,
             hints_used=state.hints_used,
             operation=state.operation,
+            confused_with=state.confused_with,
         )
 
     # ---- items, questions and hints -------------------------------------------------------
@@ -680,6 +730,7 @@ class DrillEngine:
         state.hints_used = 0
         state.attempts = 0
         state.hint_offered = False
+        state.confused_with = None
         if state.kind == SPELLING:
             self._next_spelling_item(state)
         else:
@@ -689,21 +740,29 @@ class DrillEngine:
         state.asked = [*state.asked, item][-_RECENT_ITEMS_KEPT:]
 
     def _next_spelling_item(self, state: DrillState) -> None:
-        words = word_lists()[state.grade]
-        fresh = [w for w in words if w not in state.asked] or list(words)
-        word = self._rng.choice(fresh)
+        word = self._picker.next_spelling(state) if self._picker is not None else None
+        if word is None:
+            words = word_lists()[state.grade]
+            fresh = [w for w in words if w not in state.asked] or list(words)
+            word = self._rng.choice(fresh)
         state.item = word
         state.answer = word
         state.operation = None
         self._remember(state, word)
 
     def _next_math_item(self, state: DrillState) -> None:
-        for _ in range(20):
-            operation, a, b = self._math_problem(state.grade, state.focus)
-            symbol = _MATH_SYMBOLS[operation]
-            item = f"{a}{symbol}{b}"
-            if item not in state.asked:
-                break
+        picked = self._picker.next_math(state) if self._picker is not None else None
+        parsed = parse_fact(picked) if picked is not None else None
+        if parsed is not None:
+            operation, a, b = parsed
+            item = f"{a}{_MATH_SYMBOLS[operation]}{b}"
+        else:
+            for _ in range(20):
+                operation, a, b = self._math_problem(state.grade, state.focus)
+                symbol = _MATH_SYMBOLS[operation]
+                item = f"{a}{symbol}{b}"
+                if item not in state.asked:
+                    break
         if operation == "add":
             answer = a + b
         elif operation == "sub":
@@ -765,7 +824,7 @@ class DrillEngine:
         if state.kind == SPELLING:
             word = state.answer
             if level <= 1:
-                return phonics_hint(word)
+                return syllable_hint(word) or phonics_hint(word)
             shown = ", ".join(ch.upper() for ch in word[: max(1, len(word) // 2)])
             return f"It has {len(word)} letters, and it starts with {shown}."
         operation = state.operation or "add"
@@ -789,6 +848,20 @@ class DrillEngine:
         if level <= 1:
             return f"Think: how many groups of {right} make {left}."
         return f"Think of it this way: {right} times something makes {left}."
+
+
+def parse_fact(fact: str) -> tuple[str, int, int] | None:
+    """ "7x8" -> ("mul", 7, 8); None for anything that is not a stored maths fact."""
+    for operation, symbol in _MATH_SYMBOLS.items():
+        left, sep, right = fact.partition(symbol)
+        if sep and left.isdigit() and right.isdigit():
+            a, b = int(left), int(right)
+            if operation == "div" and (b == 0 or a % b):
+                return None
+            if operation == "sub" and b > a:
+                return None
+            return operation, a, b
+    return None
 
 
 def _math_focus(cleaned: str) -> str | None:
