@@ -533,7 +533,8 @@ async def test_start_drill_service(hass: HomeAssistant, morning: FrozenDateTimeF
     assert len(calls) == 2
     assert calls[0].data == calls[1].data
     assert calls[0].data["entity_id"] == "assist_satellite.ada_room"
-    assert calls[0].data["extra_system_prompt"] == "blip_drill:math"
+    # The request waits in the child's session state, not in the satellite's prompt.
+    assert "extra_system_prompt" not in calls[0].data
     assert calls[0].data["start_message"].startswith("Hi Ada!")
 
     await hass.services.async_call(

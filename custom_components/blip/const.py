@@ -36,6 +36,7 @@ CONF_FILLER: Final = "filler"  # speak a short filler while a slow backend think
 CONF_DAILY_MINUTES: Final = "daily_minutes"  # 0 = no daily limit
 CONF_QUIET_START: Final = "quiet_start"  # "HH:MM:SS"; quiet hours may wrap midnight
 CONF_QUIET_END: Final = "quiet_end"
+CONF_SCHOOL_WORDS: Final = "school_words"  # a todo entity: this week's spelling words
 
 MIN_AGE: Final = 3
 MAX_AGE: Final = 14
@@ -47,6 +48,9 @@ CONF_DESIGNATED_ADULT: Final = (
     "designated_adult"  # the one notify service told of abuse disclosures
 )
 CONF_FILLERS: Final = "fillers"  # extra filler sentences, one per line
+# How long an unfinished drill waits for the child on any satellite (child_session.py).
+CONF_RESUME_MINUTES: Final = "resume_minutes"
+DEFAULT_RESUME_MINUTES: Final = 30
 
 DEFAULT_FILLER: Final = True
 DEFAULT_DAILY_MINUTES: Final = 0
@@ -71,6 +75,3 @@ ATTR_CHILD: Final = "child"  # a child's device id in service calls
 ATTR_PARTS: Final = "parts"
 ATTR_KIND: Final = "kind"
 ATTR_SATELLITE: Final = "satellite"
-# start_drill passes this as the satellite conversation's extra system prompt ("blip_drill:math"),
-# so the child's agent knows the next answer starts a drill of that kind.
-DRILL_REQUEST_PREFIX: Final = "blip_drill:"

@@ -9,7 +9,6 @@ streamed into Home Assistant's chat log from the drill engine, the local model o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import inspect
 import logging
 import time
 from typing import Any, Literal
@@ -40,7 +39,8 @@ from .brain import (
     parse_routing_table,
 )
 from .brain.activities import DEFAULT_ROUTING
-from .brain.drills import word_lists
+from .brain.drills import ItemPicker, word_lists
+from .child_session import TurnStart
 from .const import (
     CONF_CLAUDE_MODEL,
     CONF_DESIGNATED_ADULT,
@@ -55,7 +55,6 @@ from .const import (
     DEFAULT_FILLER,
     DEFAULT_LOCAL_MODEL,
     DOMAIN,
-    DRILL_REQUEST_PREFIX,
     LOCAL_API_OPENAI,
     SUBENTRY_CHILD,
 )
@@ -192,13 +191,6 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
     )
 
 
-def _drill_request(extra_system_prompt: str | None) -> str | None:
-    """The drill kind ("spelling", "math") that blip.start_drill asked for, if any."""
-    if extra_system_prompt and extra_system_prompt.startswith(DRILL_REQUEST_PREFIX):
-        return extra_system_prompt.removeprefix(DRILL_REQUEST_PREFIX).strip() or None
-    return None
-
-
 def _issue_id(entry: BlipConfigEntry, backend: str) -> str:
     return f"backend_down_{backend}_{entry.entry_id}"
 
@@ -244,12 +236,20 @@ class BlipConversationEntity(
         state = self._conversation_state(chat_log.conversation_id)
         history = self._history(chat_log, state)
 
-        decision = self._decide(user_input.text, history, state)
-        drill_request = _drill_request(user_input.extra_system_prompt)
-        if drill_request and decision.safety is None and state.drill_state is None:
-            # blip.start_drill asked "Are you ready for your first word?" on the satellite: the
-            # child's reply starts the drill (the safety check above still ran on their words).
-            decision = self._decide(f"quiz me on {drill_request}", history, state)
+        child_id = self.subentry.subentry_id
+        picker = self._picker()
+        decision = self._decide(user_input.text, history, state, picker)
+        sessions = self.entry.runtime_data.sessions
+        start = TurnStart()
+        if decision.safety is None and state.drill_state is None:
+            # The child's state follows them: an unfinished drill from another satellite (or
+            # from before a restart), or blip.start_drill's "Are you ready for your first word?"
+            # (the safety check above still ran on their words).
+            start = sessions.turn_start(child_id, chat_log.conversation_id, user_input.text)
+            if start.resume is not None:
+                state.drill_state = start.resume
+            elif start.start_kind:
+                decision = self._decide(f"quiz me on {start.start_kind}", history, state, picker)
         routing_ms = (time.monotonic() - started) * 1000
         is_safety = decision.safety is not None or decision.activity is Activity.SAFETY
         closing: str | None = None
@@ -264,6 +264,19 @@ class BlipConversationEntity(
                     user_input, chat_log, str(reply), decision, started, routing_ms
                 )
             closing = getattr(verdict, "break_reminder", None) or None
+            if start.resume_text is not None:
+                sessions.save(
+                    child_id, chat_log.conversation_id, start.resume, user_input.satellite_id
+                )
+                await self._progress_call(
+                    "record_turn",
+                    child_id=child_id,
+                    activity=decision.activity,
+                    satellite_id=user_input.satellite_id,
+                )
+                return self._speak_fixed(
+                    user_input, chat_log, start.resume_text, decision, started, routing_ms
+                )
 
         request = TurnRequest(
             text=user_input.text,
@@ -274,8 +287,9 @@ class BlipConversationEntity(
             country=self.hass.config.country,
             filler_enabled=self.filler_enabled,
             drill_state=state.drill_state,
+            picker=picker,
             extra_system_prompt=None
-            if is_safety or drill_request
+            if is_safety or start.start_kind
             else user_input.extra_system_prompt,
             closing=closing,
             local_history=_model_history(_before_safety(history, state.safety_texts)),
@@ -294,6 +308,9 @@ class BlipConversationEntity(
             state.fillers_spoken.add(report.filler)
         if report.drill_reply is not None:
             state.drill_state = report.drill_reply.state
+            sessions.save(
+                child_id, chat_log.conversation_id, state.drill_state, user_input.satellite_id
+            )
             if report.drill_reply.results:
                 await self._progress_call(
                     "record_drill_results", self.subentry.subentry_id, report.drill_reply.results
@@ -310,12 +327,26 @@ class BlipConversationEntity(
         )
         return self._result(user_input, chat_log, report.answer or NAPPING_REPLY)
 
+    def _picker(self) -> ItemPicker | None:
+        """The child's practice picker: next drill items from their memory."""
+        try:
+            return self.entry.runtime_data.progress.practice_picker(self.subentry.subentry_id)
+        except Exception:
+            _LOGGER.exception("Blip's practice scheduler failed; drills pick at random")
+            return None
+
     def _decide(
-        self, text: str, history: list[HistoryTurn], state: ConversationState
+        self,
+        text: str,
+        history: list[HistoryTurn],
+        state: ConversationState,
+        picker: ItemPicker | None = None,
     ) -> RouteDecision:
         """The router's decision; if the router itself breaks, still check safety, then chat."""
         try:
-            return self.services.router.decide(text, history, state.drill_state, self.child_age)
+            return self.services.router.decide(
+                text, history, state.drill_state, self.child_age, picker
+            )
         except Exception:
             _LOGGER.exception("Blip's router failed; answering as a chat turn")
         try:
@@ -360,8 +391,6 @@ class BlipConversationEntity(
             return None
         try:
             result = function(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
         except Exception:
             _LOGGER.exception("Blip's progress tracker failed in %s", method)
             return None

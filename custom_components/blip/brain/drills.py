@@ -196,6 +196,9 @@ class ItemPicker(Protocol):
     def next_math(self, state: DrillState) -> str | None:
         """The next fact ("7x8") for this math session."""
 
+    def session_done(self, state: DrillState) -> bool:
+        """True when nothing is due and no new item is allowed: the session can end."""
+
 
 @dataclass(frozen=True)
 class DrillReply:
@@ -671,7 +674,8 @@ class DrillEngine:
         state.total_count += 1
         praise = _THATS_RIGHT if state.correct_count % 2 else _GREAT_JOB
         encouragement = f" {_KEEP_GOING}" if state.correct_count % 5 == 0 else ""
-        self._advance(state)
+        if not self._advance(state, allow_done=True):
+            return self._all_done(state, f"{praise} {because}", result)
         ready = _NEXT_WORD if state.kind == SPELLING else _NEXT_ONE
         return DrillReply(
             f"{praise} {because}{encouragement} {ready} {self._question(state)}", (result,), state
@@ -700,10 +704,19 @@ class DrillEngine:
         else:
             shown = f"{self._say_fact(state)} is {say_number(Fraction(state.answer))}."
         lead = "That's okay!" if gave_up else _NICE_TRY
-        self._advance(state)
+        if not self._advance(state, allow_done=True):
+            return self._all_done(state, f"{lead} {shown}", result)
         return DrillReply(
             f"{lead} {shown} {_ANOTHER_ONE} {self._question(state)}", (result,), state
         )
+
+    def _all_done(self, state: DrillState, lead: str, result: DrillResult) -> DrillReply:
+        """The picker has nothing due or new left today: end the session on a high note."""
+        summary = (
+            f"That's all your {'words' if state.kind == SPELLING else 'questions'} for today! "
+            f"You got {state.correct_count} out of {state.total_count} right."
+        )
+        return DrillReply(f"{lead} {summary} What would you like to do next?", (result,), None)
 
     def _finish(self, state: DrillState) -> DrillReply:
         if state.total_count:
@@ -726,7 +739,12 @@ class DrillEngine:
 
     # ---- items, questions and hints -------------------------------------------------------
 
-    def _advance(self, state: DrillState) -> None:
+    def _advance(self, state: DrillState, allow_done: bool = False) -> bool:
+        """Move to the next item; False (state unchanged) when the picker says the session is
+        done and ``allow_done`` lets it end (a child asking for another one always gets one)."""
+        picker = self._picker
+        if allow_done and picker is not None and picker.session_done(state):
+            return False
         state.hints_used = 0
         state.attempts = 0
         state.hint_offered = False
@@ -735,6 +753,7 @@ class DrillEngine:
             self._next_spelling_item(state)
         else:
             self._next_math_item(state)
+        return True
 
     def _remember(self, state: DrillState, item: str) -> None:
         state.asked = [*state.asked, item][-_RECENT_ITEMS_KEPT:]

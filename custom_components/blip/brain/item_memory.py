@@ -35,6 +35,10 @@ _STATES_BY_NAME: Final = {name: state for state, name in _STATE_NAMES.items()}
 # Fuzzing spreads due dates at random: good for an Anki deck of thousands, but a child's list is
 # short and a family expects the same answers to give the same schedule.
 SCHEDULER: Final = Scheduler(desired_retention=MASTERY_RETENTION, enable_fuzzing=False)
+# FSRS-6's forgetting curve, R = (1 + FACTOR * days / S) ** DECAY, as Scheduler computes it;
+# evaluated here without building a Card, because a practice pick ranks every item.
+_DECAY: Final = -float(SCHEDULER.parameters[20])
+_FACTOR: Final = 0.9 ** (1 / _DECAY) - 1
 
 
 class MemoryDataError(ValueError):
@@ -87,7 +91,8 @@ class ItemMemory:
         """FSRS's predicted chance the child recalls the item at ``now`` (0 before any review)."""
         if self.last_review is None or self.stability is None:
             return 0.0
-        return float(SCHEDULER.get_card_retrievability(self._card(), max(now, self.last_review)))
+        elapsed_days = max(0, (now - self.last_review).days)  # whole days, as FSRS counts them
+        return float((1 + _FACTOR * elapsed_days / self.stability) ** _DECAY)
 
     def is_due(self, now: datetime) -> bool:
         """True when FSRS wants the item reviewed by ``now``."""

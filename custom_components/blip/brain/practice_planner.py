@@ -32,6 +32,8 @@ NEW_PER_SESSION: Final = 6
 MAX_LEARNING: Final = 4
 # The last few items are not asked again unless nothing else is left.
 NOT_AGAIN_WITHIN: Final = 2
+# A session asks at least this many questions before it may end for having nothing due.
+MIN_SESSION_ITEMS: Final = 3
 
 
 @dataclass
@@ -48,6 +50,31 @@ class PracticePlanner:
     max_learning: int = MAX_LEARNING
     confusable: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
+    def has_work(self, now: datetime, asked: Sequence[str], new_this_session: int) -> bool:
+        """Is anything due (other than the item just asked), or may a new item come?"""
+        recent = set(asked[-1:])
+        if any(
+            memory.is_due(now)
+            for item, memory in self.memories.items()
+            if item not in recent and item in self._item_set
+        ):
+            return True
+        return self._may_introduce(new_this_session) and any(
+            item not in self.memories for item in self.items
+        )
+
+    @property
+    def _item_set(self) -> set[str]:
+        return set(self.items)
+
+    def _may_introduce(self, new_this_session: int) -> bool:
+        learning = sum(
+            1
+            for item in self.items
+            if (memory := self.memories.get(item)) is not None and memory.state != REVIEW
+        )
+        return new_this_session < self.new_per_session and learning < self.max_learning
+
     def next_item(self, now: datetime, asked: Sequence[str], new_this_session: int) -> str | None:
         """The item to ask now, or None when the list is empty."""
         if not self.items:
@@ -59,17 +86,21 @@ class PracticePlanner:
         seen = [item for item in self.items if item in self.memories]
         due = [item for item in seen if item not in recent and self.memories[item].is_due(now)]
         if due:
-            return min(due, key=lambda item: (self.memories[item].retrievability(now), item))
-        learning = sum(1 for item in seen if self.memories[item].state != REVIEW)
-        if new_this_session < self.new_per_session and learning < self.max_learning:
+            return min(due, key=lambda item: self._weakness(item, now))
+        if self._may_introduce(new_this_session):
             fresh = next((item for item in self.items if item not in self.memories), None)
             if fresh is not None:
                 return fresh
         weakest = [item for item in seen if item not in recent]
         if weakest:
-            return min(weakest, key=lambda item: (self.memories[item].retrievability(now), item))
+            return min(weakest, key=lambda item: self._weakness(item, now))
         fresh = next((item for item in self.items if item not in self.memories), None)
         return fresh or self.items[0]
+
+    def _weakness(self, item: str, now: datetime) -> tuple[float, float, str]:
+        """Sort key: least likely recalled first; on the same day, the least stable."""
+        memory = self.memories[item]
+        return (memory.retrievability(now), memory.stability or 0.0, item)
 
     def _confusion_partner(
         self, last: str, recent: set[str], in_list: set[str], asked: Sequence[str]
@@ -147,6 +178,22 @@ class MemoryPicker:
         if word is not None and word not in self.spelling:
             state.new_items += 1
         return word
+
+    def session_done(self, state: DrillState) -> bool:
+        """Nothing left worth asking today (spelling and times tables; sums never run out).
+
+        Only after a few questions: a child who asks to practise always gets some.
+        """
+        if state.total_count < MIN_SESSION_ITEMS:
+            return False
+        now = self.now()
+        if state.kind == "spelling":
+            planner = PracticePlanner(self.spelling_items(state.grade), self.spelling)
+            return not planner.has_work(now, state.asked, state.new_items)
+        facts = math_facts_for(state.grade, state.focus)
+        if facts is None:
+            return False
+        return not PracticePlanner(facts, self.math).has_work(now, state.asked, state.new_items)
 
     def next_math(self, state: DrillState) -> str | None:
         """A due fact of the session's kind, a table's next fact, or None (a fresh problem)."""
