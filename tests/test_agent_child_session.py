@@ -90,9 +90,7 @@ async def test_an_unfinished_drill_follows_the_child_to_another_satellite(
     assert bedroom.speech == (
         f"We were on word two — ready for {second}? Can you spell {second}?"
     ), bedroom.speech
-    answer = await converse(
-        hass, " ".join(second), bedroom.conversation_id, satellite_id=BEDROOM
-    )
+    answer = await converse(hass, " ".join(second), bedroom.conversation_id, satellite_id=BEDROOM)
     assert answer.speech.startswith(("That's right!", "Great job!")), answer.speech
     assert openai_server.chat_requests == [] and anthropic_server.chat_requests == []
 
@@ -124,7 +122,7 @@ async def test_an_unfinished_drill_survives_a_restart_within_the_window(
 async def test_a_finished_drill_is_not_offered_again(
     hass: HomeAssistant, anthropic_server: FakeAnthropic, openai_server: FakeLocalModel
 ) -> None:
-    """"I'm done" ends the drill everywhere: a new conversation starts a new one."""
+    """ "I'm done" ends the drill everywhere: a new conversation starts a new one."""
     await setup_blip(hass, blip_entry(anthropic_server, openai_server))
     start = await converse(hass, "let's practice spelling", satellite_id=KITCHEN)
     done = await converse(hass, "i'm done", start.conversation_id, satellite_id=KITCHEN)

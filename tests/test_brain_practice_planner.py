@@ -10,7 +10,6 @@ import pytest
 
 from custom_components.blip.brain.drills import DrillEngine, DrillState
 from custom_components.blip.brain.item_memory import (
-    LEARNING,
     RELEARNING,
     REVIEW,
     ItemMemory,
@@ -247,9 +246,7 @@ def test_drill_engine_asks_what_the_picker_chooses_and_ends_when_nothing_is_due(
 
 
 def test_school_words_come_first() -> None:
-    picker = MemoryPicker(
-        spelling={}, math={}, now=lambda: NOW, school_words=("because", "friend")
-    )
+    picker = MemoryPicker(spelling={}, math={}, now=lambda: NOW, school_words=("because", "friend"))
     engine = DrillEngine(random.Random(1))
     reply = engine.start("spelling", 7, picker)
     assert reply.state is not None and reply.state.item == "because"
