@@ -26,6 +26,7 @@ from .const import (
     LOGGER,
 )
 from .progress import ProgressManager
+from .school_words import SchoolWordLists
 from .services import async_setup_services
 from .validation import (
     BackendError,
@@ -59,6 +60,8 @@ class BlipRuntimeData:
     sessions: ChildSessions
     # Per-area state other parts of Blip attach (stage timings, progress, voice cache…).
     extras: dict[str, Any] = field(default_factory=dict)
+    # This week's words from each child's school to-do list (school_words.py).
+    school_lists: SchoolWordLists | None = None
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -108,6 +111,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
         claude=claude, local_base_url=local_base_url, progress=progress, sessions=sessions
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.runtime_data.school_lists = SchoolWordLists(hass, entry)
+    entry.runtime_data.school_lists.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
 

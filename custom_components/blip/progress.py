@@ -78,6 +78,8 @@ SAVE_DELAY: Final = 10
 
 ISSUE_UNREADABLE: Final = "progress_unreadable"
 ISSUE_DAMAGED: Final = "progress_damaged"
+# The file could not be read and could not be moved aside: kept, and not saved over.
+ISSUE_READ_ONLY: Final = "progress_read_only"
 
 
 class UnsupportedProgressVersion(HomeAssistantError):
@@ -369,9 +371,13 @@ class ProgressManager:
         try:
             # Home Assistant's Store would rename an unparsable file too, but report it as a
             # generic storage problem; Blip says whose progress it was and what it means.
-            backup = await self.hass.async_add_executor_job(_set_aside_if_unparsable, path, stamp)
-            if backup is not None:
-                self._report_unreadable(child, backup, "the file is not valid JSON")
+            unreadable = await self.hass.async_add_executor_job(
+                _set_aside_if_unreadable, path, stamp
+            )
+            if unreadable is not None:
+                # Moved out of the way, so the fresh progress below is saved as usual.
+                backup, reason = unreadable
+                self._report_unreadable(child, backup, reason)
                 return ChildProgress()
             raw = await child.store.async_load()
         except UnsupportedProgressVersion as err:
@@ -382,8 +388,14 @@ class ProgressManager:
             # Without a backup the file must not be overwritten: keep it read only until the
             # family has looked at it.
             child.store.make_read_only()
-            LOGGER.exception("Could not read %s's progress file %s", child.name, path)
-            self._report_unreadable(child, path, f"{type(err).__name__}: {err}")
+            LOGGER.exception(
+                "Could not read %s's progress file %s; it is kept and not saved over",
+                child.name,
+                path,
+            )
+            self._report_unreadable(
+                child, path, f"{type(err).__name__}: {err}", issue=ISSUE_READ_ONLY
+            )
             return ChildProgress()
         if raw is None:
             return ChildProgress()
@@ -415,22 +427,25 @@ class ProgressManager:
             await child.store.async_save(progress.to_dict())
         return progress
 
-    def _report_unreadable(self, child: _Child, backup: str, reason: str) -> None:
-        LOGGER.error(
-            "Blip could not read %s's progress (%s). The file was kept as %s and %s starts "
-            "with fresh progress; other children are not affected",
-            child.name,
-            reason,
-            backup,
-            child.name,
-        )
+    def _report_unreadable(
+        self, child: _Child, backup: str, reason: str, issue: str = ISSUE_UNREADABLE
+    ) -> None:
+        if issue == ISSUE_UNREADABLE:
+            LOGGER.error(
+                "Blip could not read %s's progress (%s). The file was kept as %s and %s starts "
+                "with fresh progress; other children are not affected",
+                child.name,
+                reason,
+                backup,
+                child.name,
+            )
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"{ISSUE_UNREADABLE}_{child.child_id}",
+            f"{issue}_{child.child_id}",
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_UNREADABLE,
+            translation_key=issue,
             translation_placeholders={"child": child.name, "backup": backup, "reason": reason},
         )
 
@@ -564,17 +579,41 @@ def _local_day(moment: datetime) -> date:
     return dt_util.as_local(moment).date()
 
 
-def _set_aside_if_unparsable(path: str, stamp: str) -> str | None:
-    """Move a file that is not JSON out of the way; return where it went (None if fine)."""
+def _set_aside_if_unreadable(path: str, stamp: str) -> tuple[str, str] | None:
+    """Move a file that is not a store file at all out of the way: (where it went, why).
+
+    None when the file is missing or has the store's shape (an object with an integer
+    layout version and a data object); its contents are then read section by section.
+    """
     try:
         with open(path, "rb") as file:
             content = file.read()
     except FileNotFoundError:
         return None
     try:
-        json_loads(content)
+        stored = json_loads(content)
     except ValueError:
-        return _set_aside(path, stamp, "corrupt")
+        return _set_aside(path, stamp, "corrupt"), "the file is not valid JSON"
+    if (reason := store_shape_problem(stored)) is not None:
+        return _set_aside(path, stamp, "corrupt"), reason
+    return None
+
+
+def store_shape_problem(stored: Any) -> str | None:
+    """Why JSON is not a Home Assistant store file of Blip's progress, or None if it is."""
+    if not isinstance(stored, dict):
+        kind = "nothing" if stored is None else f"a {type(stored).__name__}"
+        return f"the file holds {kind} instead of a child's progress"
+    version = stored.get("version")
+    if version is None:
+        return "the file has no layout version"
+    if isinstance(version, bool) or not isinstance(version, int):
+        return f"the file's layout version is not a whole number ({version!r})"
+    minor = stored.get("minor_version", 1)
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        return f"the file's minor layout version is not a whole number ({minor!r})"
+    if not isinstance(stored.get("data"), dict):
+        return "the file has no progress data"
     return None
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from .brain.activities import Activity
 from .brain.drills import DrillResult
 from .brain.item_memory import ItemMemory, MemoryDataError, memory_from_history
+from .brain.practice_planner import due_items, weakest_items
 
 # A session ends when the child has been quiet this long; the next turn starts a new one.
 SESSION_IDLE_GAP: Final = timedelta(minutes=10)
@@ -549,8 +550,35 @@ class ChildProgress:
 
     @property
     def words_mastered(self) -> int:
-        """How many spelling words are mastered."""
+        """How many spelling words are mastered (by the scheduler's predicted retention)."""
         return sum(1 for record in self.words.values() if record.mastered_on is not None)
+
+    @property
+    def math_facts_mastered(self) -> int:
+        """How many maths facts are mastered."""
+        return sum(1 for record in self.math_facts.values() if record.mastered_on is not None)
+
+    def math_mastered_by_table(self) -> dict[str, int]:
+        """Mastered multiplication facts per times table ("7": 5 means five 7x facts)."""
+        tables: dict[str, int] = {}
+        for fact, record in self.math_facts.items():
+            left, sep, _ = fact.partition("x")
+            if sep and left.isdigit() and record.mastered_on is not None:
+                tables[left] = tables.get(left, 0) + 1
+        return dict(sorted(tables.items(), key=lambda pair: int(pair[0])))
+
+    def _records(self, kind: str) -> dict[str, ItemRecord]:
+        return self.words if kind == KIND_SPELLING else self.math_facts
+
+    def items_due(self, kind: str, until: datetime) -> list[str]:
+        """Items the scheduler wants practised by ``until``, soonest first."""
+        memories = {i: r.memory for i, r in self._records(kind).items() if r.memory is not None}
+        return due_items(memories, until)
+
+    def weakest(self, kind: str, now: datetime, count: int) -> list[str]:
+        """The items the child is most likely to have forgotten now."""
+        memories = {i: r.memory for i, r in self._records(kind).items() if r.memory is not None}
+        return weakest_items(memories, now, count)
 
     def spelling_totals(self) -> tuple[int, int, int]:
         """All-time (attempts, correct, hints used) for spelling."""
@@ -647,6 +675,9 @@ class ChildProgress:
             def read(raw: Any) -> None:
                 bad = False
                 for key, value in _mapping(raw).items():
+                    if len(str(key)) > MAX_ITEM_LENGTH:
+                        bad = True  # not a word or a fact: it would not fit a sensor either
+                        continue
                     try:
                         target[str(key)] = ItemRecord.from_dict(value)
                     except (ProgressDataError, TypeError, ValueError, AttributeError):
@@ -678,6 +709,8 @@ class ChildProgress:
             last, kind = _moment(raw.get("last")), _optional_str(raw.get("kind"))
             satellite = _optional_str(raw.get("satellite"))
             word = _optional_str(raw.get("latest_mastered_word"))
+            if word is not None and len(word) > MAX_ITEM_LENGTH:
+                raise ProgressDataError("latest mastered word is not a word")
             progress.last_activity, progress.last_activity_kind = last, kind
             progress.last_satellite, progress.latest_mastered_word = satellite, word
 
