@@ -1,29 +1,34 @@
 """Benchmark Blip's practice scheduler against random order (Blip before it) and round-robin.
 
-    .venv/bin/python benchmarks/adaptive_practice.py [--learners 200] [--seed 7]
+    .venv/bin/python benchmarks/adaptive_practice.py [--learners 200] [--seed 7] [--learner actr]
 
-Simulated children practise a 30-word list through the real DrillEngine: one session a day of
-SESSION_PROMPTS questions, answering by spelling letters, taking hints, being shown the word.
-What they remember follows a forgetting model of this benchmark's own, NOT FSRS's (so the
+Simulated children practise a 30-word list through the real DrillEngine: one session a day of at
+most SESSION_PROMPTS questions, answering by spelling letters, taking hints, being shown the
+word after a miss. Blip's scheduler ("adaptive": FSRS memory per word via MemoryPicker) may end
+a session early when nothing is due; random and round-robin always ask the full session.
+
+What a child remembers follows a forgetting model of this benchmark's own, NOT FSRS's (so the
 scheduler is not graded by its own model):
 
-- each child has an ability and each word a difficulty for that child (log-normal, the word's
-  part taken from Blip's data-based word difficulty); memory of a word is a strength s in days
-  and recall after t days is exp(-t / s); a word never seen is not recalled;
-- a correct answer strengthens the word, more when recall was effortful (the spacing effect:
-  gain ~ (1.2 - p)), more for able children and easy words, less when a hint was needed;
-- a miss, after which the engine shows the word, relearns it: the strength falls back.
+- exponential (default): each child has an ability and each word a difficulty for that child
+  (log-normal; the word's part comes from Blip's data-based word difficulty). Memory of a word is
+  a strength s in days, recall after t days is exp(-t / s), a word never seen is not recalled.
+  A right answer multiplies s by 1 + 2.2 * ability / difficulty * (1.2 - p): more when recall
+  was effortful (the spacing effect), less (x0.35) when a hint was needed; a miss relearns it
+  (s halves, never below a first exposure's);
+- actr (a harsher sensitivity check): the ACT-R spacing model of Pavlik & Anderson (2005) with
+  their fitted constants.
 
-After each day the child takes a test a week later (without practice in between): mastered
-when they recall at least 90% of the list. ``prompts_to_mastery`` is the number of questions
-asked until then, the median over all learners; each policy sees the same learners. The last
-line printed is one JSON object.
+After each day the child takes a test a week later (no practice in between): mastered when they
+recall at least 90% of the list. ``prompts_to_mastery`` is the number of questions asked until
+then, the median over all learners (each policy sees the same learners; a learner not there
+after MAX_DAYS counts with the prompts asked so far, and is counted in
+``not_mastered_in_time``). The last line printed is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import json
@@ -106,6 +111,68 @@ class Learner:
         return recalled >= MASTERY_SHARE * len(words)
 
 
+# A second, harsher learner for a sensitivity check (--learner actr): the ACT-R spacing model
+# of Pavlik & Anderson (2005), with their fitted constants. Each practice leaves a trace
+# decaying as t ** -d, with d larger when the word was already strong (massed practice lasts
+# less); time between sessions counts only ACTR_BETWEEN_SESSIONS of clock time.
+ACTR_DECAY_SCALE = 0.217
+ACTR_DECAY_FLOOR = 0.177
+ACTR_THRESHOLD = -0.704
+ACTR_NOISE = 0.255
+ACTR_BETWEEN_SESSIONS = 0.025
+
+
+@dataclass
+class ActrLearner:
+    """Pavlik & Anderson's learner: ability and word difficulty shift a word's activation."""
+
+    ability: float
+    difficulty: dict[str, float]
+    rng: random.Random
+    traces: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    last_now: datetime | None = None
+    clock: float = 0.0  # psychological seconds
+
+    def _tick(self, now: datetime) -> float:
+        if self.last_now is not None and now > self.last_now:
+            gap = (now - self.last_now).total_seconds()
+            # A gap over an hour is time between sessions.
+            self.clock += gap if gap < 3600 else ACTR_BETWEEN_SESSIONS * gap
+        self.last_now = now
+        return self.clock
+
+    def _activation(self, word: str, at: float) -> float:
+        traces = self.traces.get(word)
+        if not traces:
+            return -math.inf
+        total = sum(max(at - when, 1.0) ** -decay for when, decay in traces)
+        return math.log(total) + math.log(self.ability) - math.log(self.difficulty[word])
+
+    def _p(self, strength: float) -> float:
+        if strength == -math.inf:
+            return 0.0
+        return 1 / (1 + math.exp((ACTR_THRESHOLD - strength) / ACTR_NOISE))
+
+    def recall(self, word: str, now: datetime) -> float:
+        return self._p(self._activation(word, self._tick(now)))
+
+    def learn(self, word: str, now: datetime, p_before: float, correct: bool, hints: int) -> None:
+        at = self._tick(now)
+        strength = self._activation(word, at)
+        decay = ACTR_DECAY_FLOOR
+        if strength > -math.inf:
+            decay += ACTR_DECAY_SCALE * math.exp(strength)
+        self.traces.setdefault(word, []).append((at, decay))
+
+    def passes_test(self, words: list[str], now: datetime, rng: random.Random) -> bool:
+        at = self._tick(now) + ACTR_BETWEEN_SESSIONS * TEST_AFTER.total_seconds()
+        recalled = sum(rng.random() < self._p(self._activation(word, at)) for word in words)
+        return recalled >= MASTERY_SHARE * len(words)
+
+
+LEARNERS = {"exponential": Learner, "actr": ActrLearner}
+
+
 def make_learners(count: int, seed: int, words: list[str]) -> list[tuple[float, dict[str, float]]]:
     rng = random.Random(seed)
     mean = statistics.fmean(word_difficulty(w) for w in words)
@@ -160,11 +227,16 @@ def _answer(word: str, correct: bool) -> str:
 
 
 def run_learner(
-    policy: str, ability: float, difficulty: dict[str, float], words: list[str], seed: int
+    policy: str,
+    ability: float,
+    difficulty: dict[str, float],
+    words: list[str],
+    seed: int,
+    model: str = "exponential",
 ) -> tuple[int, bool]:
     """Prompts until the learner passes the week-later test (and whether they did)."""
     rng = random.Random(seed)
-    learner = Learner(ability, difficulty, random.Random(seed + 1))
+    learner = LEARNERS[model](ability, difficulty, random.Random(seed + 1))
     test_rng = random.Random(seed + 2)
     memories: dict[str, ItemMemory] = {}
     clock = [START]
@@ -214,16 +286,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--learner", choices=sorted(LEARNERS), default="exponential")
     args = parser.parse_args()
     words = word_list()
     learners = make_learners(args.learners, args.seed, words)
     figures: dict[str, Any] = {}
     medians: dict[str, float] = {}
     started = time.perf_counter()
-    policies: dict[str, Callable[[int], tuple[int, bool]]] = {}
     for policy in ("adaptive", "random", "round_robin"):
         results = [
-            run_learner(policy, ability, difficulty, words, args.seed * 1000 + index)
+            run_learner(policy, ability, difficulty, words, args.seed * 1000 + index, args.learner)
             for index, (ability, difficulty) in enumerate(learners)
         ]
         prompts = [count for count, _ in results]
@@ -235,12 +307,12 @@ def main() -> None:
             "not_mastered_in_time": sum(1 for _, done in results if not done),
         }
         print(f"{policy:12s} median {medians[policy]:7.1f} prompts  {figures[policy]}")
-    del policies
     ratio = {
         "adaptive": round(medians["adaptive"] / medians["random"], 3),
         "round_robin": round(medians["round_robin"] / medians["random"], 3),
     }
     summary = {
+        "learner_model": args.learner,
         "learners": args.learners,
         "list_size": LIST_SIZE,
         "session_prompts": SESSION_PROMPTS,
