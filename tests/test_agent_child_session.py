@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.blip.const import CONF_RESUME_MINUTES, CONF_SATELLITES, DOMAIN
@@ -19,14 +18,8 @@ KITCHEN = "assist_satellite.kitchen"
 BEDROOM = "assist_satellite.bedroom"
 
 
-def _ada_device(hass: HomeAssistant) -> str:
-    devices = [
-        device
-        for device in dr.async_get(hass).devices.values()
-        if any(domain == DOMAIN for domain, _ in device.identifiers) and device.name != "Blip"
-    ]
-    ada = next(device for device in devices if "Ada" in (device.name or ""))
-    return ada.id
+# blip.start_drill names the child by their device or, as here, one of their entities.
+ADA = "sensor.blip_for_ada_words_mastered"
 
 
 def _spelling_word(speech: str) -> str:
@@ -43,7 +36,7 @@ async def test_start_drill_reaches_the_agent_through_the_childs_state(
     )
     calls = async_mock_service(hass, "assist_satellite", "start_conversation")
     await hass.services.async_call(
-        DOMAIN, "start_drill", {"child": _ada_device(hass), "kind": "spelling"}, blocking=True
+        DOMAIN, "start_drill", {"child": ADA, "kind": "spelling"}, blocking=True
     )
     (call,) = calls
     assert call.data["entity_id"] == KITCHEN
@@ -68,7 +61,7 @@ async def test_safety_outranks_a_drill_request(
     )
     async_mock_service(hass, "assist_satellite", "start_conversation")
     await hass.services.async_call(
-        DOMAIN, "start_drill", {"child": _ada_device(hass), "kind": "math"}, blocking=True
+        DOMAIN, "start_drill", {"child": ADA, "kind": "math"}, blocking=True
     )
     await converse(hass, "no, I want to disappear forever", satellite_id=KITCHEN)
     assert openai_server.chat_requests == []

@@ -296,3 +296,5 @@ async def test_practice_reminder(
     assert len(asks) == 1
     assert asks[0].data["entity_id"] == ADA_SATELLITE
     assert asks[0].data["start_message"].startswith("Hi Ada! It's spelling time")
+    # Turned off, the automations leave no time triggers behind.
+    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)
