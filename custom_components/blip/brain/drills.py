@@ -18,6 +18,13 @@ from typing import Any, Final, Protocol
 
 from ..phrases import DRILL_PROMPTS
 from .arithmetic import MathAnswer, solve_arithmetic, solve_number_fact, solve_word_problem
+from .math_facts import MATH_SYMBOLS, math_hint, parse_fact, random_problem, say_fact
+from .spelling_hints import (
+    SOUND_ALIKE_OF as _SOUND_ALIKE_OF,
+    phonics_hint,
+    sound_alikes,
+    spelling_hint,
+)
 from .spoken import (
     find_numbers,
     parse_spelled_letters,
@@ -26,9 +33,17 @@ from .spoken import (
     say_number,
     tokenize,
 )
-from .word_lists import MAX_GRADE, syllable_hint, word_lists
+from .word_lists import MAX_GRADE, word_lists
 
-__all__ = ["MAX_GRADE", "DrillEngine", "DrillState", "ItemPicker", "word_lists"]
+__all__ = [
+    "MAX_GRADE",
+    "DrillEngine",
+    "DrillState",
+    "ItemPicker",
+    "phonics_hint",
+    "sound_alikes",
+    "word_lists",
+]
 
 SPELLING: Final = "spelling"
 MATH: Final = "math"
@@ -298,112 +313,6 @@ _NOT_SPELLABLE: Final = frozenset(
     }
 )
 
-# Words that sound alike: "how do you spell there" deserves all the spellings, each with a clue.
-_SOUND_ALIKES: Final[tuple[dict[str, str], ...]] = (
-    {"there": "like over there", "their": "like their house", "they're": "short for they are"},
-    {"to": "like go to school", "too": "like me too", "two": "the number 2"},
-    {"your": "like your book", "you're": "short for you are"},
-    {"its": "like the dog wagged its tail", "it's": "short for it is"},
-    {"here": "like come here", "hear": "like hear with your ear"},
-    {"know": "like I know the answer", "no": "like no thank you"},
-    {"right": "like right and left", "write": "like write a story"},
-    {"for": "like a present for you", "four": "the number 4"},
-    {"by": "like sit by me", "buy": "like buy a toy", "bye": "like bye bye"},
-    {"see": "like see with your eyes", "sea": "like the sea with fish"},
-    {"sun": "like the sun in the sky", "son": "like a boy who is someone's son"},
-    {"one": "the number 1", "won": "like we won the game"},
-    {"eight": "the number 8", "ate": "like I ate lunch"},
-    {"night": "like night time", "knight": "like a knight in armor"},
-    {"blue": "the color", "blew": "like the wind blew"},
-    {"flower": "like a rose", "flour": "for baking bread"},
-    {"bear": "the animal", "bare": "like bare feet"},
-    {"tail": "like a dog's tail", "tale": "like a fairy tale"},
-    {"week": "seven days", "weak": "not strong"},
-    {"meet": "like nice to meet you", "meat": "the food"},
-    {"which": "like which one", "witch": "like a witch on a broom"},
-    {"where": "like where are you", "wear": "like wear a coat"},
-    {"wood": "like a piece of wood", "would": "like I would like that"},
-    {"whole": "like the whole pizza", "hole": "like a hole in the ground"},
-    {"pair": "like a pair of socks", "pear": "the fruit"},
-    {"piece": "like a piece of cake", "peace": "like peace and quiet"},
-    {"new": "not old", "knew": "like I knew it"},
-    {"not": "like I am not", "knot": "like a knot in a rope"},
-    {"our": "like our house", "hour": "sixty minutes"},
-    {"be": "like I want to be", "bee": "the buzzing bug"},
-    {"dear": "like dear grandma", "deer": "the animal"},
-    {"through": "like through the door", "threw": "like I threw the ball"},
-    {"red": "the color", "read": "like I read a book yesterday"},
-    {"made": "like I made it", "maid": "someone who cleans"},
-    {"road": "a street", "rode": "like I rode my bike"},
-    {"rain": "water from clouds", "reign": "like a queen's reign"},
-    {"plane": "an airplane", "plain": "simple"},
-)
-_SOUND_ALIKE_OF: Final[dict[str, dict[str, str]]] = {
-    word: group for group in _SOUND_ALIKES for word in group
-}
-
-
-def sound_alikes(word: str) -> tuple[str, ...]:
-    """Other spellings of the same sound ("there" -> "their", "they're"): easy to confuse."""
-    return tuple(other for other in _SOUND_ALIKE_OF.get(word, ()) if other != word)
-
-
-# Only patterns that hold for every word they match: a wrong phonics hint is worse than none.
-_K_SOUND_CH: Final = frozenset(
-    {"school", "character", "chorus", "orchestra", "chameleon", "stomach", "echo", "anchor", "ache"}
-)
-_NOT_MAGIC_E: Final = frozenset(
-    {"come", "have", "were", "some", "done", "love", "give", "live", "gone", "one", "none", "move"}
-)
-_PHONICS_HINTS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    (re.compile(r"^kn"), "The K at the start is silent, like in knee."),
-    (re.compile(r"^wr"), "The W at the start is silent, like in write."),
-    (re.compile(r"mb$"), "The B at the end is silent, like in lamb."),
-    (re.compile(r"eau"), "E, A, U together make the yoo sound."),
-    (re.compile(r"^(laugh|enough|rough|tough|cough)$"), "G and H make the F sound at the end."),
-    (re.compile(r"eigh"), "E, I, G, H together make the long A sound, like in eight."),
-    (re.compile(r"mn$"), "The N at the end is silent."),
-    (re.compile(r"stle$"), "The T is silent."),
-    (re.compile(r"^isl"), "The S is silent."),
-    (re.compile(r"^rh"), "The H after the R is silent."),
-    (re.compile(r"sc[ie]"), "S and C together make the S sound."),
-    (re.compile(r"^gu[aei]"), "The U after the G is silent."),
-    (re.compile(r"igh"), "The long I sound is spelled I, G, H, like in light."),
-    (re.compile(r"ough|augh"), "It has a tricky G, H in it that you don't hear."),
-    (re.compile(r"ph"), "P and H together make the F sound."),
-    (re.compile(r"tion$"), "The ending is spelled T, I, O, N."),
-    (re.compile(r"ture$"), "The ending is spelled T, U, R, E."),
-    (re.compile(r"ous$"), "The ending sounds like us, but it is spelled O, U, S."),
-    (re.compile(r"ck"), "The K sound after a short vowel is spelled C, K."),
-    (re.compile(r"qu"), "Q always has a U right after it."),
-    (re.compile(r"sh"), "S and H together make the sh sound."),
-    (re.compile(r"tch"), "The ch sound here is spelled T, C, H."),
-    (re.compile(r"ch"), "C and H together make the ch sound."),
-    (re.compile(r"th"), "T and H together make the th sound."),
-    (re.compile(r"^wh"), "W and H together make the w sound, like in whale."),
-    (
-        re.compile(r"^[^aeiou]*[aeiou][bcdfgklmnprstvz]e$"),
-        "The E at the end is silent, and it makes the vowel say its name.",
-    ),
-    (re.compile(r"ee"), "The long E sound is spelled with two Es."),
-    (re.compile(r"oa"), "O and A together make the long O sound."),
-    (re.compile(r"([b-df-hj-np-tv-z])\1"), "It has a double letter."),
-    (re.compile(r"oo"), "It has two Os together."),
-    (re.compile(r"[aeiou]r(?![aeiouy])"), "It has a bossy R that changes the vowel sound."),
-)
-
-
-def phonics_hint(word: str) -> str:
-    """A short sound-it-out hint for a word, or where it starts when no pattern fits."""
-    if word in _K_SOUND_CH:
-        return "The C, H in this word makes a K sound."
-    for pattern, hint in _PHONICS_HINTS:
-        if pattern.search(word):
-            if hint.startswith("The E at the end") and word in _NOT_MAGIC_E:
-                continue
-            return hint
-    return f"It starts with the letter {word[0].upper()}."
-
 
 def _capitalised(word: str) -> str:
     return word[:1].upper() + word[1:]
@@ -433,8 +342,6 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", lowered).strip()
 
 
-_MATH_SYMBOLS: Final = {"add": "+", "sub": "-", "mul": "x", "div": "/"}
-_MATH_WORDS: Final = {"add": "plus", "sub": "minus", "mul": "times", "div": "divided by"}
 _TOPIC_NAMES: Final = {
     "add": "addition",
     "sub": "subtraction",
@@ -774,11 +681,11 @@ class DrillEngine:
         parsed = parse_fact(picked) if picked is not None else None
         if parsed is not None:
             operation, a, b = parsed
-            item = f"{a}{_MATH_SYMBOLS[operation]}{b}"
+            item = f"{a}{MATH_SYMBOLS[operation]}{b}"
         else:
             for _ in range(20):
-                operation, a, b = self._math_problem(state.grade, state.focus)
-                symbol = _MATH_SYMBOLS[operation]
+                operation, a, b = random_problem(self._rng, state.grade, state.focus)
+                symbol = MATH_SYMBOLS[operation]
                 item = f"{a}{symbol}{b}"
                 if item not in state.asked:
                     break
@@ -789,44 +696,11 @@ class DrillEngine:
         elif operation == "mul":
             answer = a * b
         else:
-            answer = a // b  # divisors are never 0: see _math_problem
+            answer = a // b  # divisors are never 0: see random_problem
         state.item = item
         state.answer = str(answer)
         state.operation = operation
         self._remember(state, item)
-
-    def _math_problem(self, grade: int, focus: str | None) -> tuple[str, int, int]:
-        rng = self._rng
-        top = 12 if grade >= 4 else 10
-        if focus and focus.startswith("mul:"):
-            table = int(focus.split(":")[1])
-            return "mul", table, rng.randint(1, top)
-        operation = focus
-        if operation is None:
-            choices = (
-                ("add", "sub"),
-                ("add", "sub"),
-                ("add", "sub", "mul"),
-                ("mul", "div", "add"),
-                ("mul", "div", "sub"),
-            )[grade]
-            operation = rng.choice(choices)
-        if operation in ("add", "sub"):
-            limit = (10, 20, 100, 100, 1000)[grade]
-            if grade >= 2:
-                a, b = rng.randint(10, limit // 2), rng.randint(2, limit // 2)
-            else:
-                a, b = rng.randint(0, limit // 2), rng.randint(0, limit // 2)
-            if operation == "sub":
-                a, b = max(a, b), min(a, b)
-            return operation, a, b
-        if operation == "mul":
-            low = 2 if grade >= 3 else 1
-            factors = (2, 5, 10) if grade <= 2 else tuple(range(low, top + 1))
-            return "mul", rng.choice(factors), rng.randint(1, top)
-        divisor = rng.randint(2, top)
-        quotient = rng.randint(1, top)
-        return "div", divisor * quotient, divisor
 
     def _question(self, state: DrillState) -> str:
         if state.kind == SPELLING:
@@ -834,53 +708,16 @@ class DrillEngine:
         return f"What is {self._say_fact(state)}?"
 
     def _say_fact(self, state: DrillState) -> str:
-        operation = state.operation or "add"
-        symbol = _MATH_SYMBOLS[operation]
-        left, right = state.item.split(symbol, 1)
-        return f"{left} {_MATH_WORDS[operation]} {right}"
+        return say_fact(state.item, state.operation or "add")
 
     def _hint(self, state: DrillState, level: int) -> str:
         if state.kind == SPELLING:
             word = state.answer
             if level <= 1:
-                return syllable_hint(word) or phonics_hint(word)
+                return spelling_hint(word)
             shown = ", ".join(ch.upper() for ch in word[: max(1, len(word) // 2)])
             return f"It has {len(word)} letters, and it starts with {shown}."
-        operation = state.operation or "add"
-        left, right = (int(x) for x in state.item.split(_MATH_SYMBOLS[operation], 1))
-        if operation == "add":
-            if level <= 1:
-                return f"Start at {left} and count up {right} more."
-            if right > 1:
-                return f"{left} plus {right - 1} is {left + right - 1}. Add one more!"
-            return f"It's one more than {left}."
-        if operation == "sub":
-            if level <= 1:
-                return f"Start at {left} and count back {right}."
-            return f"Think of it this way: {right} plus something makes {left}."
-        if operation == "mul":
-            if level <= 1:
-                return f"Think of {left} groups of {right}."
-            if right > 1:
-                return f"{left} times {right - 1} is {left * (right - 1)}. Add one more {left}."
-            return "Anything times 1 stays the same."
-        if level <= 1:
-            return f"Think: how many groups of {right} make {left}."
-        return f"Think of it this way: {right} times something makes {left}."
-
-
-def parse_fact(fact: str) -> tuple[str, int, int] | None:
-    """ "7x8" -> ("mul", 7, 8); None for anything that is not a stored maths fact."""
-    for operation, symbol in _MATH_SYMBOLS.items():
-        left, sep, right = fact.partition(symbol)
-        if sep and left.isdigit() and right.isdigit():
-            a, b = int(left), int(right)
-            if operation == "div" and (b == 0 or a % b):
-                return None
-            if operation == "sub" and b > a:
-                return None
-            return operation, a, b
-    return None
+        return math_hint(state.item, state.operation or "add", level)
 
 
 def _math_focus(cleaned: str) -> str | None:
