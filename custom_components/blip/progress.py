@@ -45,6 +45,7 @@ from .const import (
     SIGNAL_PROGRESS_UPDATED,
     SUBENTRY_CHILD,
 )
+from .progress_export import export_progress, milestone_announcement
 from .progress_model import (
     RESET_PARTS,
     SESSION_IDLE_GAP,
@@ -54,8 +55,6 @@ from .progress_model import (
     LimitVerdict,
     Milestone,
     SessionSummary,
-    export_progress,
-    milestone_announcement,
     parse_time_of_day,
 )
 
