@@ -122,3 +122,23 @@ async def test_a_finished_drill_is_not_offered_again(
     assert "What would you like to do next?" in done.speech
     fresh = await converse(hass, "let's do spelling", satellite_id=BEDROOM)
     assert fresh.speech.startswith("Let's practice spelling!"), fresh.speech
+
+
+async def test_the_childs_latest_state_wins_back_in_the_first_room(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic, openai_server: FakeLocalModel
+) -> None:
+    """Kitchen, then bedroom (word two), then the kitchen conversation again: it asks what
+    the bedroom left off with; a drill finished in the bedroom is not offered anywhere."""
+    await setup_blip(hass, blip_entry(anthropic_server, openai_server))
+    kitchen = await converse(hass, "let's practice spelling", satellite_id=KITCHEN)
+    bedroom = await converse(hass, "keep going", satellite_id=BEDROOM)
+    first = _spelling_word(bedroom.speech)
+    right = await converse(hass, " ".join(first), bedroom.conversation_id, satellite_id=BEDROOM)
+    second = _spelling_word(right.speech)
+
+    again = await converse(hass, "say it again", kitchen.conversation_id, satellite_id=KITCHEN)
+    assert again.speech == f"Sure! Can you spell {second}?", again.speech
+
+    await converse(hass, "i'm done", bedroom.conversation_id, satellite_id=BEDROOM)
+    elsewhere = await converse(hass, "keep going", satellite_id="assist_satellite.hall")
+    assert not elsewhere.speech.startswith("We were on"), elsewhere.speech

@@ -125,6 +125,17 @@ class ChildSessions:
             return None
         return saved.drill
 
+    def follow(self, child_id: str, conversation_id: str, drill: DrillState) -> DrillState | None:
+        """A conversation's drill as the child left it: moved on (or finished) on another
+        satellite since this conversation last spoke, the child's latest state wins."""
+        saved = self._sessions.get(child_id)
+        if saved is None:
+            return None  # finished elsewhere
+        if saved.conversation_id == conversation_id:
+            return drill
+        saved.conversation_id = conversation_id
+        return saved.drill
+
     @callback
     def save(
         self,

@@ -237,9 +237,13 @@ class BlipConversationEntity(
         history = self._history(chat_log, state)
 
         child_id = self.subentry.subentry_id
+        sessions = self.entry.runtime_data.sessions
+        if state.drill_state is not None:
+            state.drill_state = sessions.follow(
+                child_id, chat_log.conversation_id, state.drill_state
+            )
         picker = self._picker()
         decision = self._decide(user_input.text, history, state, picker)
-        sessions = self.entry.runtime_data.sessions
         start = TurnStart()
         if decision.safety is None and state.drill_state is None:
             # The child's state follows them: an unfinished drill from another satellite (or
