@@ -279,7 +279,13 @@ class BlipConversationEntity(
                     satellite_id=user_input.satellite_id,
                 )
                 return self._speak_fixed(
-                    user_input, chat_log, start.resume_text, decision, started, routing_ms
+                    user_input,
+                    chat_log,
+                    start.resume_text,
+                    decision,
+                    started,
+                    routing_ms,
+                    answered_by="resume",
                 )
 
         request = TurnRequest(
@@ -408,6 +414,7 @@ class BlipConversationEntity(
         decision: RouteDecision,
         started: float,
         routing_ms: float,
+        answered_by: str = "limit",
     ) -> conversation.ConversationResult:
         chat_log.async_add_assistant_content_without_tools(
             conversation.AssistantContent(agent_id=self.entity_id, content=text)
@@ -416,7 +423,7 @@ class BlipConversationEntity(
         self.services.timings.record(
             TurnTiming(
                 activity=decision.activity.value,
-                answered_by="limit",
+                answered_by=answered_by,
                 routing_ms=round(routing_ms, 2),
                 filler_ms=None,
                 first_token_ms=round(total_ms, 1),
