@@ -128,6 +128,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> None:
     """Blip is removed: remove every child's progress with it."""
     await ProgressManager(hass, entry).async_remove_all()
+    await ChildSessions.async_remove(hass)
 
 
 def _close_claude(claude: anthropic.AsyncAnthropic) -> Callable[[Event], Coroutine[Any, Any, None]]:

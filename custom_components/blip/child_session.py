@@ -114,6 +114,11 @@ class ChildSessions:
         """Write what is pending now (a reload reads the file at once)."""
         await self._store.async_save(self._data())
 
+    @staticmethod
+    async def async_remove(hass: HomeAssistant) -> None:
+        """Blip is removed: remove the saved sessions with it."""
+        await Store[dict[str, Any]](hass, STORAGE_VERSION, STORAGE_KEY).async_remove()
+
     # --- the agent's API ----------------------------------------------------------------------
 
     def resumable(self, child_id: str, conversation_id: str) -> DrillState | None:

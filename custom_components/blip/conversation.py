@@ -245,7 +245,9 @@ class BlipConversationEntity(
         picker = self._picker()
         decision = self._decide(user_input.text, history, state, picker)
         start = TurnStart()
-        if decision.safety is None and state.drill_state is None:
+        if decision.safety is not None:
+            sessions.take_drill_request(child_id)  # no drill invitation outlives a safety turn
+        elif state.drill_state is None:
             # The child's state follows them: an unfinished drill from another satellite (or
             # from before a restart), or blip.start_drill's "Are you ready for your first word?"
             # (the safety check above still ran on their words).
