@@ -5,6 +5,7 @@ the family's window."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -142,3 +143,23 @@ async def test_the_childs_latest_state_wins_back_in_the_first_room(
     await converse(hass, "i'm done", bedroom.conversation_id, satellite_id=BEDROOM)
     elsewhere = await converse(hass, "keep going", satellite_id="assist_satellite.hall")
     assert not elsewhere.speech.startswith("We were on"), elsewhere.speech
+
+
+async def test_a_damaged_saved_session_is_dropped(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    anthropic_server: FakeAnthropic,
+    openai_server: FakeLocalModel,
+) -> None:
+    """A saved session that is not one (a file edited by hand, an older layout): dropped with a
+    warning, the child starts afresh, nothing else breaks."""
+    entry = blip_entry(anthropic_server, openai_server)
+    (ada_id,) = entry.subentries
+    hass_storage["blip.child_sessions"] = {
+        "version": 1,
+        "key": "blip.child_sessions",
+        "data": {"children": {ada_id: {"drill": {"kind": "chess"}, "updated": "yesterday"}}},
+    }
+    await setup_blip(hass, entry)
+    fresh = await converse(hass, "let's do spelling", satellite_id=KITCHEN)
+    assert fresh.speech.startswith("Let's practice spelling!"), fresh.speech
