@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.blip.agent.prompts import guarded_reply
 from custom_components.blip.brain import DrillState, HistoryTurn, RouteDecision, Router
+from custom_components.blip.brain.drills import ItemPicker
 from custom_components.blip.const import EVENT_SAFETY_SIGNAL
 from custom_components.blip.phrases import FILLERS_CALM
 from tests.agent_helpers import TEST_DEADLINES, blip_entry, converse, setup_blip
@@ -46,8 +47,9 @@ class GuardingRouter(Router):
         history: Sequence[HistoryTurn] = (),
         drill_state: DrillState | None = None,
         age: int | None = None,
+        picker: ItemPicker | None = None,
     ) -> RouteDecision:
-        decision = super().decide(text, history, drill_state, age)
+        decision = super().decide(text, history, drill_state, age, picker)
         return replace(decision, guarded=True) if text in self.guarded else decision
 
 

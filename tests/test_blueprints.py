@@ -71,12 +71,13 @@ async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timed
     await hass.async_block_till_done()
 
 
-def test_four_blueprints_ship() -> None:
-    """The four blueprints the issue asks for are there."""
+def test_the_blueprints_ship() -> None:
+    """The blueprints the issues ask for are there."""
     assert BLUEPRINTS == [
         "bedtime.yaml",
         "celebrate_milestone.yaml",
         "daily_summary.yaml",
+        "practice_reminder.yaml",
         "safety_alert.yaml",
     ]
 
@@ -247,3 +248,53 @@ async def test_bedtime(
     await tick(hass, freezer, timedelta(seconds=3))
     assert hass.states.get(switch).state == "off"
     assert DOMAIN in hass.config.components
+
+
+async def test_practice_reminder(
+    hass: HomeAssistant, blueprints: Path, freezer: FrozenDateTimeFactory
+) -> None:
+    """When words are due, the child's satellite asks at the chosen time; not in quiet hours,
+    not when nothing is due."""
+    freezer.move_to(local(2, 16, 0))
+    progress = await set_up(
+        hass,
+        blip_entry(
+            {ADA: {"name": "Ada", "age": 7, "satellites": [ADA_SATELLITE], "quiet_start": ""}}
+        ),
+    )
+    asks = async_mock_service(hass, "assist_satellite", "start_conversation")
+    await automations(
+        hass,
+        (
+            "practice_reminder.yaml",
+            {"words_due": "sensor.blip_for_ada_words_due_today", "remind_at": "16:30:00"},
+        ),
+        (
+            "practice_reminder.yaml",
+            {
+                "words_due": "sensor.blip_for_ada_words_due_today",
+                "remind_at": "21:00:00",
+                "quiet_start": "20:00:00",
+                "quiet_end": "07:00:00",
+            },
+        ),
+    )
+    # Nothing practised yet: nothing due, no reminder.
+    await tick(hass, freezer, timedelta(minutes=31))
+    assert asks == []
+
+    # A word missed today is due again: the 21:00 reminder falls in its quiet hours...
+    progress.record_drill_results(ADA, [DrillResult("spelling", "because", False, 2)])
+    freezer.move_to(local(2, 20, 59, 58))
+    await tick(hass, freezer, timedelta(seconds=3))
+    state = hass.states.get("sensor.blip_for_ada_words_due_today")
+    assert state is not None and int(state.state) >= 1
+    assert asks == []
+    # ...the next day's 16:30 reminder asks, once.
+    freezer.move_to(local(3, 16, 29, 58))
+    await tick(hass, freezer, timedelta(seconds=3))
+    assert len(asks) == 1
+    assert asks[0].data["entity_id"] == ADA_SATELLITE
+    assert asks[0].data["start_message"].startswith("Hi Ada! It's spelling time")
+    # Turned off, the automations leave no time triggers behind.
+    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)

@@ -22,7 +22,9 @@ from custom_components.blip.const import (
     CONF_LOCAL_URL,
     CONF_QUIET_END,
     CONF_QUIET_START,
+    CONF_RESUME_MINUTES,
     CONF_ROUTING,
+    CONF_SCHOOL_WORDS,
     CONF_VOICE_HOST,
     CONF_VOICE_PORT,
     DOMAIN,
@@ -268,11 +270,13 @@ async def test_child_subentry_create_and_reconfigure(
     result = await entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**CHILD, CONF_AGE: 8}
+        result["flow_id"], {**CHILD, CONF_AGE: 8, CONF_SCHOOL_WORDS: "todo.ada_spelling"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.subentries[subentry.subentry_id].data[CONF_AGE] == 8
+    # This week's words come from the to-do list chosen for her.
+    assert entry.subentries[subentry.subentry_id].data[CONF_SCHOOL_WORDS] == "todo.ada_spelling"
 
 
 async def test_options_routing(hass: HomeAssistant, openai_server: FakeLocalModel) -> None:
@@ -309,9 +313,11 @@ async def test_options_routing(hass: HomeAssistant, openai_server: FakeLocalMode
             CONF_QUIET_START: "20:00:00",
             CONF_QUIET_END: "07:00:00",
             CONF_DAILY_MINUTES: 30,
+            CONF_RESUME_MINUTES: 45,
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_RESUME_MINUTES] == 45
     assert entry.options[CONF_ROUTING]["spelling"] == "drill"
     assert "safety" not in entry.options[CONF_ROUTING]
     assert entry.options[CONF_FILLER] is False

@@ -533,7 +533,8 @@ async def test_start_drill_service(hass: HomeAssistant, morning: FrozenDateTimeF
     assert len(calls) == 2
     assert calls[0].data == calls[1].data
     assert calls[0].data["entity_id"] == "assist_satellite.ada_room"
-    assert calls[0].data["extra_system_prompt"] == "blip_drill:math"
+    # The request waits in the child's session state, not in the satellite's prompt.
+    assert "extra_system_prompt" not in calls[0].data
     assert calls[0].data["start_message"].startswith("Hi Ada!")
 
     await hass.services.async_call(
@@ -568,7 +569,133 @@ async def test_removing_blip_removes_all_progress(
     progress.record_drill_results(BOB, [spelled("dog")])
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert {STORAGE_KEY_PREFIX + ADA, STORAGE_KEY_PREFIX + BOB} <= set(hass_storage)
+    assert "blip.child_sessions" in hass_storage  # unfinished drills, written on unload
 
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
-    assert not [key for key in hass_storage if key.startswith("blip.progress")]
+    assert not [key for key in hass_storage if key.startswith("blip.")]
+
+
+@pytest.mark.parametrize(
+    ("stored", "reason"),
+    [
+        ([], "the file holds a list instead of a child's progress"),
+        (None, "the file holds nothing instead of a child's progress"),
+        ({"key": "x", "data": {"words": {}}}, "the file has no layout version"),
+        (
+            {"version": "1", "key": "x", "data": {"words": {}}},
+            "the file's layout version is not a whole number ('1')",
+        ),
+        ({"version": 1, "key": "x", "data": ["cat"]}, "the file has no progress data"),
+    ],
+)
+async def test_json_of_the_wrong_shape_is_set_aside_and_progress_is_saved_again(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_dir: Path,
+    stored: Any,
+    reason: str,
+) -> None:
+    """Valid JSON that is not a store file: set aside with a reason that says what is wrong,
+    and the child's fresh progress is saved from then on (the store is not left read only)."""
+    ada_file = config_dir / ".storage" / (STORAGE_KEY_PREFIX + ADA)
+    ada_file.write_text(json.dumps(stored))
+    # The test store reads this dict rather than the file; give it the same contents.
+    hass_storage[STORAGE_KEY_PREFIX + ADA] = stored
+    progress = await set_up(hass, blip_entry())
+
+    assert not ada_file.exists()
+    (backup,) = (config_dir / ".storage").glob(f"{STORAGE_KEY_PREFIX}{ADA}.corrupt.*")
+    assert json.loads(backup.read_text()) == stored
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"progress_unreadable_{ADA}")
+    assert issue is not None and issue.translation_placeholders is not None
+    assert issue.translation_placeholders["reason"] == reason
+    assert "this Blip reads version 1" not in issue.translation_placeholders["reason"]
+
+    progress.record_drill_results(ADA, [spelled("dog")])
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    saved = hass_storage[STORAGE_KEY_PREFIX + ADA]
+    assert saved["version"] == 1 and "dog" in saved["data"]["words"]
+
+
+async def test_an_overlong_item_is_dropped_not_shown(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_dir: Path
+) -> None:
+    """A 300-character "word" in the file is damaged data: dropped, so no sensor state is
+    over Home Assistant's 255 characters, and the rest of the words are kept."""
+    long_item = "a" * 300
+    hass_storage[STORAGE_KEY_PREFIX + ADA] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY_PREFIX + ADA,
+        "data": {
+            "words": {
+                long_item: {"attempts": 3, "correct": 3, "mastered_on": "2026-03-01"},
+                "cat": {"attempts": 3, "correct": 3, "mastered_on": "2026-03-01"},
+            },
+            "activity": {"latest_mastered_word": long_item},
+        },
+    }
+    await set_up(hass, blip_entry())
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"progress_damaged_{ADA}")
+    assert issue is not None and issue.translation_placeholders is not None
+    assert issue.translation_placeholders["parts"] == "words, activity"
+    assert sensor(hass, "words_mastered") == "1"
+    latest = sensor(hass, "latest_mastered_word")
+    assert len(latest) <= 255 and latest != long_item
+    for state in hass.states.async_all("sensor"):
+        assert len(state.state) <= 255, state.entity_id
+
+
+async def test_layout_1_1_records_are_migrated_to_scheduler_memory(
+    hass: HomeAssistant, hass_storage: dict[str, Any], morning: FrozenDateTimeFactory
+) -> None:
+    """A 1.1 file (counts only) is read with FSRS memory derived from the counts and written
+    back as 1.2: a mastered word stays mastered, a missed one is due today."""
+    hass_storage[STORAGE_KEY_PREFIX + ADA] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY_PREFIX + ADA,
+        "data": {
+            "words": {
+                "cat": {"attempts": 4, "correct": 4, "run": 3, "mastered_on": "2026-03-01"},
+                "because": {"attempts": 2, "correct": 0, "run": 0, "last_day": "2026-03-01"},
+            }
+        },
+    }
+    entry = blip_entry()
+    progress = await set_up(hass, entry)
+    assert sensor(hass, "words_mastered") == "1"
+    assert sensor(hass, "words_due_today") == "1"
+    due = hass.states.get("sensor.blip_for_ada_words_due_today")
+    assert due is not None and due.attributes["words"] == ["because"]
+    assert due.attributes["weakest"][0] == "because"
+    progress.record_drill_results(ADA, [spelled("dog")])
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    saved = hass_storage[STORAGE_KEY_PREFIX + ADA]
+    assert saved["minor_version"] == 2
+    assert saved["data"]["words"]["cat"]["memory"]["state"] == "review"
+    assert saved["data"]["words"]["because"]["memory"]["state"] == "relearning"
+
+
+async def test_mastering_an_item_fires_an_event_and_math_tables_count(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory
+) -> None:
+    """blip_item_mastered fires when the scheduler first calls an item mastered; the maths
+    sensor counts mastered facts per times table."""
+    progress = await set_up(hass, blip_entry())
+    events = async_capture_events(hass, "blip_item_mastered")
+    fact = DrillResult("math", "7x8", True, 0, "mul")
+    for day in range(30):
+        progress.record_drill_results(ADA, [fact])
+        if events:
+            break
+        await advance(hass, morning, timedelta(days=1 + day // 3))
+    assert [e.data["item"] for e in events] == ["7x8"]
+    assert events[0].data["kind"] == "math" and events[0].data["child"] == "Ada"
+    await hass.async_block_till_done()
+    assert sensor(hass, "math_facts_mastered") == "1"
+    state = hass.states.get("sensor.blip_for_ada_math_facts_mastered")
+    assert state is not None and state.attributes["by_table"] == {"7": 1}

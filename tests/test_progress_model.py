@@ -28,21 +28,31 @@ def mastered_words(progress: ChildProgress) -> list[str]:
     return sorted(w for w, r in progress.words.items() if r.mastered_on is not None)
 
 
-def test_word_mastered_after_three_in_a_row_over_two_days() -> None:
-    """Three correct spellings on one day are not enough; the third on a later day is."""
+def test_word_mastered_when_the_scheduler_predicts_recall_a_week_later() -> None:
+    """Mastery is FSRS's prediction (90% recall a week after the last practice), not a count:
+    one afternoon of right answers is not enough, the same answers spread over days are."""
     progress = ChildProgress()
-    for _ in range(3):
-        progress.record_drill_results([spelled("cat")], DAY1)
+    progress.record_drill_results([spelled("cat")], DAY1)
     assert mastered_words(progress) == []
-    milestones, newly = progress.record_drill_results([spelled("cat")], DAY1 + timedelta(days=1))
+    memory = progress.words["cat"].memory
+    assert memory is not None and memory.reviews == 1 and not memory.mastered
+    days = 0
+    milestones: list = []
+    while not mastered_words(progress) and days < 30:
+        days += 1
+        milestones, newly = progress.record_drill_results(
+            [spelled("cat")], DAY1 + timedelta(days=days)
+        )
     assert mastered_words(progress) == ["cat"]
+    assert 1 <= days < 30
     assert newly == 1
     assert progress.latest_mastered_word == "cat"
+    assert progress.newly_mastered == [("spelling", "cat")]
     assert [(m.kind, m.value, m.word) for m in milestones] == [("words_mastered", 1, "cat")]
 
 
-def test_a_miss_or_a_hint_breaks_the_run() -> None:
-    """A miss resets the run; a hint-aided answer does not count towards mastery."""
+def test_a_miss_takes_mastery_back_and_a_hint_counts_less() -> None:
+    """A miss sends the word back to relearning; hint-aided answers grow its memory less."""
     progress = ChildProgress()
     progress.record_drill_results([spelled("dog"), spelled("dog")], DAY1)
     progress.record_drill_results([spelled("dog", correct=False)], DAY1 + timedelta(days=1))
@@ -50,8 +60,24 @@ def test_a_miss_or_a_hint_breaks_the_run() -> None:
     progress.record_drill_results([spelled("dog")], DAY1 + timedelta(days=2))
     assert mastered_words(progress) == []
     assert progress.spelling_totals() == (5, 4, 1)
-    progress.record_drill_results([spelled("dog"), spelled("dog")], DAY1 + timedelta(days=3))
+    memory = progress.words["dog"].memory
+    assert memory is not None and memory.lapses == 1
+
+    aided, unaided = ChildProgress(), ChildProgress()
+    for day in range(3):
+        aided.record_drill_results([spelled("sun", hints=1)], DAY1 + timedelta(days=2 * day))
+        unaided.record_drill_results([spelled("sun")], DAY1 + timedelta(days=2 * day))
+    aided_memory, unaided_memory = aided.words["sun"].memory, unaided.words["sun"].memory
+    assert aided_memory is not None and unaided_memory is not None
+    assert (aided_memory.stability or 0) < (unaided_memory.stability or 0)
+
+    for day in range(3, 40):
+        progress.record_drill_results([spelled("dog")], DAY1 + timedelta(days=day))
+        if mastered_words(progress):
+            break
     assert mastered_words(progress) == ["dog"]
+    progress.record_drill_results([spelled("dog", correct=False)], DAY1 + timedelta(days=41))
+    assert mastered_words(progress) == []
 
 
 def test_word_milestones_fire_once_each() -> None:

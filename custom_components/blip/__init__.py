@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .bench.service import async_setup_bench_services
+from .child_session import ChildSessions
 from .const import (
     CONF_API_KEY,
     CONF_CLAUDE_BASE_URL,
@@ -25,6 +26,7 @@ from .const import (
     LOGGER,
 )
 from .progress import ProgressManager
+from .school_words import SchoolWordLists
 from .services import async_setup_services
 from .validation import (
     BackendError,
@@ -54,8 +56,12 @@ class BlipRuntimeData:
     local_base_url: str | None
     # Each child's learning progress, limits and pause state (progress.py).
     progress: ProgressManager
+    # Each child's unfinished drill, offered back on any satellite (child_session.py).
+    sessions: ChildSessions
     # Per-area state other parts of Blip attach (stage timings, progress, voice cache…).
     extras: dict[str, Any] = field(default_factory=dict)
+    # This week's words from each child's school to-do list (school_words.py).
+    school_lists: SchoolWordLists | None = None
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -99,10 +105,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
 
     progress = ProgressManager(hass, entry)
     await progress.async_load()
+    sessions = ChildSessions(hass, entry)
+    await sessions.async_load()
     entry.runtime_data = BlipRuntimeData(
-        claude=claude, local_base_url=local_base_url, progress=progress
+        claude=claude, local_base_url=local_base_url, progress=progress, sessions=sessions
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.runtime_data.school_lists = SchoolWordLists(hass, entry)
+    entry.runtime_data.school_lists.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
 
@@ -111,12 +121,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> boo
     """Unload Blip; unsaved progress is written first."""
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         await entry.runtime_data.progress.async_unload()
+        await entry.runtime_data.sessions.async_unload()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> None:
     """Blip is removed: remove every child's progress with it."""
     await ProgressManager(hass, entry).async_remove_all()
+    await ChildSessions.async_remove(hass)
 
 
 def _close_claude(claude: anthropic.AsyncAnthropic) -> Callable[[Event], Coroutine[Any, Any, None]]:

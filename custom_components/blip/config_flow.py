@@ -51,9 +51,11 @@ from .const import (
     CONF_LOCAL_URL,
     CONF_QUIET_END,
     CONF_QUIET_START,
+    CONF_RESUME_MINUTES,
     CONF_ROUTING,
     CONF_SAFETY_NOTIFY,
     CONF_SATELLITES,
+    CONF_SCHOOL_WORDS,
     CONF_SECOND_OPINION,
     CONF_VOICE_HOST,
     CONF_VOICE_PORT,
@@ -63,6 +65,7 @@ from .const import (
     DEFAULT_LOCAL_MODEL,
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
+    DEFAULT_RESUME_MINUTES,
     DEFAULT_SECOND_OPINION,
     DEFAULT_VOICE_PORT,
     DOMAIN,
@@ -304,6 +307,9 @@ class BlipOptionsFlow(OptionsFlow):
                     default=options.get(CONF_SECOND_OPINION, DEFAULT_SECOND_OPINION),
                 )
             ] = BooleanSelector()
+        schema[vol.Required(CONF_RESUME_MINUTES, default=DEFAULT_RESUME_MINUTES)] = NumberSelector(
+            NumberSelectorConfig(min=0, max=24 * 60, step=5, mode=NumberSelectorMode.BOX)
+        )
         schema[vol.Required(CONF_QUIET_START, default=DEFAULT_QUIET_START)] = TimeSelector()
         schema[vol.Required(CONF_QUIET_END, default=DEFAULT_QUIET_END)] = TimeSelector()
         schema[vol.Required(CONF_DAILY_MINUTES, default=DEFAULT_DAILY_MINUTES)] = NumberSelector(
@@ -351,6 +357,10 @@ class ChildSubentryFlow(ConfigSubentryFlow):
                 vol.Required(
                     CONF_QUIET_END, default=defaults.get(CONF_QUIET_END, DEFAULT_QUIET_END)
                 ): TimeSelector(),
+                # This week's spelling words from school: the to-do list the family edits.
+                vol.Optional(CONF_SCHOOL_WORDS): EntitySelector(
+                    EntitySelectorConfig(domain="todo")
+                ),
             }
         )
 

@@ -36,6 +36,7 @@ CONF_FILLER: Final = "filler"  # speak a short filler while a slow backend think
 CONF_DAILY_MINUTES: Final = "daily_minutes"  # 0 = no daily limit
 CONF_QUIET_START: Final = "quiet_start"  # "HH:MM:SS"; quiet hours may wrap midnight
 CONF_QUIET_END: Final = "quiet_end"
+CONF_SCHOOL_WORDS: Final = "school_words"  # a todo entity: this week's spelling words
 
 MIN_AGE: Final = 3
 MAX_AGE: Final = 14
@@ -50,6 +51,9 @@ CONF_FILLERS: Final = "fillers"  # extra filler sentences, one per line
 # Claude also reads every turn Blip's own checks do not flag, for distress they missed.
 CONF_SECOND_OPINION: Final = "second_opinion"
 DEFAULT_SECOND_OPINION: Final = True
+# How long an unfinished drill waits for the child on any satellite (child_session.py).
+CONF_RESUME_MINUTES: Final = "resume_minutes"
+DEFAULT_RESUME_MINUTES: Final = 30
 
 DEFAULT_FILLER: Final = True
 DEFAULT_DAILY_MINUTES: Final = 0
@@ -65,6 +69,7 @@ EVENT_SAFETY_SIGNAL: Final = "blip_safety_signal"
 # Learning progress (progress.py): events, the dispatcher signal and services.
 EVENT_MILESTONE: Final = "blip_milestone"
 EVENT_SESSION_ENDED: Final = "blip_session_ended"
+EVENT_ITEM_MASTERED: Final = "blip_item_mastered"  # a spelling word or maths fact is mastered
 SIGNAL_PROGRESS_UPDATED: Final = "blip_progress_updated_{}"  # .format(child subentry id)
 SERVICE_RESET_PROGRESS: Final = "reset_progress"
 SERVICE_EXPORT_PROGRESS: Final = "export_progress"
@@ -73,6 +78,3 @@ ATTR_CHILD: Final = "child"  # a child's device id in service calls
 ATTR_PARTS: Final = "parts"
 ATTR_KIND: Final = "kind"
 ATTR_SATELLITE: Final = "satellite"
-# start_drill passes this as the satellite conversation's extra system prompt ("blip_drill:math"),
-# so the child's agent knows the next answer starts a drill of that kind.
-DRILL_REQUEST_PREFIX: Final = "blip_drill:"

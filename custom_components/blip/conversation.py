@@ -10,7 +10,6 @@ turns also get Claude's second opinion in the background (``agent.second_opinion
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-import inspect
 import logging
 import time
 from typing import Any, Literal
@@ -50,7 +49,8 @@ from .brain import (
     parse_routing_table,
 )
 from .brain.activities import DEFAULT_ROUTING
-from .brain.drills import word_lists
+from .brain.drills import ItemPicker, word_lists
+from .child_session import TurnStart
 from .const import (
     CONF_CLAUDE_MODEL,
     CONF_DESIGNATED_ADULT,
@@ -67,7 +67,6 @@ from .const import (
     DEFAULT_LOCAL_MODEL,
     DEFAULT_SECOND_OPINION,
     DOMAIN,
-    DRILL_REQUEST_PREFIX,
     LOCAL_API_OPENAI,
     SUBENTRY_CHILD,
 )
@@ -220,13 +219,6 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
     )
 
 
-def _drill_request(extra_system_prompt: str | None) -> str | None:
-    """The drill kind ("spelling", "math") that blip.start_drill asked for, if any."""
-    if extra_system_prompt and extra_system_prompt.startswith(DRILL_REQUEST_PREFIX):
-        return extra_system_prompt.removeprefix(DRILL_REQUEST_PREFIX).strip() or None
-    return None
-
-
 def _issue_id(entry: BlipConfigEntry, backend: str) -> str:
     return f"backend_down_{backend}_{entry.entry_id}"
 
@@ -274,12 +266,26 @@ class BlipConversationEntity(
         state = self._conversation_state(chat_log.conversation_id)
         history = self._history(chat_log, state)
 
-        decision = self._decide(user_input.text, history, state)
-        drill_request = _drill_request(user_input.extra_system_prompt)
-        if drill_request and decision.safety is None and state.drill_state is None:
-            # blip.start_drill asked "Are you ready for your first word?" on the satellite: the
-            # child's reply starts the drill (the safety check above still ran on their words).
-            decision = self._decide(f"quiz me on {drill_request}", history, state)
+        child_id = self.subentry.subentry_id
+        sessions = self.entry.runtime_data.sessions
+        if state.drill_state is not None:
+            state.drill_state = sessions.follow(
+                child_id, chat_log.conversation_id, state.drill_state
+            )
+        picker = self._picker()
+        decision = self._decide(user_input.text, history, state, picker)
+        start = TurnStart()
+        if decision.safety is not None:
+            sessions.take_drill_request(child_id)  # no drill invitation outlives a safety turn
+        elif state.drill_state is None:
+            # The child's state follows them: an unfinished drill from another satellite (or
+            # from before a restart), or blip.start_drill's "Are you ready for your first word?"
+            # (the safety check above still ran on their words).
+            start = sessions.turn_start(child_id, chat_log.conversation_id, user_input.text)
+            if start.resume is not None:
+                state.drill_state = start.resume
+            elif start.start_kind:
+                decision = self._decide(f"quiz me on {start.start_kind}", history, state, picker)
         routing_ms = (time.monotonic() - started) * 1000
         is_safety = decision.safety is not None or decision.activity is Activity.SAFETY
         # Claude's second opinion heard distress after an earlier turn: Blip checks in first.
@@ -307,6 +313,25 @@ class BlipConversationEntity(
                     user_input, chat_log, str(reply), decision, started, routing_ms
                 )
             closing = getattr(verdict, "break_reminder", None) or None
+            if start.resume_text is not None:
+                sessions.save(
+                    child_id, chat_log.conversation_id, start.resume, user_input.satellite_id
+                )
+                await self._progress_call(
+                    "record_turn",
+                    child_id=child_id,
+                    activity=decision.activity,
+                    satellite_id=user_input.satellite_id,
+                )
+                return self._speak_fixed(
+                    user_input,
+                    chat_log,
+                    start.resume_text,
+                    decision,
+                    started,
+                    routing_ms,
+                    answered_by="resume",
+                )
 
         def after_answer() -> str | None:
             if report.claude_flag is not None:  # Claude's own answer already checked in
@@ -322,8 +347,9 @@ class BlipConversationEntity(
             country=self.hass.config.country,
             filler_enabled=self.filler_enabled,
             drill_state=state.drill_state,
+            picker=picker,
             extra_system_prompt=None
-            if is_safety or decision.guarded or drill_request
+            if is_safety or decision.guarded or start.start_kind
             else user_input.extra_system_prompt,
             closing=closing,
             local_history=_model_history(_before_safety(history, state.safety_texts)),
@@ -348,6 +374,9 @@ class BlipConversationEntity(
             state.fillers_spoken.add(report.filler)
         if report.drill_reply is not None:
             state.drill_state = report.drill_reply.state
+            sessions.save(
+                child_id, chat_log.conversation_id, state.drill_state, user_input.satellite_id
+            )
             if report.drill_reply.results:
                 await self._progress_call(
                     "record_drill_results", self.subentry.subentry_id, report.drill_reply.results
@@ -364,12 +393,26 @@ class BlipConversationEntity(
         )
         return self._result(user_input, chat_log, report.answer or NAPPING_REPLY)
 
+    def _picker(self) -> ItemPicker | None:
+        """The child's practice picker: next drill items from their memory."""
+        try:
+            return self.entry.runtime_data.progress.practice_picker(self.subentry.subentry_id)
+        except Exception:
+            _LOGGER.exception("Blip's practice scheduler failed; drills pick at random")
+            return None
+
     def _decide(
-        self, text: str, history: list[HistoryTurn], state: ConversationState
+        self,
+        text: str,
+        history: list[HistoryTurn],
+        state: ConversationState,
+        picker: ItemPicker | None = None,
     ) -> RouteDecision:
         """The router's decision; if the router itself breaks, still check safety, then chat."""
         try:
-            return self.services.router.decide(text, history, state.drill_state, self.child_age)
+            return self.services.router.decide(
+                text, history, state.drill_state, self.child_age, picker
+            )
         except Exception:
             _LOGGER.exception("Blip's router failed; answering as a chat turn")
         try:
@@ -445,8 +488,6 @@ class BlipConversationEntity(
             return None
         try:
             result = function(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
         except Exception:
             _LOGGER.exception("Blip's progress tracker failed in %s", method)
             return None
@@ -460,6 +501,7 @@ class BlipConversationEntity(
         decision: RouteDecision,
         started: float,
         routing_ms: float,
+        answered_by: str = "limit",
     ) -> conversation.ConversationResult:
         chat_log.async_add_assistant_content_without_tools(
             conversation.AssistantContent(agent_id=self.entity_id, content=text)
@@ -468,7 +510,7 @@ class BlipConversationEntity(
         self.services.timings.record(
             TurnTiming(
                 activity=decision.activity.value,
-                answered_by="limit",
+                answered_by=answered_by,
                 routing_ms=round(routing_ms, 2),
                 filler_ms=None,
                 first_token_ms=round(total_ms, 1),

@@ -8,7 +8,7 @@ stops, and Blip writes them when the entry unloads. Only structured facts are st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 import os
@@ -26,6 +26,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
 from .brain.drills import DrillResult
+from .brain.item_memory import ItemMemory
+from .brain.practice_planner import MemoryPicker
 from .const import (
     CONF_CHILD_NAME,
     CONF_DAILY_MINUTES,
@@ -36,22 +38,23 @@ from .const import (
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
     DOMAIN,
+    EVENT_ITEM_MASTERED,
     EVENT_MILESTONE,
     EVENT_SESSION_ENDED,
     LOGGER,
     SIGNAL_PROGRESS_UPDATED,
     SUBENTRY_CHILD,
 )
+from .progress_export import export_progress, milestone_announcement
 from .progress_model import (
     RESET_PARTS,
     SESSION_IDLE_GAP,
     ChildProgress,
+    ItemRecord,
     LimitSettings,
     LimitVerdict,
     Milestone,
     SessionSummary,
-    export_progress,
-    milestone_announcement,
     parse_time_of_day,
 )
 
@@ -63,7 +66,9 @@ if TYPE_CHECKING:
 __all__ = ["LimitVerdict", "ProgressManager"]
 
 STORAGE_VERSION: Final = 1
-STORAGE_MINOR_VERSION: Final = 1
+# 1.2 adds each item's scheduler memory; 1.1 records get theirs from their counts when read
+# (progress_model.migrated_memory) and are written back as 1.2.
+STORAGE_MINOR_VERSION: Final = 2
 STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.progress."
 # Lists the children that have a progress file, so a removed child's file is removed too.
 STORAGE_INDEX_KEY: Final = f"{DOMAIN}.progress"
@@ -72,6 +77,8 @@ SAVE_DELAY: Final = 10
 
 ISSUE_UNREADABLE: Final = "progress_unreadable"
 ISSUE_DAMAGED: Final = "progress_damaged"
+# The file could not be read and could not be moved aside: kept, and not saved over.
+ISSUE_READ_ONLY: Final = "progress_read_only"
 
 
 class UnsupportedProgressVersion(HomeAssistantError):
@@ -110,6 +117,7 @@ class _Child:
     progress: ChildProgress = field(default_factory=ChildProgress)
     unsaved: bool = False
     cancel_session_timer: CALLBACK_TYPE | None = None
+    school_words: list[str] = field(default_factory=list)
 
 
 class ProgressManager:
@@ -189,9 +197,42 @@ class ProgressManager:
         """Count drill answers: words and maths facts, mastery, milestones."""
         if not results or (child := self._child(child_id)) is None:
             return
-        milestones, _ = child.progress.record_drill_results(results, _local_day(dt_util.utcnow()))
+        now = dt_util.utcnow()
+        milestones, _ = child.progress.record_drill_results(results, _local_day(now), now)
+        for kind, item in child.progress.newly_mastered:
+            self.hass.bus.async_fire(
+                EVENT_ITEM_MASTERED,
+                {"child_id": child.child_id, "child": child.name, "kind": kind, "item": item},
+            )
         self._fire_milestones(child, milestones)
         self._changed(child)
+
+    def practice_picker(self, child_id: str) -> MemoryPicker | None:
+        """Chooses the child's next drill items from their memory (live, as they answer)."""
+        if (child := self._children.get(child_id)) is None:
+            return None
+        return MemoryPicker(
+            spelling=_Memories(child.progress.words),
+            math=_Memories(child.progress.math_facts),
+            now=dt_util.utcnow,
+            school_words=tuple(self.school_words(child_id)),
+        )
+
+    def school_words(self, child_id: str) -> list[str]:
+        """This week's words from school (the child's to-do list), not yet mastered."""
+        child = self._children.get(child_id)
+        if child is None:
+            return []
+        return [
+            word
+            for word in child.school_words
+            if (record := child.progress.words.get(word)) is None or record.mastered_on is None
+        ]
+
+    def set_school_words(self, child_id: str, words: Iterable[str]) -> None:
+        """The words on the child's school list now (read from their to-do list)."""
+        if (child := self._children.get(child_id)) is not None:
+            child.school_words = list(dict.fromkeys(words))
 
     @callback
     def check_limits(self, child_id: str, activity: str | None = None) -> LimitVerdict:
@@ -329,9 +370,13 @@ class ProgressManager:
         try:
             # Home Assistant's Store would rename an unparsable file too, but report it as a
             # generic storage problem; Blip says whose progress it was and what it means.
-            backup = await self.hass.async_add_executor_job(_set_aside_if_unparsable, path, stamp)
-            if backup is not None:
-                self._report_unreadable(child, backup, "the file is not valid JSON")
+            unreadable = await self.hass.async_add_executor_job(
+                _set_aside_if_unreadable, path, stamp
+            )
+            if unreadable is not None:
+                # Moved out of the way, so the fresh progress below is saved as usual.
+                backup, reason = unreadable
+                self._report_unreadable(child, backup, reason)
                 return ChildProgress()
             raw = await child.store.async_load()
         except UnsupportedProgressVersion as err:
@@ -342,8 +387,14 @@ class ProgressManager:
             # Without a backup the file must not be overwritten: keep it read only until the
             # family has looked at it.
             child.store.make_read_only()
-            LOGGER.exception("Could not read %s's progress file %s", child.name, path)
-            self._report_unreadable(child, path, f"{type(err).__name__}: {err}")
+            LOGGER.exception(
+                "Could not read %s's progress file %s; it is kept and not saved over",
+                child.name,
+                path,
+            )
+            self._report_unreadable(
+                child, path, f"{type(err).__name__}: {err}", issue=ISSUE_READ_ONLY
+            )
             return ChildProgress()
         if raw is None:
             return ChildProgress()
@@ -375,22 +426,25 @@ class ProgressManager:
             await child.store.async_save(progress.to_dict())
         return progress
 
-    def _report_unreadable(self, child: _Child, backup: str, reason: str) -> None:
-        LOGGER.error(
-            "Blip could not read %s's progress (%s). The file was kept as %s and %s starts "
-            "with fresh progress; other children are not affected",
-            child.name,
-            reason,
-            backup,
-            child.name,
-        )
+    def _report_unreadable(
+        self, child: _Child, backup: str, reason: str, issue: str = ISSUE_UNREADABLE
+    ) -> None:
+        if issue == ISSUE_UNREADABLE:
+            LOGGER.error(
+                "Blip could not read %s's progress (%s). The file was kept as %s and %s starts "
+                "with fresh progress; other children are not affected",
+                child.name,
+                reason,
+                backup,
+                child.name,
+            )
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"{ISSUE_UNREADABLE}_{child.child_id}",
+            f"{issue}_{child.child_id}",
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_UNREADABLE,
+            translation_key=issue,
             translation_placeholders={"child": child.name, "backup": backup, "reason": reason},
         )
 
@@ -501,21 +555,64 @@ class ProgressManager:
         )
 
 
+class _Memories(Mapping[str, ItemMemory]):
+    """A live view of a child's item records as the planner's item -> memory mapping."""
+
+    def __init__(self, records: Mapping[str, ItemRecord]) -> None:
+        self._records = records
+
+    def __getitem__(self, item: str) -> ItemMemory:
+        record = self._records[item]
+        if record.memory is None:
+            raise KeyError(item)
+        return record.memory
+
+    def __iter__(self) -> Iterator[str]:
+        return (item for item, record in self._records.items() if record.memory is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for record in self._records.values() if record.memory is not None)
+
+
 def _local_day(moment: datetime) -> date:
     return dt_util.as_local(moment).date()
 
 
-def _set_aside_if_unparsable(path: str, stamp: str) -> str | None:
-    """Move a file that is not JSON out of the way; return where it went (None if fine)."""
+def _set_aside_if_unreadable(path: str, stamp: str) -> tuple[str, str] | None:
+    """Move a file that is not a store file at all out of the way: (where it went, why).
+
+    None when the file is missing or has the store's shape (an object with an integer
+    layout version and a data object); its contents are then read section by section.
+    """
     try:
         with open(path, "rb") as file:
             content = file.read()
     except FileNotFoundError:
         return None
     try:
-        json_loads(content)
+        stored = json_loads(content)
     except ValueError:
-        return _set_aside(path, stamp, "corrupt")
+        return _set_aside(path, stamp, "corrupt"), "the file is not valid JSON"
+    if (reason := store_shape_problem(stored)) is not None:
+        return _set_aside(path, stamp, "corrupt"), reason
+    return None
+
+
+def store_shape_problem(stored: Any) -> str | None:
+    """Why JSON is not a Home Assistant store file of Blip's progress, or None if it is."""
+    if not isinstance(stored, dict):
+        kind = "nothing" if stored is None else f"a {type(stored).__name__}"
+        return f"the file holds {kind} instead of a child's progress"
+    version = stored.get("version")
+    if version is None:
+        return "the file has no layout version"
+    if isinstance(version, bool) or not isinstance(version, int):
+        return f"the file's layout version is not a whole number ({version!r})"
+    minor = stored.get("minor_version", 1)
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        return f"the file's minor layout version is not a whole number ({minor!r})"
+    if not isinstance(stored.get("data"), dict):
+        return "the file has no progress data"
     return None
 
 

@@ -5,31 +5,54 @@ how long and how often the child talked each day, a daily streak and the milesto
 No transcript, nothing the child said, is ever stored here.
 
 No Home Assistant import: the Home Assistant side (``progress.py``) passes the clock in, and the
-tests drive this model directly.
+tests drive this model directly. Its parts live beside it: the records and their stored form
+(``progress_records``), limits (``progress_limits``) and what is told to families
+(``progress_export``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 from .brain.activities import Activity
 from .brain.drills import DrillResult
+from .brain.practice_planner import due_items, weakest_items
+from .progress_limits import (
+    BREAK_REMINDER,
+    BREAK_REMINDER_AFTER,
+    GOODBYES,
+    REASON_DAILY_MINUTES,
+    REASON_PAUSED,
+    REASON_QUIET_HOURS,
+    LimitSettings,
+    LimitVerdict,
+    parse_time_of_day,
+)
+from .progress_records import (
+    DayRecord,
+    ItemRecord,
+    ProgressDataError,
+    Session,
+    SessionSummary,
+    count_of,
+    day_of,
+    day_text,
+    mapping_of,
+    moment_of,
+    optional_text,
+)
 
 # A session ends when the child has been quiet this long; the next turn starts a new one.
 SESSION_IDLE_GAP: Final = timedelta(minutes=10)
 # Talk time credited for the first turn of a session (the child spoke and listened to a reply);
 # later turns are credited with the time since the turn before.
 NEW_SESSION_TURN_CREDIT: Final = timedelta(seconds=15)
-# After this long in one session Blip suggests a break (once per session).
-BREAK_REMINDER_AFTER: Final = timedelta(minutes=25)
 
-# A word is mastered after this many correct spellings in a row, without a hint, spread over at
-# least MASTERY_MIN_DAYS different days (so one lucky afternoon is not "mastered").
-MASTERY_CORRECT_IN_A_ROW: Final = 3
-MASTERY_MIN_DAYS: Final = 2
+# A word is mastered when the scheduler (FSRS, brain/item_memory.py) predicts the child still
+# spells it a week after the last practice with 90% certainty: one lucky afternoon is not enough.
 
 # Per-day figures (minutes, sessions, drills) are kept this many days, then forgotten.
 DAY_HISTORY_DAYS: Final = 31
@@ -44,10 +67,6 @@ MILESTONE_WORDS: Final = "words_mastered"
 MILESTONE_STREAK: Final = "streak"
 MILESTONE_MATH: Final = "math_correct"
 
-REASON_PAUSED: Final = "paused"
-REASON_QUIET_HOURS: Final = "quiet_hours"
-REASON_DAILY_MINUTES: Final = "daily_minutes"
-
 # What reset_progress can clear, each on its own.
 PART_SPELLING: Final = "spelling"
 PART_MATH: Final = "math"
@@ -58,79 +77,6 @@ RESET_PARTS: Final = (PART_SPELLING, PART_MATH, PART_STREAK, PART_TIME)
 KIND_SPELLING: Final = "spelling"
 KIND_MATH: Final = "math"
 OTHER_OPERATION: Final = "other"
-
-# Kind goodbyes: no question mark, so the satellite does not open the microphone again.
-GOODBYES: Final[Mapping[str, str]] = {
-    REASON_PAUSED: (
-        "Blip is having a little rest right now, {name}. "
-        "Ask a grown-up when you'd like to play again. Bye for now!"
-    ),
-    REASON_QUIET_HOURS: (
-        "It's quiet time now, {name}, so Blip is resting too. "
-        "Let's talk again later. Sleep tight and see you soon!"
-    ),
-    REASON_DAILY_MINUTES: (
-        "We had so much fun today, {name}! That's all our time for today. "
-        "Let's play again tomorrow. Bye for now!"
-    ),
-}
-BREAK_REMINDER: Final = (
-    "We've been playing for a while, {name}. Time for a little break! "
-    "Have a stretch and a drink of water, and come back soon."
-)
-
-
-class ProgressDataError(ValueError):
-    """Stored progress data does not have the expected shape."""
-
-
-@dataclass(frozen=True)
-class LimitVerdict:
-    """Whether Blip may play with a child now, and what to say if not.
-
-    ``reason`` is "paused", "quiet_hours" or "daily_minutes" when play is declined; ``reply`` is
-    then a kind goodbye to speak. ``break_reminder`` (only when allowed) is a short suggestion to
-    take a break, to say after the answer.
-    """
-
-    allowed: bool
-    reason: str | None = None
-    reply: str | None = None
-    break_reminder: str | None = None
-
-
-@dataclass(frozen=True)
-class LimitSettings:
-    """A child's limits: daily minutes (0 = none) and quiet hours (None = none)."""
-
-    daily_minutes: int = 0
-    quiet_start: time | None = None
-    quiet_end: time | None = None
-
-    def in_quiet_hours(self, moment: time) -> bool:
-        """Quiet hours include their start and exclude their end; they may wrap midnight."""
-        start, end = self.quiet_start, self.quiet_end
-        if start is None or end is None or start == end:
-            return False
-        moment = moment.replace(tzinfo=None)
-        if start < end:
-            return start <= moment < end
-        return moment >= start or moment < end
-
-
-def parse_time_of_day(value: Any) -> time | None:
-    """Parse "HH:MM" or "HH:MM:SS"; None for an empty value.
-
-    Raises ValueError with a clear message for anything else.
-    """
-    if value in (None, ""):
-        return None
-    if isinstance(value, time):
-        return value
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"Not a time of day (expected HH:MM or HH:MM:SS): {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -143,203 +89,12 @@ class Milestone:
     word: str | None = None
 
 
-@dataclass(frozen=True)
-class SessionSummary:
-    """Numbers describing one finished session (no words, nothing said)."""
-
-    started: datetime
-    ended: datetime
-    turns: int
-    minutes: float
-    drills_attempted: int
-    drills_correct: int
-    words_mastered: int
-
-
 @dataclass
 class TurnOutcome:
     """What recording a turn caused."""
 
     ended_session: SessionSummary | None = None
     milestones: list[Milestone] = field(default_factory=list)
-
-
-@dataclass
-class ItemRecord:
-    """How one drill word or maths fact went over time."""
-
-    attempts: int = 0
-    correct: int = 0
-    hints_used: int = 0
-    # Correct answers without a hint since the last miss, and the day that run began.
-    run: int = 0
-    run_first_day: date | None = None
-    last_day: date | None = None
-    mastered_on: date | None = None
-    operation: str | None = None  # maths facts only
-
-    def record(self, correct: bool, hints_used: int, today: date) -> bool:
-        """Count one answer; True when this answer made the item mastered."""
-        self.attempts += 1
-        self.hints_used += hints_used
-        self.last_day = today
-        if correct:
-            self.correct += 1
-        if not correct:
-            self.run = 0
-            self.run_first_day = None
-        elif hints_used == 0:
-            if self.run == 0:
-                self.run_first_day = today
-            self.run += 1
-        if self.mastered_on is not None or self.run_first_day is None:
-            return False
-        spread_days = (today - self.run_first_day).days + 1
-        if self.run >= MASTERY_CORRECT_IN_A_ROW and spread_days >= MASTERY_MIN_DAYS:
-            self.mastered_on = today
-            return True
-        return False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        data: dict[str, Any] = {
-            "attempts": self.attempts,
-            "correct": self.correct,
-            "hints_used": self.hints_used,
-            "run": self.run,
-            "run_first_day": _day_str(self.run_first_day),
-            "last_day": _day_str(self.last_day),
-            "mastered_on": _day_str(self.mastered_on),
-        }
-        if self.operation is not None:
-            data["operation"] = self.operation
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ItemRecord:
-        """Read a stored record; ProgressDataError when it is not one."""
-        data = _mapping(data)
-        record = cls(
-            attempts=_count(data.get("attempts", 0)),
-            correct=_count(data.get("correct", 0)),
-            hints_used=_count(data.get("hints_used", 0)),
-            run=_count(data.get("run", 0)),
-            run_first_day=_day(data.get("run_first_day")),
-            last_day=_day(data.get("last_day")),
-            mastered_on=_day(data.get("mastered_on")),
-            operation=_optional_str(data.get("operation")),
-        )
-        if record.correct > record.attempts:
-            raise ProgressDataError("more correct answers than attempts")
-        return record
-
-
-@dataclass
-class DayRecord:
-    """One day of talking and drilling."""
-
-    seconds: float = 0.0
-    sessions: int = 0
-    turns: int = 0
-    spelling_attempts: int = 0
-    spelling_correct: int = 0
-    math_attempts: int = 0
-    math_correct: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "seconds": round(self.seconds, 1),
-            "sessions": self.sessions,
-            "turns": self.turns,
-            "spelling_attempts": self.spelling_attempts,
-            "spelling_correct": self.spelling_correct,
-            "math_attempts": self.math_attempts,
-            "math_correct": self.math_correct,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DayRecord:
-        """Read a stored day; ProgressDataError when it is not one."""
-        data = _mapping(data)
-        seconds = data.get("seconds", 0.0)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ProgressDataError(f"bad seconds: {seconds!r}")
-        return cls(
-            seconds=float(seconds),
-            **{
-                name: _count(data.get(name, 0))
-                for name in (
-                    "sessions",
-                    "turns",
-                    "spelling_attempts",
-                    "spelling_correct",
-                    "math_attempts",
-                    "math_correct",
-                )
-            },
-        )
-
-
-@dataclass
-class Session:
-    """The session going on now (kept in the store so a restart does not split it)."""
-
-    started: datetime
-    last_turn: datetime
-    turns: int = 0
-    seconds: float = 0.0
-    drills_attempted: int = 0
-    drills_correct: int = 0
-    words_mastered: int = 0
-    break_reminded: bool = False
-
-    def summary(self) -> SessionSummary:
-        """The numbers for ``blip_session_ended``."""
-        return SessionSummary(
-            started=self.started,
-            ended=self.last_turn,
-            turns=self.turns,
-            minutes=round(self.seconds / 60, 1),
-            drills_attempted=self.drills_attempted,
-            drills_correct=self.drills_correct,
-            words_mastered=self.words_mastered,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "started": self.started.isoformat(),
-            "last_turn": self.last_turn.isoformat(),
-            "turns": self.turns,
-            "seconds": round(self.seconds, 1),
-            "drills_attempted": self.drills_attempted,
-            "drills_correct": self.drills_correct,
-            "words_mastered": self.words_mastered,
-            "break_reminded": self.break_reminded,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Session:
-        """Read a stored session; ProgressDataError when it is not one."""
-        data = _mapping(data)
-        started = _moment(data.get("started"))
-        last_turn = _moment(data.get("last_turn"))
-        if started is None or last_turn is None:
-            raise ProgressDataError("session without start or last turn")
-        seconds = data.get("seconds", 0.0)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ProgressDataError(f"bad seconds: {seconds!r}")
-        return cls(
-            started=started,
-            last_turn=last_turn,
-            turns=_count(data.get("turns", 0)),
-            seconds=float(seconds),
-            drills_attempted=_count(data.get("drills_attempted", 0)),
-            drills_correct=_count(data.get("drills_correct", 0)),
-            words_mastered=_count(data.get("words_mastered", 0)),
-            break_reminded=bool(data.get("break_reminded", False)),
-        )
 
 
 @dataclass
@@ -360,6 +115,8 @@ class ChildProgress:
     milestones: set[str] = field(default_factory=set)
     paused: bool = False
     session: Session | None = None
+    # Items the last record_drill_results call made mastered: (kind, item), for the event.
+    newly_mastered: list[tuple[str, str]] = field(default_factory=list)
 
     # --- feeding it -------------------------------------------------------------------------
 
@@ -394,9 +151,14 @@ class ChildProgress:
         return outcome
 
     def record_drill_results(
-        self, results: Sequence[DrillResult], today: date
+        self, results: Sequence[DrillResult], today: date, now: datetime | None = None
     ) -> tuple[list[Milestone], int]:
-        """Count drill answers; returns the milestones reached and how many words became mastered."""
+        """Count drill answers; returns the milestones reached and how many words became mastered.
+
+        ``now`` times the answers for the scheduler (noon UTC on ``today`` when not given).
+        """
+        now = now or datetime.combine(today, time(12), tzinfo=UTC)
+        self.newly_mastered = []
         mastered_before = self.words_mastered
         math_correct_before = self.math_totals()[1]
         newly_mastered = 0
@@ -410,14 +172,17 @@ class ChildProgress:
                 record = self.words.setdefault(item, ItemRecord())
                 day.spelling_attempts += 1
                 day.spelling_correct += int(result.correct)
-                if record.record(result.correct, hints, today):
+                confused = str(result.confused_with or "")[:MAX_ITEM_LENGTH] or None
+                if record.record(result.correct, hints, today, now, confused):
                     newly_mastered += 1
                     self.latest_mastered_word = item
+                    self.newly_mastered.append((KIND_SPELLING, item))
             elif result.kind == KIND_MATH:
                 operation = result.operation or OTHER_OPERATION
                 record = self.math_facts.setdefault(item, ItemRecord(operation=operation))
                 record.operation = operation
-                record.record(result.correct, hints, today)
+                if record.record(result.correct, hints, today, now):
+                    self.newly_mastered.append((KIND_MATH, item))
                 day.math_attempts += 1
                 day.math_correct += int(result.correct)
             else:
@@ -504,8 +269,35 @@ class ChildProgress:
 
     @property
     def words_mastered(self) -> int:
-        """How many spelling words are mastered."""
+        """How many spelling words are mastered (by the scheduler's predicted retention)."""
         return sum(1 for record in self.words.values() if record.mastered_on is not None)
+
+    @property
+    def math_facts_mastered(self) -> int:
+        """How many maths facts are mastered."""
+        return sum(1 for record in self.math_facts.values() if record.mastered_on is not None)
+
+    def math_mastered_by_table(self) -> dict[str, int]:
+        """Mastered multiplication facts per times table ("7": 5 means five 7x facts)."""
+        tables: dict[str, int] = {}
+        for fact, record in self.math_facts.items():
+            left, sep, _ = fact.partition("x")
+            if sep and left.isdigit() and record.mastered_on is not None:
+                tables[left] = tables.get(left, 0) + 1
+        return dict(sorted(tables.items(), key=lambda pair: int(pair[0])))
+
+    def _records(self, kind: str) -> dict[str, ItemRecord]:
+        return self.words if kind == KIND_SPELLING else self.math_facts
+
+    def items_due(self, kind: str, until: datetime) -> list[str]:
+        """Items the scheduler wants practised by ``until``, soonest first."""
+        memories = {i: r.memory for i, r in self._records(kind).items() if r.memory is not None}
+        return due_items(memories, until)
+
+    def weakest(self, kind: str, now: datetime, count: int) -> list[str]:
+        """The items the child is most likely to have forgotten now."""
+        memories = {i: r.memory for i, r in self._records(kind).items() if r.memory is not None}
+        return weakest_items(memories, now, count)
 
     def spelling_totals(self) -> tuple[int, int, int]:
         """All-time (attempts, correct, hints used) for spelling."""
@@ -564,8 +356,8 @@ class ChildProgress:
             "streak": {
                 "current": self.streak_current,
                 "best": self.streak_best,
-                "started": _day_str(self.streak_started),
-                "last_day": _day_str(self.streak_last_day),
+                "started": day_text(self.streak_started),
+                "last_day": day_text(self.streak_last_day),
             },
             "activity": {
                 "last": self.last_activity.isoformat() if self.last_activity else None,
@@ -601,7 +393,10 @@ class ChildProgress:
         def read_items(name: str, target: dict[str, ItemRecord]) -> Callable[[Any], None]:
             def read(raw: Any) -> None:
                 bad = False
-                for key, value in _mapping(raw).items():
+                for key, value in mapping_of(raw).items():
+                    if len(str(key)) > MAX_ITEM_LENGTH:
+                        bad = True  # not a word or a fact: it would not fit a sensor either
+                        continue
                     try:
                         target[str(key)] = ItemRecord.from_dict(value)
                     except (ProgressDataError, TypeError, ValueError, AttributeError):
@@ -613,7 +408,7 @@ class ChildProgress:
 
         def read_days(raw: Any) -> None:
             bad = False
-            for key, value in _mapping(raw).items():
+            for key, value in mapping_of(raw).items():
                 try:
                     progress.days[date.fromisoformat(str(key))] = DayRecord.from_dict(value)
                 except (ProgressDataError, TypeError, ValueError, AttributeError):
@@ -622,17 +417,19 @@ class ChildProgress:
                 raise ProgressDataError("damaged days")
 
         def read_streak(raw: Any) -> None:
-            raw = _mapping(raw)
-            current, best = _count(raw.get("current", 0)), _count(raw.get("best", 0))
-            started, last_day = _day(raw.get("started")), _day(raw.get("last_day"))
+            raw = mapping_of(raw)
+            current, best = count_of(raw.get("current", 0)), count_of(raw.get("best", 0))
+            started, last_day = day_of(raw.get("started")), day_of(raw.get("last_day"))
             progress.streak_current, progress.streak_best = current, max(best, current)
             progress.streak_started, progress.streak_last_day = started, last_day
 
         def read_activity(raw: Any) -> None:
-            raw = _mapping(raw)
-            last, kind = _moment(raw.get("last")), _optional_str(raw.get("kind"))
-            satellite = _optional_str(raw.get("satellite"))
-            word = _optional_str(raw.get("latest_mastered_word"))
+            raw = mapping_of(raw)
+            last, kind = moment_of(raw.get("last")), optional_text(raw.get("kind"))
+            satellite = optional_text(raw.get("satellite"))
+            word = optional_text(raw.get("latest_mastered_word"))
+            if word is not None and len(word) > MAX_ITEM_LENGTH:
+                raise ProgressDataError("latest mastered word is not a word")
             progress.last_activity, progress.last_activity_kind = last, kind
             progress.last_satellite, progress.latest_mastered_word = satellite, word
 
@@ -680,7 +477,7 @@ class ChildProgress:
             self.streak_started = today
         self.streak_last_day = today
         self.streak_best = max(self.streak_best, self.streak_current)
-        started = _day_str(self.streak_started)
+        started = day_text(self.streak_started)
         return self._new_milestones(
             MILESTONE_STREAK,
             (n for n in STREAK_MILESTONES if n <= self.streak_current),
@@ -720,113 +517,17 @@ def _totals(records: Iterable[ItemRecord]) -> tuple[int, int, int]:
     return attempts, correct, hints
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ProgressDataError(f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ProgressDataError(f"expected a count, got {value!r}")
-    return value
-
-
-def _optional_str(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ProgressDataError(f"expected text, got {type(value).__name__}")
-    return value
-
-
-def _day(value: Any) -> date | None:
-    if value is None:
-        return None
-    return date.fromisoformat(str(value))
-
-
-def _day_str(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _moment(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        raise ProgressDataError("stored times must carry a time zone")
-    return moment
-
-
-MILESTONE_ANNOUNCEMENTS: Final[Mapping[str, str]] = {
-    "first_word": "Wow, {name}! You mastered your very first spelling word: {word}!",
-    MILESTONE_WORDS: "Amazing, {name}! You have mastered {value} spelling words!",
-    MILESTONE_STREAK: "Hooray, {name}! You have practised with Blip {value} days in a row!",
-    MILESTONE_MATH: "Super job, {name}! You have answered {value} math questions correctly!",
-}
-
-
-def milestone_announcement(milestone: Milestone, name: str) -> str:
-    """A cheerful sentence about a milestone, for the child's satellite to announce."""
-    template_key = milestone.kind
-    if milestone.kind == MILESTONE_WORDS and milestone.value == 1 and milestone.word:
-        template_key = "first_word"
-    return MILESTONE_ANNOUNCEMENTS[template_key].format(
-        name=name, value=milestone.value, word=milestone.word
-    )
-
-
-def export_progress(progress: ChildProgress, today: date) -> dict[str, Any]:
-    """Everything stored about a child, in a stable JSON form for families to keep or inspect."""
-    spelling, math = progress.spelling_totals(), progress.math_totals()
-    return {
-        "spelling": {
-            "attempts": spelling[0],
-            "correct": spelling[1],
-            "hints_used": spelling[2],
-            "accuracy": progress.accuracy(spelling),
-            "words_mastered": progress.words_mastered,
-            "latest_mastered_word": progress.latest_mastered_word,
-            "words": {
-                word: {
-                    "attempts": record.attempts,
-                    "correct": record.correct,
-                    "hints_used": record.hints_used,
-                    "mastered_on": _day_str(record.mastered_on),
-                }
-                for word, record in sorted(progress.words.items())
-            },
-        },
-        "math": {
-            "attempts": math[0],
-            "correct": math[1],
-            "hints_used": math[2],
-            "accuracy": progress.accuracy(math),
-            "by_operation": progress.math_by_operation(),
-            "facts": {
-                fact: {
-                    "operation": record.operation,
-                    "attempts": record.attempts,
-                    "correct": record.correct,
-                    "hints_used": record.hints_used,
-                }
-                for fact, record in sorted(progress.math_facts.items())
-            },
-        },
-        "streak": {
-            "current": progress.streak_on(today),
-            "best": progress.streak_best,
-            "last_day": _day_str(progress.streak_last_day),
-        },
-        "today": {
-            "minutes": progress.minutes_on(today),
-            **(progress.days.get(today) or DayRecord()).to_dict(),
-        },
-        "days": {
-            day.isoformat(): record.to_dict() for day, record in sorted(progress.days.items())
-        },
-        "last_activity": progress.last_activity.isoformat() if progress.last_activity else None,
-        "milestones": sorted(progress.milestones),
-        "paused": progress.paused,
-    }
+# Older imports of these names from this module keep working.
+__all__ = [
+    "BREAK_REMINDER_AFTER",
+    "ChildProgress",
+    "DayRecord",
+    "ItemRecord",
+    "LimitSettings",
+    "LimitVerdict",
+    "Milestone",
+    "ProgressDataError",
+    "Session",
+    "SessionSummary",
+    "parse_time_of_day",
+]

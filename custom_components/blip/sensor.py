@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 from . import BlipConfigEntry
 from .const import SUBENTRY_CHILD
 from .entity import BlipProgressEntity
-from .progress_model import ChildProgress
+from .progress_model import KIND_SPELLING, ChildProgress
 from .timing_sensors import async_setup_timing_sensors
 
 # Accuracy and "today" figures are computed when read, so updates cost nothing until shown.
@@ -64,7 +64,42 @@ def _math_attributes(progress: ChildProgress, today: date) -> dict[str, Any]:
     }
 
 
+# Lists in attributes stay short: a dashboard shows a few words, not the whole history.
+LISTED_WORDS: Final = 10
+
+
+def _end_of_today(today: date) -> datetime:
+    return datetime.combine(today + timedelta(days=1), time.min, dt_util.get_default_time_zone())
+
+
+def _words_due(progress: ChildProgress, today: date) -> int:
+    return len(progress.items_due(KIND_SPELLING, _end_of_today(today)))
+
+
+def _words_due_attributes(progress: ChildProgress, today: date) -> dict[str, Any]:
+    return {
+        "words": progress.items_due(KIND_SPELLING, _end_of_today(today))[:LISTED_WORDS],
+        "weakest": progress.weakest(KIND_SPELLING, dt_util.utcnow(), LISTED_WORDS // 2),
+    }
+
+
 SENSORS: tuple[BlipProgressSensorDescription, ...] = (
+    BlipProgressSensorDescription(
+        key="words_due",
+        translation_key="words_due",
+        native_unit_of_measurement="words",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_words_due,
+        attributes_fn=_words_due_attributes,
+    ),
+    BlipProgressSensorDescription(
+        key="math_facts_mastered",
+        translation_key="math_facts_mastered",
+        native_unit_of_measurement="facts",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda progress, _: progress.math_facts_mastered,
+        attributes_fn=lambda progress, _: {"by_table": progress.math_mastered_by_table()},
+    ),
     BlipProgressSensorDescription(
         key="spelling_accuracy",
         translation_key="spelling_accuracy",

@@ -26,7 +26,6 @@ from .const import (
     ATTR_PARTS,
     ATTR_SATELLITE,
     DOMAIN,
-    DRILL_REQUEST_PREFIX,
     SERVICE_EXPORT_PROGRESS,
     SERVICE_RESET_PROGRESS,
     SERVICE_START_DRILL,
@@ -34,11 +33,12 @@ from .const import (
 from .progress_model import KIND_MATH, KIND_SPELLING, RESET_PARTS
 
 if TYPE_CHECKING:
+    from .child_session import ChildSessions
     from .progress import ProgressManager
 
 DRILL_KINDS: Final = (KIND_SPELLING, KIND_MATH)
-# Spoken by the satellite before it listens; the child's "yes" then reaches Blip's agent with
-# the drill request as the conversation's extra system prompt.
+# Spoken by the satellite before it listens; the child's answer then reaches Blip's agent, which
+# finds the request in the child's session state (child_session.py) and starts the drill.
 DRILL_START_MESSAGES: Final = {
     KIND_SPELLING: "Hi {name}! It's spelling time with Blip. Are you ready for your first word?",
     KIND_MATH: "Hi {name}! It's math time with Blip. Are you ready for your first question?",
@@ -97,6 +97,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_placeholders={"child": name},
             )
         kind = call.data[ATTR_KIND]
+        _sessions(hass).request_drill(child_id, kind)
         try:
             await hass.services.async_call(
                 "assist_satellite",
@@ -104,7 +105,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 {
                     ATTR_ENTITY_ID: satellite,
                     "start_message": DRILL_START_MESSAGES[kind].format(name=name),
-                    "extra_system_prompt": f"{DRILL_REQUEST_PREFIX}{kind}",
                 },
                 blocking=True,
                 context=call.context,
@@ -132,6 +132,10 @@ def _manager(hass: HomeAssistant) -> ProgressManager:
     if not entries:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
     return entries[0].runtime_data.progress
+
+
+def _sessions(hass: HomeAssistant) -> ChildSessions:
+    return hass.config_entries.async_loaded_entries(DOMAIN)[0].runtime_data.sessions
 
 
 def _child_from_call(hass: HomeAssistant, child: str) -> tuple[ProgressManager, str]:

@@ -41,6 +41,7 @@ from ..brain import (
     RouteDecision,
     SafetyCategory,
 )
+from ..brain.drills import ItemPicker
 from ..brain.output_check import check_unfit
 from ..phrases import FIXED_REPLIES
 from .backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
@@ -101,6 +102,8 @@ class TurnRequest:
     country: str | None
     filler_enabled: bool
     drill_state: DrillState | None = None
+    # Chooses drill items from the child's memory (progress.practice_picker).
+    picker: ItemPicker | None = None
     extra_system_prompt: str | None = None
     closing: str | None = None  # said after the answer (e.g. a reminder to take a break)
     # What the local model may see of the history when it differs (no safety disclosure).
@@ -495,7 +498,9 @@ class TurnEngine:
     def _drill_fallback(self, request: TurnRequest) -> DrillReply | None:
         """Spelling and math can still be answered exactly when both models are out."""
         try:
-            return self.drills.respond(request.text, request.drill_state, request.age)
+            return self.drills.respond(
+                request.text, request.drill_state, request.age, request.picker
+            )
         except Exception:  # a fallback must not become the failure
             _LOGGER.exception("Drill engine failed as a fallback")
             return None

@@ -12,13 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 import random
 import re
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..phrases import DRILL_PROMPTS
 from .arithmetic import MathAnswer, solve_arithmetic, solve_number_fact, solve_word_problem
+from .math_facts import MATH_SYMBOLS, math_hint, parse_fact, random_problem, say_fact
+from .spelling_hints import (
+    SOUND_ALIKE_OF as _SOUND_ALIKE_OF,
+    phonics_hint,
+    sound_alikes,
+    spelling_hint,
+)
 from .spoken import (
     find_numbers,
     parse_spelled_letters,
@@ -27,6 +33,17 @@ from .spoken import (
     say_number,
     tokenize,
 )
+from .word_lists import MAX_GRADE, word_lists
+
+__all__ = [
+    "MAX_GRADE",
+    "DrillEngine",
+    "DrillState",
+    "ItemPicker",
+    "phonics_hint",
+    "sound_alikes",
+    "word_lists",
+]
 
 SPELLING: Final = "spelling"
 MATH: Final = "math"
@@ -43,25 +60,8 @@ MATH: Final = "math"
     _KEEP_GOING,
 ) = DRILL_PROMPTS
 
-_WORDLIST_DIR: Final = Path(__file__).parent / "wordlists"
-_GRADE_FILES: Final = ("grade_k.txt", "grade_1.txt", "grade_2.txt", "grade_3.txt", "grade_4.txt")
-MAX_GRADE: Final = len(_GRADE_FILES) - 1
 _HINTS_BEFORE_REVEAL: Final = 2
 _RECENT_ITEMS_KEPT: Final = 12
-
-
-@lru_cache(maxsize=1)
-def word_lists() -> tuple[tuple[str, ...], ...]:
-    """Graded spelling words, grade K (index 0) to grade 4."""
-    grades: list[tuple[str, ...]] = []
-    for name in _GRADE_FILES:
-        lines = (_WORDLIST_DIR / name).read_text(encoding="utf-8").splitlines()
-        grades.append(
-            tuple(
-                line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
-            )
-        )
-    return tuple(grades)
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +92,8 @@ class DrillState:
     asked: list[str] = field(default_factory=list)
     correct_count: int = 0
     total_count: int = 0
+    new_items: int = 0  # items this session that the child had never practised
+    confused_with: str | None = None  # the other practised word the child wrote for this one
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data for storage."""
@@ -108,6 +110,8 @@ class DrillState:
             "asked": list(self.asked),
             "correct_count": self.correct_count,
             "total_count": self.total_count,
+            "new_items": self.new_items,
+            "confused_with": self.confused_with,
         }
 
     @classmethod
@@ -138,9 +142,19 @@ class DrillState:
                 asked=[str(x) for x in data.get("asked", [])][-_RECENT_ITEMS_KEPT:],
                 correct_count=int(data.get("correct_count", 0)),
                 total_count=int(data.get("total_count", 0)),
+                new_items=int(data.get("new_items", 0)),
+                confused_with=_optional_word(data.get("confused_with")),
             )
         except (TypeError, ValueError) as err:
             raise ValueError(f"Bad drill state: {err}") from None
+
+
+def _optional_word(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 48:
+        raise ValueError("confused_with must be a word")
+    return value
 
 
 _ASKED_SPELLING = re.compile(r"\bcan you spell ([a-z']+)\?\s*$")
@@ -182,6 +196,23 @@ class DrillResult:
     correct: bool
     hints_used: int
     operation: str | None = None  # math: "add", "sub", "mul", "div"
+    confused_with: str | None = None  # spelling: the other practised word the child wrote
+
+
+class ItemPicker(Protocol):
+    """Chooses a session's next item from what the child remembers (see practice_planner).
+
+    Either method may return None: the engine then picks as it does without a picker.
+    """
+
+    def next_spelling(self, state: DrillState) -> str | None:
+        """The next word for this spelling session."""
+
+    def next_math(self, state: DrillState) -> str | None:
+        """The next fact ("7x8") for this math session."""
+
+    def session_done(self, state: DrillState) -> bool:
+        """True when nothing is due and no new item is allowed: the session can end."""
 
 
 @dataclass(frozen=True)
@@ -282,106 +313,6 @@ _NOT_SPELLABLE: Final = frozenset(
     }
 )
 
-# Words that sound alike: "how do you spell there" deserves all the spellings, each with a clue.
-_SOUND_ALIKES: Final[tuple[dict[str, str], ...]] = (
-    {"there": "like over there", "their": "like their house", "they're": "short for they are"},
-    {"to": "like go to school", "too": "like me too", "two": "the number 2"},
-    {"your": "like your book", "you're": "short for you are"},
-    {"its": "like the dog wagged its tail", "it's": "short for it is"},
-    {"here": "like come here", "hear": "like hear with your ear"},
-    {"know": "like I know the answer", "no": "like no thank you"},
-    {"right": "like right and left", "write": "like write a story"},
-    {"for": "like a present for you", "four": "the number 4"},
-    {"by": "like sit by me", "buy": "like buy a toy", "bye": "like bye bye"},
-    {"see": "like see with your eyes", "sea": "like the sea with fish"},
-    {"sun": "like the sun in the sky", "son": "like a boy who is someone's son"},
-    {"one": "the number 1", "won": "like we won the game"},
-    {"eight": "the number 8", "ate": "like I ate lunch"},
-    {"night": "like night time", "knight": "like a knight in armor"},
-    {"blue": "the color", "blew": "like the wind blew"},
-    {"flower": "like a rose", "flour": "for baking bread"},
-    {"bear": "the animal", "bare": "like bare feet"},
-    {"tail": "like a dog's tail", "tale": "like a fairy tale"},
-    {"week": "seven days", "weak": "not strong"},
-    {"meet": "like nice to meet you", "meat": "the food"},
-    {"which": "like which one", "witch": "like a witch on a broom"},
-    {"where": "like where are you", "wear": "like wear a coat"},
-    {"wood": "like a piece of wood", "would": "like I would like that"},
-    {"whole": "like the whole pizza", "hole": "like a hole in the ground"},
-    {"pair": "like a pair of socks", "pear": "the fruit"},
-    {"piece": "like a piece of cake", "peace": "like peace and quiet"},
-    {"new": "not old", "knew": "like I knew it"},
-    {"not": "like I am not", "knot": "like a knot in a rope"},
-    {"our": "like our house", "hour": "sixty minutes"},
-    {"be": "like I want to be", "bee": "the buzzing bug"},
-    {"dear": "like dear grandma", "deer": "the animal"},
-    {"through": "like through the door", "threw": "like I threw the ball"},
-    {"red": "the color", "read": "like I read a book yesterday"},
-    {"made": "like I made it", "maid": "someone who cleans"},
-    {"road": "a street", "rode": "like I rode my bike"},
-    {"rain": "water from clouds", "reign": "like a queen's reign"},
-    {"plane": "an airplane", "plain": "simple"},
-)
-_SOUND_ALIKE_OF: Final[dict[str, dict[str, str]]] = {
-    word: group for group in _SOUND_ALIKES for word in group
-}
-
-# Only patterns that hold for every word they match: a wrong phonics hint is worse than none.
-_K_SOUND_CH: Final = frozenset(
-    {"school", "character", "chorus", "orchestra", "chameleon", "stomach", "echo", "anchor", "ache"}
-)
-_NOT_MAGIC_E: Final = frozenset(
-    {"come", "have", "were", "some", "done", "love", "give", "live", "gone", "one", "none", "move"}
-)
-_PHONICS_HINTS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    (re.compile(r"^kn"), "The K at the start is silent, like in knee."),
-    (re.compile(r"^wr"), "The W at the start is silent, like in write."),
-    (re.compile(r"mb$"), "The B at the end is silent, like in lamb."),
-    (re.compile(r"eau"), "E, A, U together make the yoo sound."),
-    (re.compile(r"^(laugh|enough|rough|tough|cough)$"), "G and H make the F sound at the end."),
-    (re.compile(r"eigh"), "E, I, G, H together make the long A sound, like in eight."),
-    (re.compile(r"mn$"), "The N at the end is silent."),
-    (re.compile(r"stle$"), "The T is silent."),
-    (re.compile(r"^isl"), "The S is silent."),
-    (re.compile(r"^rh"), "The H after the R is silent."),
-    (re.compile(r"sc[ie]"), "S and C together make the S sound."),
-    (re.compile(r"^gu[aei]"), "The U after the G is silent."),
-    (re.compile(r"igh"), "The long I sound is spelled I, G, H, like in light."),
-    (re.compile(r"ough|augh"), "It has a tricky G, H in it that you don't hear."),
-    (re.compile(r"ph"), "P and H together make the F sound."),
-    (re.compile(r"tion$"), "The ending is spelled T, I, O, N."),
-    (re.compile(r"ture$"), "The ending is spelled T, U, R, E."),
-    (re.compile(r"ous$"), "The ending sounds like us, but it is spelled O, U, S."),
-    (re.compile(r"ck"), "The K sound after a short vowel is spelled C, K."),
-    (re.compile(r"qu"), "Q always has a U right after it."),
-    (re.compile(r"sh"), "S and H together make the sh sound."),
-    (re.compile(r"tch"), "The ch sound here is spelled T, C, H."),
-    (re.compile(r"ch"), "C and H together make the ch sound."),
-    (re.compile(r"th"), "T and H together make the th sound."),
-    (re.compile(r"^wh"), "W and H together make the w sound, like in whale."),
-    (
-        re.compile(r"^[^aeiou]*[aeiou][bcdfgklmnprstvz]e$"),
-        "The E at the end is silent, and it makes the vowel say its name.",
-    ),
-    (re.compile(r"ee"), "The long E sound is spelled with two Es."),
-    (re.compile(r"oa"), "O and A together make the long O sound."),
-    (re.compile(r"([b-df-hj-np-tv-z])\1"), "It has a double letter."),
-    (re.compile(r"oo"), "It has two Os together."),
-    (re.compile(r"[aeiou]r(?![aeiouy])"), "It has a bossy R that changes the vowel sound."),
-)
-
-
-def phonics_hint(word: str) -> str:
-    """A short sound-it-out hint for a word, or where it starts when no pattern fits."""
-    if word in _K_SOUND_CH:
-        return "The C, H in this word makes a K sound."
-    for pattern, hint in _PHONICS_HINTS:
-        if pattern.search(word):
-            if hint.startswith("The E at the end") and word in _NOT_MAGIC_E:
-                continue
-            return hint
-    return f"It starts with the letter {word[0].upper()}."
-
 
 def _capitalised(word: str) -> str:
     return word[:1].upper() + word[1:]
@@ -411,8 +342,6 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", lowered).strip()
 
 
-_MATH_SYMBOLS: Final = {"add": "+", "sub": "-", "mul": "x", "div": "/"}
-_MATH_WORDS: Final = {"add": "plus", "sub": "minus", "mul": "times", "div": "divided by"}
 _TOPIC_NAMES: Final = {
     "add": "addition",
     "sub": "subtraction",
@@ -427,13 +356,41 @@ class DrillEngine:
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._rng = rng or random.Random()
+        # The child's picker for the reply being built. respond() is synchronous, so one engine
+        # can serve every child: it is set and cleared within one call.
+        self._picker: ItemPicker | None = None
 
     # ---- entry point ----------------------------------------------------------------------
 
     def respond(
-        self, text: str, state: DrillState | None, age: int | None = None
+        self,
+        text: str,
+        state: DrillState | None,
+        age: int | None = None,
+        picker: ItemPicker | None = None,
     ) -> DrillReply | None:
-        """Reply to one turn, or None to decline (the router then asks a model)."""
+        """Reply to one turn, or None to decline (the router then asks a model).
+
+        ``picker`` chooses the next item from the child's memory; without one, items are
+        picked at random from the grade's list.
+        """
+        self._picker = picker
+        try:
+            return self._respond(text, state, age)
+        finally:
+            self._picker = None
+
+    def start(
+        self, kind: str, age: int | None = None, picker: ItemPicker | None = None
+    ) -> DrillReply:
+        """Start a session of ``kind`` ("spelling" or "math"), as blip.start_drill asks."""
+        request = "quiz me on spelling" if kind == SPELLING else "quiz me on math"
+        reply = self.respond(request, None, age, picker)
+        if reply is None:  # the request phrases above always start a session
+            raise ValueError(f"Unknown drill kind {kind!r}")
+        return reply
+
+    def _respond(self, text: str, state: DrillState | None, age: int | None) -> DrillReply | None:
         if not isinstance(text, str):
             return None
         cleaned = _normalise(text)
@@ -597,6 +554,8 @@ class DrillEngine:
         state.attempts += 1
         if letters == word:
             return self._correct(state, f"{say_letters(word)} spells {word}.")
+        if letters in _known_words() or letters in _SOUND_ALIKE_OF.get(word, {}):
+            state.confused_with = letters
         close = _edit_distance(letters, word) <= 1
         return self._wrong(state, close)
 
@@ -622,7 +581,8 @@ class DrillEngine:
         state.total_count += 1
         praise = _THATS_RIGHT if state.correct_count % 2 else _GREAT_JOB
         encouragement = f" {_KEEP_GOING}" if state.correct_count % 5 == 0 else ""
-        self._advance(state)
+        if not self._advance(state, allow_done=True):
+            return self._all_done(state, f"{praise} {because}", result)
         ready = _NEXT_WORD if state.kind == SPELLING else _NEXT_ONE
         return DrillReply(
             f"{praise} {because}{encouragement} {ready} {self._question(state)}", (result,), state
@@ -651,10 +611,19 @@ class DrillEngine:
         else:
             shown = f"{self._say_fact(state)} is {say_number(Fraction(state.answer))}."
         lead = "That's okay!" if gave_up else _NICE_TRY
-        self._advance(state)
+        if not self._advance(state, allow_done=True):
+            return self._all_done(state, f"{lead} {shown}", result)
         return DrillReply(
             f"{lead} {shown} {_ANOTHER_ONE} {self._question(state)}", (result,), state
         )
+
+    def _all_done(self, state: DrillState, lead: str, result: DrillResult) -> DrillReply:
+        """The picker has nothing due or new left today: end the session on a high note."""
+        summary = (
+            f"That's all your {'words' if state.kind == SPELLING else 'questions'} for today! "
+            f"You got {state.correct_count} out of {state.total_count} right."
+        )
+        return DrillReply(f"{lead} {summary} What would you like to do next?", (result,), None)
 
     def _finish(self, state: DrillState) -> DrillReply:
         if state.total_count:
@@ -672,38 +641,54 @@ class DrillEngine:
             correct=correct,
             hints_used=state.hints_used,
             operation=state.operation,
+            confused_with=state.confused_with,
         )
 
     # ---- items, questions and hints -------------------------------------------------------
 
-    def _advance(self, state: DrillState) -> None:
+    def _advance(self, state: DrillState, allow_done: bool = False) -> bool:
+        """Move to the next item; False (state unchanged) when the picker says the session is
+        done and ``allow_done`` lets it end (a child asking for another one always gets one)."""
+        picker = self._picker
+        if allow_done and picker is not None and picker.session_done(state):
+            return False
         state.hints_used = 0
         state.attempts = 0
         state.hint_offered = False
+        state.confused_with = None
         if state.kind == SPELLING:
             self._next_spelling_item(state)
         else:
             self._next_math_item(state)
+        return True
 
     def _remember(self, state: DrillState, item: str) -> None:
         state.asked = [*state.asked, item][-_RECENT_ITEMS_KEPT:]
 
     def _next_spelling_item(self, state: DrillState) -> None:
-        words = word_lists()[state.grade]
-        fresh = [w for w in words if w not in state.asked] or list(words)
-        word = self._rng.choice(fresh)
+        word = self._picker.next_spelling(state) if self._picker is not None else None
+        if word is None:
+            words = word_lists()[state.grade]
+            fresh = [w for w in words if w not in state.asked] or list(words)
+            word = self._rng.choice(fresh)
         state.item = word
         state.answer = word
         state.operation = None
         self._remember(state, word)
 
     def _next_math_item(self, state: DrillState) -> None:
-        for _ in range(20):
-            operation, a, b = self._math_problem(state.grade, state.focus)
-            symbol = _MATH_SYMBOLS[operation]
-            item = f"{a}{symbol}{b}"
-            if item not in state.asked:
-                break
+        picked = self._picker.next_math(state) if self._picker is not None else None
+        parsed = parse_fact(picked) if picked is not None else None
+        if parsed is not None:
+            operation, a, b = parsed
+            item = f"{a}{MATH_SYMBOLS[operation]}{b}"
+        else:
+            for _ in range(20):
+                operation, a, b = random_problem(self._rng, state.grade, state.focus)
+                symbol = MATH_SYMBOLS[operation]
+                item = f"{a}{symbol}{b}"
+                if item not in state.asked:
+                    break
         if operation == "add":
             answer = a + b
         elif operation == "sub":
@@ -711,44 +696,11 @@ class DrillEngine:
         elif operation == "mul":
             answer = a * b
         else:
-            answer = a // b  # divisors are never 0: see _math_problem
+            answer = a // b  # divisors are never 0: see random_problem
         state.item = item
         state.answer = str(answer)
         state.operation = operation
         self._remember(state, item)
-
-    def _math_problem(self, grade: int, focus: str | None) -> tuple[str, int, int]:
-        rng = self._rng
-        top = 12 if grade >= 4 else 10
-        if focus and focus.startswith("mul:"):
-            table = int(focus.split(":")[1])
-            return "mul", table, rng.randint(1, top)
-        operation = focus
-        if operation is None:
-            choices = (
-                ("add", "sub"),
-                ("add", "sub"),
-                ("add", "sub", "mul"),
-                ("mul", "div", "add"),
-                ("mul", "div", "sub"),
-            )[grade]
-            operation = rng.choice(choices)
-        if operation in ("add", "sub"):
-            limit = (10, 20, 100, 100, 1000)[grade]
-            if grade >= 2:
-                a, b = rng.randint(10, limit // 2), rng.randint(2, limit // 2)
-            else:
-                a, b = rng.randint(0, limit // 2), rng.randint(0, limit // 2)
-            if operation == "sub":
-                a, b = max(a, b), min(a, b)
-            return operation, a, b
-        if operation == "mul":
-            low = 2 if grade >= 3 else 1
-            factors = (2, 5, 10) if grade <= 2 else tuple(range(low, top + 1))
-            return "mul", rng.choice(factors), rng.randint(1, top)
-        divisor = rng.randint(2, top)
-        quotient = rng.randint(1, top)
-        return "div", divisor * quotient, divisor
 
     def _question(self, state: DrillState) -> str:
         if state.kind == SPELLING:
@@ -756,39 +708,16 @@ class DrillEngine:
         return f"What is {self._say_fact(state)}?"
 
     def _say_fact(self, state: DrillState) -> str:
-        operation = state.operation or "add"
-        symbol = _MATH_SYMBOLS[operation]
-        left, right = state.item.split(symbol, 1)
-        return f"{left} {_MATH_WORDS[operation]} {right}"
+        return say_fact(state.item, state.operation or "add")
 
     def _hint(self, state: DrillState, level: int) -> str:
         if state.kind == SPELLING:
             word = state.answer
             if level <= 1:
-                return phonics_hint(word)
+                return spelling_hint(word)
             shown = ", ".join(ch.upper() for ch in word[: max(1, len(word) // 2)])
             return f"It has {len(word)} letters, and it starts with {shown}."
-        operation = state.operation or "add"
-        left, right = (int(x) for x in state.item.split(_MATH_SYMBOLS[operation], 1))
-        if operation == "add":
-            if level <= 1:
-                return f"Start at {left} and count up {right} more."
-            if right > 1:
-                return f"{left} plus {right - 1} is {left + right - 1}. Add one more!"
-            return f"It's one more than {left}."
-        if operation == "sub":
-            if level <= 1:
-                return f"Start at {left} and count back {right}."
-            return f"Think of it this way: {right} plus something makes {left}."
-        if operation == "mul":
-            if level <= 1:
-                return f"Think of {left} groups of {right}."
-            if right > 1:
-                return f"{left} times {right - 1} is {left * (right - 1)}. Add one more {left}."
-            return "Anything times 1 stays the same."
-        if level <= 1:
-            return f"Think: how many groups of {right} make {left}."
-        return f"Think of it this way: {right} times something makes {left}."
+        return math_hint(state.item, state.operation or "add", level)
 
 
 def _math_focus(cleaned: str) -> str | None:

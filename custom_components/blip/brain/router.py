@@ -16,7 +16,15 @@ from typing import Final
 
 from .activities import DEFAULT_ROUTING, SAFETY_BACKEND, Activity, Backend, HistoryTurn
 from .arithmetic import solve_arithmetic, solve_word_problem
-from .drills import MATH, SPELLING, DrillEngine, DrillReply, DrillState, state_from_question
+from .drills import (
+    MATH,
+    SPELLING,
+    DrillEngine,
+    DrillReply,
+    DrillState,
+    ItemPicker,
+    state_from_question,
+)
 from .safety import SafetyFinding, check_safety, clear_safety_cache
 from .spoken import (
     find_numbers,
@@ -380,8 +388,9 @@ class Router:
         history: Sequence[HistoryTurn] = (),
         drill_state: DrillState | None = None,
         age: int | None = None,
+        picker: ItemPicker | None = None,
     ) -> RouteDecision:
-        """Route one child turn."""
+        """Route one child turn; ``picker`` chooses drill items from the child's memory."""
         text = text if isinstance(text, str) else ""
         finding = check_safety(text, history)
         if finding is not None:
@@ -399,7 +408,7 @@ class Router:
             # "I'm done". Whatever it declines is classified like any other turn.
             session_activity = Activity.SPELLING if drill_state.kind == SPELLING else Activity.MATH
             if self._routing[session_activity] in (Backend.LOCAL, Backend.DRILL):
-                reply = self._drills.respond(text, drill_state, age)
+                reply = self._drills.respond(text, drill_state, age, picker)
                 if reply is not None:
                     activity = self._reply_activity(reply, session_activity)
                     if self._routing[activity] in (Backend.LOCAL, Backend.DRILL):
@@ -411,7 +420,7 @@ class Router:
             Activity.SPELLING,
             Activity.MATH,
         ):
-            reply = self._drills.respond(text, drill_state, age)
+            reply = self._drills.respond(text, drill_state, age, picker)
             if reply is not None:
                 activity = self._reply_activity(reply, activity)
                 if self._routing[activity] in (Backend.LOCAL, Backend.DRILL):
