@@ -24,6 +24,11 @@ from .const import (
     LOCAL_API_OPENAI,
     LOGGER,
 )
+from .device_api import (
+    async_remove_device_entry,
+    async_setup_device_api,
+    async_setup_device_entry,
+)
 from .progress import ProgressManager
 from .services import async_setup_services
 from .validation import (
@@ -36,6 +41,7 @@ from .validation import (
 # Platform.TTS adds "Blip voice" only when a Wyoming TTS server is configured (see tts.py);
 # always forwarding it keeps unload right after the server is added or removed.
 PLATFORMS: tuple[Platform, ...] = (
+    Platform.BUTTON,
     Platform.CONVERSATION,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -62,6 +68,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Blip (config entries only) and its actions."""
     async_setup_services(hass)
     async_setup_bench_services(hass)
+    async_setup_device_api(hass)
     return True
 
 
@@ -102,6 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     entry.runtime_data = BlipRuntimeData(
         claude=claude, local_base_url=local_base_url, progress=progress
     )
+    await async_setup_device_entry(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
@@ -117,6 +125,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> None:
     """Blip is removed: remove every child's progress with it."""
     await ProgressManager(hass, entry).async_remove_all()
+    await async_remove_device_entry(hass, entry)
 
 
 def _close_claude(claude: anthropic.AsyncAnthropic) -> Callable[[Event], Coroutine[Any, Any, None]]:
