@@ -3,16 +3,24 @@ a turn and read its NDJSON events and streamed audio as the kid's page does."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 import json
+import subprocess
 import time
 from typing import Any
 
 from aiohttp import ClientSession
+from homeassistant.components import assist_pipeline
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import pytest_socket
 
 from custom_components.blip.const import DOMAIN
+from tests.agent_helpers import AGENT_ID
+from tests.wyoming_fixtures import ServerProcess, default_voice, server_process
 
 BASE = "/api/blip/device"
 
@@ -122,3 +130,70 @@ async def take_turn(
     if reader is not None:
         await asyncio.wait_for(reader, 60)
     return turn
+
+
+# -- the child's voice input: the project's STT server and recordings as browsers make them ------
+
+
+@pytest.fixture(scope="module")
+def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The project's Wyoming STT server (whisper) from its command line."""
+    pytest_socket.enable_socket()
+    logs = tmp_path_factory.mktemp("device-stt")
+    with server_process(
+        "wyoming_servers.stt",
+        "--cpu-threads",
+        "2",
+        log_path=logs / "stt.log",
+        env={"HF_HUB_OFFLINE": "1"},
+    ) as server:
+        yield server
+
+
+async def use_wyoming_stt(hass: HomeAssistant, server: ServerProcess) -> str:
+    """HA's wyoming integration on the STT server, in the pipeline that talks to Blip for Ada."""
+    entry = MockConfigEntry(
+        domain="wyoming",
+        data={"host": server.address.host, "port": server.address.port},
+        title="stt",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    [stt_entity] = [
+        e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+    ]
+    pipeline = assist_pipeline.async_get_pipeline(hass)
+    await assist_pipeline.async_update_pipeline(
+        hass, pipeline, conversation_engine=AGENT_ID, stt_engine=stt_entity, stt_language="en"
+    )
+    return stt_entity
+
+
+def speech_pcm(text: str, lead: float = 0.4, trail: float = 0.4) -> tuple[bytes, int]:
+    """Piper saying ``text`` (the same audio every run) with silence around; (pcm, rate)."""
+    from piper import SynthesisConfig
+
+    voice = default_voice()
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=0.9)
+    pcm = b"".join(c.audio_int16_bytes for c in voice.piper.synthesize(text, config))
+    rate = voice.sample_rate
+    return b"\0\0" * int(rate * lead) + pcm + b"\0\0" * int(rate * trail), rate
+
+
+def recording(text: str, codec: list[str], container: str) -> bytes:
+    """Piper saying ``text``, encoded as a browser records it (webm/opus, mp4/aac, wav)."""
+    pcm, rate = speech_pcm(text)
+    # An mp4 written to a pipe must be fragmented (as MediaRecorder's is).
+    flags = ["-movflags", "frag_keyframe+empty_moov"] if container == "mp4" else []
+    command = [
+        *("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le"),
+        *("-ar", str(rate), "-ac", "1", "-i", "pipe:0"),
+        *codec,
+        *flags,
+        *("-f", container, "pipe:1"),
+    ]
+    result = subprocess.run(command, input=pcm, capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

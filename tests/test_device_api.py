@@ -7,30 +7,26 @@ Home Assistant's own wyoming integration, as a family has it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import json
-import subprocess
 import time
 from typing import Any
 
-from homeassistant.components import assist_pipeline
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-import pytest_socket
 
 from custom_components.blip.progress_model import GOODBYES
-from tests import voice_fixtures
-from tests.agent_helpers import AGENT_ID, blip_entry
-from tests.device_helpers import BASE, pair, start_pairing, take_turn
+from tests import device_helpers, voice_fixtures
+from tests.agent_helpers import blip_entry
+from tests.device_helpers import BASE, pair, recording, start_pairing, take_turn, use_wyoming_stt
 from tests.llm_servers import FakeAnthropic
 from tests.voice_fixtures import ffmpeg_decode, rms_level, setup_blip_with_voice
-from tests.wyoming_fixtures import ServerAddress, ServerProcess, default_voice, server_process
+from tests.wyoming_fixtures import ServerAddress, ServerProcess
 
 blip_tts_engine = voice_fixtures.blip_tts_engine
+stt_server = device_helpers.stt_server
 tts_server = voice_fixtures.tts_server
 
 THINKING_SECONDS = 1.0
@@ -211,45 +207,6 @@ async def test_a_paused_child_sees_blip_napping(
 # -- recorded questions through the real STT server ---------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The project's Wyoming STT server from its command line."""
-    pytest_socket.enable_socket()
-    logs = tmp_path_factory.mktemp("device-stt")
-    with server_process(
-        "wyoming_servers.stt",
-        "--cpu-threads",
-        "2",
-        log_path=logs / "stt.log",
-        env={"HF_HUB_OFFLINE": "1"},
-    ) as server:
-        yield server
-
-
-def recording(text: str, codec: list[str], container: str) -> bytes:
-    """Piper saying ``text`` with silence around it, encoded as a browser records it."""
-    from piper import SynthesisConfig
-
-    voice = default_voice()
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=0.9)
-    pcm = b"".join(c.audio_int16_bytes for c in voice.piper.synthesize(text, config))
-    silence = b"\0\0" * int(voice.sample_rate * 0.4)
-    # An mp4 written to a pipe must be fragmented (as MediaRecorder's is).
-    flags = ["-movflags", "frag_keyframe+empty_moov"] if container == "mp4" else []
-    command = [
-        *("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le"),
-        *("-ar", str(voice.sample_rate), "-ac", "1", "-i", "pipe:0"),
-        *codec,
-        *flags,
-        *("-f", container, "pipe:1"),
-    ]
-    result = subprocess.run(
-        command, input=silence + pcm + silence, capture_output=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.mark.parametrize(
     ("content_type", "codec", "container"),
     [
@@ -271,22 +228,7 @@ async def test_a_recorded_question_is_heard_and_answered(
     """What Chrome (webm/opus), Safari (mp4/aac) and others (wav) record is decoded, heard by
     the STT engine of the child's pipeline and answered by the drill engine."""
     entry = await _setup(hass, anthropic_server, tts_server)
-    stt_entry = MockConfigEntry(
-        domain="wyoming",
-        data={"host": stt_server.address.host, "port": stt_server.address.port},
-        title="stt",
-    )
-    stt_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(stt_entry.entry_id)
-    await hass.async_block_till_done()
-    [stt_entity] = [
-        e.entity_id
-        for e in er.async_entries_for_config_entry(er.async_get(hass), stt_entry.entry_id)
-    ]
-    pipeline = assist_pipeline.async_get_pipeline(hass)
-    await assist_pipeline.async_update_pipeline(
-        hass, pipeline, conversation_engine=AGENT_ID, stt_engine=stt_entity, stt_language="en"
-    )
+    await use_wyoming_stt(hass, stt_server)
     client = await hass_client_no_auth()
     token = await pair(client, (await start_pairing(hass, entry.entry_id))["code"])
 
