@@ -92,6 +92,7 @@ async def take_turn(
     audio: bytes | None = None,
     content_type: str = "audio/webm",
     fetch_audio: bool = True,
+    audio_format: str = "mp3",
 ) -> DeviceTurn:
     """POST a turn; read events as they come and fetch the audio the moment its URL arrives."""
     import asyncio
@@ -110,7 +111,9 @@ async def take_turn(
 
     turn.sent_at = time.monotonic()
     if text is not None:
-        request = client.post(f"{BASE}/turn", json={"text": text}, headers=headers)
+        request = client.post(
+            f"{BASE}/turn", json={"text": text, "format": audio_format}, headers=headers
+        )
     else:
         request = client.post(
             f"{BASE}/turn", data=audio, headers={**headers, "Content-Type": content_type}

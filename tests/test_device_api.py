@@ -126,6 +126,7 @@ async def test_wrong_revoked_and_foreign_tokens_get_a_clear_401(
 ) -> None:
     """A device token opens Blip's endpoint only; revoking it closes that too. Refusals are
     logged with their reason and never with the child's words."""
+    assert await async_setup_component(hass, "api", {})  # Home Assistant's REST API
     entry = await _setup(hass, anthropic_server, tts_server)
     client = await hass_client_no_auth()
     token = await pair(client, (await start_pairing(hass, entry.entry_id))["code"])

@@ -62,10 +62,9 @@ class DeviceAccess:
         await self._store.async_remove()
 
     async def async_flush(self) -> None:
-        """Write now (unload)."""
-        if self.book.dirty:
-            await self._store.async_save(self.book.as_dict())
-            self.book.dirty = False
+        """Write now (unload), replacing any delayed save."""
+        await self._store.async_save(self.book.as_dict())
+        self.book.dirty = False
 
     @callback
     def save(self) -> None:
