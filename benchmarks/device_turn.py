@@ -9,7 +9,8 @@ piper voice). The client is what the kid's page does: POST the turn, read the ND
 event, GET its audio URL and read until the first audio byte.
 
 Milliseconds from the request's end to
-- ``first_audio_ms``: the first audio byte at the device (MP3 from ffmpeg, or WAV),
+- ``first_audio_ms``: the first audio byte (past the container header) at the device: WAV, what
+  the kid's page plays with Web Audio, or MP3 (``--format mp3``, the audio-element fallback),
 - ``first_text_ms``: the first text event (filler or answer),
 for (a) a drill turn ("how do you spell <word>", no model) and (b) a slow-route question with a
 filler (Claude). The baseline, measured in the same run on the same Home Assistant, is the
@@ -26,6 +27,7 @@ import asyncio
 import itertools
 import json
 from pathlib import Path
+import socket
 import statistics
 import sys
 import tempfile
@@ -46,7 +48,12 @@ from pytest_homeassistant_custom_component.common import async_test_home_assista
 from tests.agent_helpers import AGENT_ID, blip_entry  # noqa: E402
 from tests.device_helpers import pair, start_pairing, take_turn  # noqa: E402
 from tests.llm_servers import FakeAnthropic, start_fake_server  # noqa: E402
-from tests.voice_fixtures import make_tts_engine, serve_tts, setup_blip_with_voice  # noqa: E402
+from tests.voice_fixtures import (  # noqa: E402
+    make_tts_engine,
+    payload_offset,
+    serve_tts,
+    setup_blip_with_voice,
+)
 
 BLIP_VOICE = "tts.blip_voice"
 QUESTION = "why is the sky blue"
@@ -63,6 +70,12 @@ def _fresh_answer(_body: dict[str, Any]) -> str:
         f"Here is fact number {number} for you. The sky looks blue because the air "
         "scatters blue sunlight much more than red sunlight."
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _median(values: list[float]) -> float | None:
@@ -93,8 +106,11 @@ async def _baseline_turn(hass: HomeAssistant, text: str, audio_format: str) -> d
     )
     stream.async_set_message(speech)
     first_audio = None
+    audio = b""
     async for chunk in stream.async_stream_result():
-        if chunk and first_audio is None:
+        audio += chunk
+        offset = payload_offset(audio, audio_format)
+        if first_audio is None and offset is not None and len(audio) > offset:
             first_audio = time.monotonic()
     assert first_audio is not None
     return {
@@ -138,7 +154,12 @@ async def run(turns: int, thinking: float, audio_format: str) -> dict[str, Any]:
                     "homeassistant.components.tts._init_tts_cache_dir", return_value=ha_tts_cache
                 ):
                     assert await async_setup_component(hass, "homeassistant", {})
-                    assert await async_setup_component(hass, "http", {})
+                    # HA binds its own port too: a free loopback one (8123 may be in use).
+                    assert await async_setup_component(
+                        hass,
+                        "http",
+                        {"http": {"server_host": ["127.0.0.1"], "server_port": _free_port()}},
+                    )
                     assert await async_setup_component(hass, "assist_pipeline", {})
                     entry = await setup_blip_with_voice(hass, address, blip_entry(claude))
                     client = TestClient(TestServer(hass.http.app))
@@ -204,7 +225,7 @@ def main() -> None:
     parser.add_argument(
         "--thinking", type=float, default=2.0, help="Claude's time to first token (s)"
     )
-    parser.add_argument("--format", default="mp3", choices=("mp3", "wav"), help="audio format")
+    parser.add_argument("--format", default="wav", choices=("mp3", "wav"), help="audio format")
     args = parser.parse_args()
     results = asyncio.run(run(args.turns, args.thinking, args.format))
     print(f"{'scenario':34} {'first audio':>12} {'range':>16} {'first text':>11}")

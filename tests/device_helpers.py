@@ -20,6 +20,7 @@ import pytest_socket
 
 from custom_components.blip.const import DOMAIN
 from tests.agent_helpers import AGENT_ID
+from tests.voice_fixtures import payload_offset
 from tests.wyoming_fixtures import ServerProcess, default_voice, server_process
 
 BASE = "/api/blip/device"
@@ -105,9 +106,11 @@ async def take_turn(
         async with client.get(url) as response:
             assert response.status == 200
             async for data in response.content.iter_any():
-                if data and turn.first_audio_at is None:
-                    turn.first_audio_at = time.monotonic()
                 turn.audio += data
+                # First audio: the first byte past the container's header.
+                offset = payload_offset(turn.audio, audio_format)
+                if turn.first_audio_at is None and offset is not None and len(turn.audio) > offset:
+                    turn.first_audio_at = time.monotonic()
 
     turn.sent_at = time.monotonic()
     if text is not None:

@@ -137,12 +137,38 @@
     return "";
   }
 
+  const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+  let audioContext = null;
+  let playing = null; // the answer being played: {record, sources, stopped}
+
   function unlockAudio() {
-    // Inside the gesture: the same element may then play the answer when it arrives.
+    // Inside the press gesture: iOS and Chrome let audio play later only if it started here.
+    stopPlaying();
+    if (AudioContextClass) {
+      if (!audioContext) audioContext = new AudioContextClass();
+      if (audioContext.state !== "running") audioContext.resume();
+      const buffer = audioContext.createBuffer(1, 1, 22050);
+      const source = audioContext.createBufferSource();
+      source.buffer = buffer;
+      source.connect(audioContext.destination);
+      source.start(0);
+      return;
+    }
     player.onplaying = player.onended = player.onerror = null;
     player.src = SILENCE;
     const attempt = player.play();
     if (attempt && attempt.catch) attempt.catch(() => {});
+  }
+
+  function stopPlaying() {
+    if (playing) {
+      playing.stopped = true;
+      playing.sources.forEach((source) => {
+        try { source.stop(); } catch (err) { /* already ended */ }
+      });
+      playing = null;
+    }
+    if (!player.paused) player.pause();
   }
 
   async function startTalking(event) {
@@ -199,7 +225,7 @@
     let answer = "";
     let napping = null;
     try {
-      const response = await fetch(BASE + "turn", {
+      const response = await fetch(BASE + "turn?format=" + (AudioContextClass ? "wav" : "mp3"), {
         method: "POST",
         headers: authHeaders({ "Content-Type": type }),
         body,
@@ -243,14 +269,17 @@
   }
 
   function play(url, sent) {
-    const record = { url, requestedAt: performance.now() - sent, playingAt: null, endedAt: null };
+    const record = { url, requestedAt: performance.now() - sent, playingAt: null, endedAt: null, seconds: 0 };
     played.push(record);
+    if (audioContext) return playPcmStream(url + "", record, sent);
+    // No Web Audio: the audio element plays the stream (MP3) as it downloads.
     player.onplaying = () => {
       if (record.playingAt === null) record.playingAt = performance.now() - sent;
       if (app.dataset.state !== "napping") setState("speaking");
     };
     player.onended = () => {
       record.endedAt = performance.now() - sent;
+      record.seconds = player.duration;
       if (app.dataset.state === "speaking") setState("ready");
     };
     player.onerror = () => {
@@ -260,6 +289,98 @@
     player.src = url;
     const attempt = player.play();
     if (attempt && attempt.catch) attempt.catch((err) => (record.error = String(err)));
+  }
+
+  // A streamed WAV (header, then 16-bit PCM as Blip speaks) played with Web Audio: each piece is
+  // scheduled right after the previous one, so sound starts with the first bytes.
+  async function playPcmStream(url, record, sent) {
+    const current = (playing = { record, sources: [], stopped: false });
+    let format = null;
+    let pending = new Uint8Array(0);
+    let playAt = 0;
+    let last = null;
+    try {
+      const response = await fetch(url, { cache: "no-store" });
+      if (!response.ok || !response.body) throw new Error("status " + response.status);
+      const reader = response.body.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || current.stopped) break;
+        pending = concat(pending, value);
+        if (!format) {
+          format = parseWavHeader(pending);
+          if (!format) continue;
+          pending = pending.slice(format.dataOffset);
+        }
+        const frameBytes = 2 * format.channels;
+        const usable = pending.length - (pending.length % frameBytes);
+        if (!usable) continue;
+        const source = schedule(pending.subarray(0, usable), format);
+        pending = pending.slice(usable);
+        const now = audioContext.currentTime;
+        if (playAt < now + 0.02) playAt = now + 0.02;
+        source.start(playAt);
+        playAt += source.buffer.duration;
+        record.seconds += source.buffer.duration;
+        current.sources.push(source);
+        last = source;
+        if (record.playingAt === null) {
+          record.playingAt = performance.now() - sent;
+          if (app.dataset.state !== "napping") setState("speaking");
+        }
+      }
+    } catch (err) {
+      record.error = String(err);
+    }
+    const finish = () => {
+      record.endedAt = performance.now() - sent;
+      if (playing === current) playing = null;
+      if (app.dataset.state === "speaking") setState("ready");
+    };
+    if (last && !current.stopped) last.onended = finish;
+    else finish();
+  }
+
+  function schedule(bytes, format) {
+    const frames = bytes.length / (2 * format.channels);
+    const buffer = audioContext.createBuffer(format.channels, frames, format.rate);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let channel = 0; channel < format.channels; channel++) {
+      const data = buffer.getChannelData(channel);
+      for (let i = 0; i < frames; i++) {
+        data[i] = view.getInt16((i * format.channels + channel) * 2, true) / 32768;
+      }
+    }
+    const source = audioContext.createBufferSource();
+    source.buffer = buffer;
+    source.connect(audioContext.destination);
+    return source;
+  }
+
+  function parseWavHeader(bytes) {
+    // RIFF chunks until "data"; null while the header is still incomplete.
+    if (bytes.length < 12) return null;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    let position = 12;
+    let format = {};
+    while (position + 8 <= bytes.length) {
+      const id = String.fromCharCode(...bytes.subarray(position, position + 4));
+      const size = view.getUint32(position + 4, true);
+      if (id === "fmt " && position + 24 <= bytes.length) {
+        format.channels = view.getUint16(position + 10, true);
+        format.rate = view.getUint32(position + 12, true);
+      }
+      if (id === "data") return format.rate ? Object.assign(format, { dataOffset: position + 8 }) : null;
+      position += 8 + size + (size & 1);
+    }
+    return null;
+  }
+
+  function concat(a, b) {
+    const joined = new Uint8Array(a.length + b.length);
+    joined.set(a);
+    joined.set(b, a.length);
+    return joined;
   }
 
   const button = $("talk-button");
