@@ -158,4 +158,25 @@ async def test_a_child_pairs_the_page_and_talks_to_blip_by_voice(
         assert shown["played"]["seconds"] > 4.0
         heard = words(await heard_by_stt(base, shown["played"]["url"], stt_server.address))
         assert "blue" in heard and "light" in heard, heard
+
+        # 3. The Wi-Fi drops: the page says so kindly, and comes back by itself.
+        await page.call("Network.enable")
+        offline = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+        await page.call("Network.emulateNetworkConditions", offline=True, **offline)
+        await page.wait_for(
+            "document.getElementById('app').dataset.state === 'offline'", "the offline state"
+        )
+        assert "can't hear" in await page.evaluate("document.getElementById('status').textContent")
+        await page.call("Network.emulateNetworkConditions", offline=False, **offline)
+        await page.wait_for("document.getElementById('app').dataset.state === 'ready'", "online")
+
+        # 4. A grown-up pauses Blip: the page shows Blip napping.
+        switch = next(s.entity_id for s in hass.states.async_all("switch"))
+        await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+        await page.call("Page.reload")
+        await page.wait_for(
+            "document.getElementById('app')?.dataset.state === 'napping'", "Blip napping"
+        )
+        label = await page.evaluate("document.getElementById('talk-label').textContent")
+        assert label == "Blip is napping"
     assert len(anthropic_server.chat_requests) == 1
