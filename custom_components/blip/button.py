@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -32,7 +33,7 @@ class BlipPairButton(BlipChildEntity, ButtonEntity):
     _attr_translation_key = "pair_device"
     _attr_entity_category = EntityCategory.CONFIG
 
-    def __init__(self, entry: BlipConfigEntry, subentry) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, entry: BlipConfigEntry, subentry: ConfigSubentry) -> None:
         """Tie the button to the child."""
         super().__init__(entry, subentry)
         self._attr_unique_id = f"{subentry.subentry_id}_pair_device"
