@@ -8,6 +8,7 @@ Home Assistant's own wyoming integration, as a family has it.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -167,9 +168,17 @@ async def test_pairing_codes_are_single_use_and_guessing_is_rate_limited(
     tts_server: ServerAddress,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    entry = await _setup(hass, anthropic_server, tts_server)
+    """The child's "Pair a device" button shows a code; it pairs once; guessing is stopped."""
+    from homeassistant.components.persistent_notification import (
+        _async_get_or_create_notifications,
+    )
+
+    await _setup(hass, anthropic_server, tts_server)
     client = await hass_client_no_auth()
-    code = (await start_pairing(hass, entry.entry_id))["code"]
+    [button] = hass.states.async_entity_ids("button")
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    [note] = _async_get_or_create_notifications(hass).values()
+    code = re.search(r"\*\*(\d{6})\*\*", note["message"]).group(1)  # type: ignore[union-attr]
     await pair(client, code)
     reused = await client.post(f"{BASE}/pair", json={"code": code})
     assert reused.status == 401 and (await reused.json())["reason"] == "unknown_code"
@@ -196,6 +205,9 @@ async def test_a_paused_child_sees_blip_napping(
         if e.domain == "switch"
     )
     await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+
+    hello = await client.get(f"{BASE}/hello", headers={"Authorization": f"Bearer {token}"})
+    assert (await hello.json())["paused"] is True
 
     turn = await take_turn(client, token, text="tell me a joke")
     assert turn.done["napping"] == "paused"
