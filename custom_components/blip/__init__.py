@@ -25,6 +25,11 @@ from .const import (
     LOCAL_API_OPENAI,
     LOGGER,
 )
+from .device_api import (
+    async_remove_device_entry,
+    async_setup_device_api,
+    async_setup_device_entry,
+)
 from .progress import ProgressManager
 from .school_words import SchoolWordLists
 from .services import async_setup_services
@@ -38,6 +43,7 @@ from .validation import (
 # Platform.TTS adds "Blip voice" only when a Wyoming TTS server is configured (see tts.py);
 # always forwarding it keeps unload right after the server is added or removed.
 PLATFORMS: tuple[Platform, ...] = (
+    Platform.BUTTON,
     Platform.CONVERSATION,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -68,6 +74,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Blip (config entries only) and its actions."""
     async_setup_services(hass)
     async_setup_bench_services(hass)
+    async_setup_device_api(hass)
     return True
 
 
@@ -110,6 +117,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     entry.runtime_data = BlipRuntimeData(
         claude=claude, local_base_url=local_base_url, progress=progress, sessions=sessions
     )
+    await async_setup_device_entry(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.runtime_data.school_lists = SchoolWordLists(hass, entry)
     entry.runtime_data.school_lists.async_start()
@@ -129,6 +137,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> Non
     """Blip is removed: remove every child's progress with it."""
     await ProgressManager(hass, entry).async_remove_all()
     await ChildSessions.async_remove(hass)
+    await async_remove_device_entry(hass, entry)
 
 
 def _close_claude(claude: anthropic.AsyncAnthropic) -> Callable[[Event], Coroutine[Any, Any, None]]:
