@@ -110,7 +110,10 @@ def phoneme_pieces(phonemes: list[str], limit: int) -> list[list[str]]:
         window = phonemes[start : start + limit]
         cut = _last_index(window, _PHONEME_BREAKS) or _last_index(window, frozenset(" "))
         end = start + (cut if cut else limit)
-        pieces.append(phonemes[start:end])
+        piece = phonemes[start:end]
+        while piece and piece[-1] == " ":
+            piece.pop()
+        pieces.append(piece)
         start = end
         while start < len(phonemes) and phonemes[start] == " ":
             start += 1
