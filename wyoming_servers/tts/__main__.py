@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--recent-cache-entries",
         type=int,
         default=DEFAULT_RECENT_ENTRIES,
-        help="recently synthesized sentences kept",
+        help="recently synthesized sentences kept; 0 turns this cache off, so that how fast a "
+        "sentence is answered cannot tell a client it was said recently (phrases stay cached)",
     )
     parser.add_argument(
         "--recent-cache-mb",

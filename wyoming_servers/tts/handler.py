@@ -62,8 +62,11 @@ def _program_version() -> str | None:
 
 
 def build_info(engine: TtsEngine) -> Info:
-    """Describe the server; the description carries live cache statistics."""
-    stats = engine.cache.stats()
+    """Describe the server.
+
+    No cache statistics: any client may ask, and hit counts that move tell it what was said
+    recently (they are in the server's own log instead).
+    """
     piper_attribution = Attribution(name="rhasspy", url="https://github.com/OHF-Voice/piper1-gpl")
     voices = [
         TtsVoice(
@@ -79,7 +82,7 @@ def build_info(engine: TtsEngine) -> Info:
     ]
     program = TtsProgram(
         name=PROGRAM_NAME,
-        description=f"Blip's piper text-to-speech with a phrase cache ({stats.summary()})",
+        description="Blip's piper text-to-speech with a phrase cache",
         attribution=Attribution(name="Blip", url="https://github.com/blip-voice/blip"),
         installed=True,
         version=_program_version(),
