@@ -31,11 +31,14 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Sequence
 import contextlib
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 import ipaddress
 import json
 import logging
 from pathlib import Path
+import time
 from typing import Final
 from urllib.parse import urlparse
 
@@ -53,6 +56,9 @@ DEFAULT_MAX_CONNECTIONS_PER_CLIENT: Final = 16
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
 
 type Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# How often freed memory is handed back to the operating system, at most (seconds).
+_TRIM_INTERVAL: Final = 1.0
 
 
 class WyomingProtocolError(ValueError):
@@ -313,6 +319,7 @@ class WyomingServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._per_client: Counter[str | None] = Counter()
+        self._trimmed_at = 0.0
 
     @property
     def uri(self) -> str:
@@ -395,6 +402,19 @@ class WyomingServer:
             if self._per_client[host] <= 0:
                 del self._per_client[host]
             self._tasks.discard(task)
+            self._release_memory()
+
+    def _release_memory(self) -> None:
+        """Hand memory freed by ended connections back to the system.
+
+        glibc keeps freed blocks (a wake word detector's buffers, a request's audio) in its
+        heap, so a burst of connections would leave the process at its peak for good.
+        """
+        now = time.monotonic()
+        if now - self._trimmed_at < _TRIM_INTERVAL:
+            return
+        self._trimmed_at = now
+        release_free_memory()
 
 
 async def _write_refusal(writer: asyncio.StreamWriter) -> None:
@@ -402,6 +422,24 @@ async def _write_refusal(writer: asyncio.StreamWriter) -> None:
 
     error = Error(text="Too many connections; try again later", code="too-many-connections")
     await async_write_event(error.event(), writer)
+
+
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Return free heap memory to the operating system where the C library can (glibc)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def ipaddress_is_loopback(host: str | None) -> bool:
