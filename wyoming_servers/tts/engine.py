@@ -90,10 +90,11 @@ class PiperSynthesizer:
 # the default voice on "1, 2, ... 150.": one call 3.2 GB peak; 400 per call 0.8 GB; 200, 0.59 GB;
 # 120, 0.39 GB, from 0.16 GB idle); 120 phonemes is about 8 s of speech, longer than most
 # sentences a child hears, and a longer one is cut at a comma or between words.
-# Phonemes of one sentence, in all: about five minutes of speech. Text that normalises or
-# phonemizes into far more than it looks (U+FDFA, a run of CJK characters read one by one)
-# is refused here instead of occupying a synthesis thread for many minutes.
-MAX_PHONEMES_PER_SENTENCE: Final = 6000
+# Phonemes of one sentence, in all: about two minutes of speech, far more than any sentence
+# Blip says. Text that normalises or phonemizes into far more than it looks (U+FDFA, a run of
+# CJK characters read out one by one) is refused here instead of occupying one of the few
+# synthesis threads for many minutes.
+MAX_PHONEMES_PER_SENTENCE: Final = 2000
 MAX_PHONEMES_PER_CALL: Final = 120
 _PHONEME_BREAKS: Final = frozenset(",;:.!?")
 
