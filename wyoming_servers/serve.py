@@ -261,9 +261,13 @@ async def serve_connection(handler: BlipEventHandler, idle_timeout: float | None
             if ended_cleanly:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await handler.finish_pending()
-            await handler.disconnect()
         finally:
-            handler.writer.close()
+            # Also when finishing was cancelled (the server is stopping): the handler's own
+            # tasks must end with the connection.
+            try:
+                await handler.disconnect()
+            finally:
+                handler.writer.close()
 
 
 async def _next_event(handler: BlipEventHandler, idle_timeout: float | None) -> Event | None:
