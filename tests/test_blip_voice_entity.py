@@ -18,7 +18,6 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
-from wyoming.server import AsyncTcpServer
 
 from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
 from custom_components.blip.phrases import ALL_PHRASES, FILLERS_CHEERFUL, GREETINGS
@@ -38,6 +37,7 @@ from tests.voice_fixtures import (
     watch_processes,
 )
 from tests.wyoming_fixtures import LOOPBACK, ServerAddress
+from wyoming_servers.serve import WyomingServer
 from wyoming_servers.tts.engine import TtsEngine
 from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions
 
@@ -141,8 +141,10 @@ async def test_unreachable_server_is_retried_and_blip_voice_appears_when_it_answ
     assert hass.states.get("conversation.blip_for_ada") is not None
     assert hass.states.get(ENTITY_ID) is None
 
-    server = AsyncTcpServer(address.host, address.port)
-    await server.start(lambda *args: TtsEventHandler(blip_tts_engine, TtsHandlerOptions(), *args))
+    server = WyomingServer(
+        address.uri, lambda *args: TtsEventHandler(blip_tts_engine, TtsHandlerOptions(), *args)
+    )
+    await server.start()
     try:
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=2))
         await hass.async_block_till_done()

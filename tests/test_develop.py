@@ -123,6 +123,9 @@ async def test_develop_serves_home_assistant_with_blip(
 
     log = (tmp_path / "home-assistant.log").read_text()
     assert "Setting up blip" in log
+    # develop-seed must not probe with a missing token: HA would log this and show a red
+    # "Login attempt failed" notification on the first screen.
+    assert "invalid authentication" not in log
     blip_errors = [
         line
         for line in log.splitlines()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from wyoming.server import AsyncServer
 
 from wyoming_servers.discovery import add_zeroconf_argument, announce_over_zeroconf
+from wyoming_servers.serve import WyomingServer
 
 
 def test_zeroconf_flag_defaults_to_the_program_name() -> None:
@@ -20,6 +20,6 @@ def test_zeroconf_flag_defaults_to_the_program_name() -> None:
 
 async def test_zeroconf_needs_a_tcp_uri(tmp_path) -> None:
     """A unix-socket server cannot be announced: a clear exit, not a traceback."""
-    server = AsyncServer.from_uri(f"unix://{tmp_path / 'tts.sock'}")
+    server = WyomingServer(f"unix://{tmp_path / 'tts.sock'}", lambda reader, writer: None)  # type: ignore[arg-type,return-value]
     with pytest.raises(SystemExit, match="tcp://"):
         await announce_over_zeroconf(server, "blip-piper")

@@ -17,6 +17,7 @@ import re
 import socket
 import sys
 import threading
+import tracemalloc
 from typing import Any
 import wave
 
@@ -512,28 +513,57 @@ async def test_malformed_event_gets_an_error_and_the_server_keeps_serving(
     assert words(reply.text) == ["how", "do", "you", "spell", "dinosaur"]
 
 
-async def test_bad_events_are_skipped_and_the_rest_is_transcribed(
-    servers: Servers, speech: Callable[[str], bytes]
+@pytest.mark.parametrize(
+    ("bad_chunk", "named"),
+    [
+        (Event(type="audio-chunk", data={}, payload=b"\x00" * 640), "rate"),  # no format
+        (AudioChunk(RATE, 5, 1, b"\x00" * 800).event(), "width"),
+        (AudioChunk(1, 2, 1, b"\x00" * 800).event(), "rate"),  # 1 Hz
+    ],
+    ids=["no-format", "width-5", "1-hz"],
+)
+async def test_a_bad_event_gets_an_error_and_closes_like_the_other_servers(
+    servers: Servers, speech: Callable[[str], bytes], bad_chunk: Event, named: str
 ) -> None:
+    """The three servers' one policy: Error(bad-event), then the connection closes."""
     pcm = speech("How do you spell dinosaur?") + room_silence(0.7)
-    half = len(pcm) // 2 & ~1
     async with AsyncTcpClient("127.0.0.1", servers.port("default")) as client:
         await client.write_event(Transcribe(language="en").event())
         await client.write_event(AudioStart(RATE, 2, 1).event())
-        await send_audio(client, pcm[:half])
-        # A chunk without its format, impossible formats, and a nonsense type.
-        await client.write_event(Event(type="audio-chunk", data={}, payload=b"\x00" * 640))
-        await client.write_event(AudioChunk(RATE, 5, 1, b"\x00" * 800).event())
-        await client.write_event(AudioChunk(1, 2, 1, b"\x00" * 800).event())  # 1 Hz
-        await client.write_event(Event(type="no-such-event", data={"x": 1}))
-        await send_audio(client, pcm[half:])
-        await client.write_event(AudioStop().event())
-        reply = await read_reply(client)
-    errors = [e for e in reply.events if e.type == "error"]
-    assert len(errors) == 3
-    assert "width" in errors[1].data["text"]
-    assert "rate" in errors[2].data["text"]
+        await client.write_event(Event(type="no-such-event", data={"x": 1}))  # ignored
+        await send_audio(client, pcm[: len(pcm) // 2 & ~1])
+        await client.write_event(bad_chunk)
+        events: list[Event] = []
+        while (event := await asyncio.wait_for(client.read_event(), timeout=30)) is not None:
+            events.append(event)
+    assert [event.type for event in events] == ["error"]
+    assert events[0].data["code"] == "bad-event"
+    assert named in events[0].data["text"]
+    reply = await transcribe(servers.port("default"), pcm)
     assert words(reply.text) == ["how", "do", "you", "spell", "dinosaur"]
+
+
+async def test_eight_mib_of_low_rate_audio_is_capped_before_conversion(
+    servers: Servers, speech: Callable[[str], bytes]
+) -> None:
+    """8 MiB at 4 kHz 8-bit is 35 minutes: converting it before the 60 s cap took 1.7 GB."""
+    chunk = bytes(range(256)) * (8 * 1024 * 1024 // 256)
+    tracemalloc.start()
+    try:
+        async with AsyncTcpClient("127.0.0.1", servers.port("plain")) as client:
+            await client.write_event(Transcribe(language="en").event())
+            await client.write_event(AudioStart(4000, 1, 1).event())
+            await client.write_event(AudioChunk(4000, 1, 1, chunk).event())
+            await client.write_event(AudioChunk(4000, 1, 1, chunk).event())
+            await client.write_event(AudioStop().event())
+            reply = await read_reply(client)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reply.transcript is not None
+    # Two copies of the chunk in flight plus 60 s of 16 kHz audio and its float copy for
+    # Whisper: well under 100 MB (the chunk alone would be 64 MB once converted).
+    assert peak < 100 * 1024 * 1024
 
 
 async def test_audio_without_audio_start(servers: Servers, speech: Callable[[str], bytes]) -> None:
@@ -589,10 +619,10 @@ async def test_disconnect_mid_utterance_leaves_the_server_healthy(
             await asyncio.sleep(0.05)
 
     for _ in range(100):  # the handler reads to the end of the stream, then notices it closed
-        if not running.handlers:
+        if not running.server.connections:
             break
         await asyncio.sleep(0.05)
-    assert not running.handlers
+    assert not running.server.connections
     assert running.service.stats.speculations_started == started_before + 1
 
     reply = await transcribe(running.port, speech("How do you spell dinosaur?") + room_silence(0.7))

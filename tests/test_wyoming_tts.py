@@ -87,8 +87,8 @@ async def test_describe_lists_the_voice_and_streaming_support(tts_server: Server
     assert program.installed and program.supports_synthesize_streaming
     assert [voice.name for voice in program.voices] == [VOICE_NAME]
     assert program.voices[0].languages == ["en_US"]
-    # Cache statistics are part of the description.
-    assert "hits=" in program.description and "phrases=" in program.description
+    # No cache statistics: hit counts would tell any client what was said recently.
+    assert "hits=" not in program.description and "phrases=" not in program.description
 
 
 async def test_synthesize_returns_real_speech(tts_server: ServerAddress) -> None:

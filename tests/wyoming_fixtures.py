@@ -1,7 +1,7 @@
 """Helpers for tests of Wyoming servers: real servers on free loopback ports, real clients.
 
-- ``async with running_server(handler_factory) as address:`` serves a handler factory in the
-  test's own event loop (fast: models loaded once by the caller can be shared).
+- ``async with running_server(handler_factory) as address:`` serves a handler factory through
+  the servers' serve path (``wyoming_servers.serve``) in the test's own event loop (fast: models loaded once by the caller can be shared).
 - ``with server_process("wyoming_servers.tts", "--voice", ...) as process:`` starts the real
   command line in a subprocess and waits until it answers ``Describe``; usable from fixtures of
   any scope because it needs no event loop.
@@ -29,7 +29,6 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 from wyoming.info import Describe, Info
-from wyoming.server import AsyncTcpServer, HandlerFactory
 from wyoming.tts import (
     Synthesize,
     SynthesizeChunk,
@@ -41,6 +40,7 @@ from wyoming.tts import (
 from wyoming.wake import Detect
 
 from wyoming_servers.audio import PcmAudio
+from wyoming_servers.serve import HandlerFactory, ServeLimits, WyomingServer
 
 if TYPE_CHECKING:
     from wyoming_servers.tts.voices import LoadedVoice
@@ -71,24 +71,21 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running_server(handler_factory: HandlerFactory) -> AsyncIterator[ServerAddress]:
-    """Serve `handler_factory` with wyoming's AsyncTcpServer on a free loopback port."""
-    for attempt in range(5):
-        address = ServerAddress(LOOPBACK, free_port())
-        server = AsyncTcpServer(address.host, address.port)
-        try:
-            await server.start(handler_factory)
-            break
-        except OSError:  # another process took the port between probe and bind
-            if attempt == 4:
-                raise
+async def running_server(
+    handler_factory: HandlerFactory, limits: ServeLimits | None = None
+) -> AsyncIterator[ServerAddress]:
+    """Serve `handler_factory` through the servers' own serve path on a free loopback port.
+
+    Functional tests open up to 50 connections at once from loopback; the default limits are
+    tested on their own (tests/test_wyoming_limits.py).
+    """
+    limits = limits or ServeLimits(max_connections=100, max_connections_per_client=100)
+    server = WyomingServer(f"tcp://{LOOPBACK}:0", handler_factory, limits)
+    await server.start()
     try:
-        yield address
+        yield ServerAddress(LOOPBACK, server.port)
     finally:
         await server.stop()
-        handler_tasks = [t for t in asyncio.all_tasks() if t.get_name() == "wyoming event handler"]
-        if handler_tasks:
-            await asyncio.wait(handler_tasks, timeout=10)
 
 
 @dataclass

@@ -20,6 +20,8 @@ SUPPORTED_WIDTHS = (1, 2, 3, 4)
 MIN_CLIENT_RATE = 4000
 MAX_CLIENT_RATE = 192000
 MAX_CLIENT_CHANNELS = 16
+# Input frames converted at a time (about 1 s at 16 kHz): bounds the float working arrays.
+CONVERT_PIECE_FRAMES = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +120,30 @@ class PcmConverter:
         self._tail = None
 
     def convert(self, pcm: bytes, rate: int, width: int, channels: int) -> bytes:
-        """Convert one chunk of a stream; returns PCM in the target format."""
+        """Convert one chunk of a stream; returns PCM in the target format.
+
+        The chunk is converted in pieces of at most CONVERT_PIECE_FRAMES input frames, so the
+        float working arrays stay a few megabytes whatever the chunk's size and format (an
+        8 MiB chunk of 4 kHz 8-bit audio, upsampled in one go, cost 1.7 GB).
+        """
         if rate <= 0:
             raise ValueError(f"sample rate must be positive, got {rate}")
         if (rate, width, channels) == (self.rate, self.width, self.channels):
             return pcm
-        samples = pcm_to_float32(pcm, width, channels)
+        frame_bytes = width * channels
+        piece_bytes = CONVERT_PIECE_FRAMES * frame_bytes
+        if len(pcm) <= piece_bytes:
+            return self._convert_piece(pcm, rate, width, channels)
+        out = bytearray()
+        view = memoryview(pcm)
+        for offset in range(0, len(pcm), piece_bytes):
+            out += self._convert_piece(view[offset : offset + piece_bytes], rate, width, channels)
+        return bytes(out)
+
+    def _convert_piece(
+        self, pcm: bytes | memoryview, rate: int, width: int, channels: int
+    ) -> bytes:
+        samples = pcm_to_float32(pcm, width, channels)  # type: ignore[arg-type]
         samples = _mix_channels(samples, self.channels)
         if rate != self.rate:
             samples = self._resample(samples, rate)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
-from wyoming.server import AsyncServer, AsyncTcpServer
+if TYPE_CHECKING:
+    from .serve import WyomingServer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -21,9 +23,9 @@ def add_zeroconf_argument(parser: argparse.ArgumentParser, default_name: str) ->
     )
 
 
-async def announce_over_zeroconf(server: AsyncServer, name: str) -> None:
-    """Register ``server`` as a Wyoming service; exit with a clear message when it can't be."""
-    if not isinstance(server, AsyncTcpServer):
+async def announce_over_zeroconf(server: WyomingServer, name: str) -> None:
+    """Register a started ``server`` as a Wyoming service; exit clearly when it can't be."""
+    if server.host is None:
         raise SystemExit("--zeroconf needs a tcp:// URI")
     try:
         from wyoming.zeroconf import HomeAssistantZeroconf

@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from functools import partial
 import logging
 import os
 from pathlib import Path
 import sys
 
-from wyoming.server import AsyncServer, AsyncTcpServer
-
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
+from ..serve import add_serve_arguments, limits_from_args
 from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
-from .handler import SttEventHandler
-from .server import load_service, start_tcp_server
+from .server import load_service, start_server
 from .service import DEFAULT_INITIAL_PROMPT, VERSION, ServiceSettings
 from .upstream import parse_upstream_uri
 
@@ -30,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Wyoming speech-to-text with faster-whisper that starts decoding during the "
         "end-of-speech silence, with optional failover from a remote Wyoming ASR.",
     )
-    parser.add_argument("--uri", default="tcp://127.0.0.1:10300", help="unix:// or tcp://")
+    add_serve_arguments(parser, 10300)
     model = parser.add_argument_group("model")
     model.add_argument(
         "--model",
@@ -196,10 +193,7 @@ async def main(argv: list[str] | None = None) -> None:
     # Nothing may come from a model hub at run time; models are local directories.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     engine_settings, service_settings = settings_from_args(parser, args)
-    try:
-        server = AsyncServer.from_uri(args.uri)
-    except ValueError as err:
-        parser.error(str(err))
+    limits = limits_from_args(parser, args)
 
     try:
         service = await asyncio.to_thread(load_service, engine_settings, service_settings)
@@ -223,16 +217,15 @@ async def main(argv: list[str] | None = None) -> None:
     if service_settings.upstream:
         _LOGGER.info("Preferring upstream %s:%d", *service_settings.upstream)
     try:
-        if isinstance(server, AsyncTcpServer):
-            # Bind first, then say "Ready": whoever waits for that line can connect at once.
-            running = await start_tcp_server(service, server.host, server.port)
-            if args.zeroconf:
-                await announce_over_zeroconf(server, args.zeroconf)
-            _LOGGER.info("Ready on %s", running.uri)
-            await running.server.serve_forever()
-        else:
-            _LOGGER.info("Ready on %s", args.uri)
-            await server.run(partial(SttEventHandler, service))
+        # Bind first, then say "Ready": whoever waits for that line can connect at once.
+        try:
+            running = await start_server(service, args.uri, limits)
+        except (OSError, ValueError) as err:
+            _fail(f"cannot listen on {args.uri}: {err}")
+        if args.zeroconf:
+            await announce_over_zeroconf(running.server, args.zeroconf)
+        _LOGGER.info("Ready on %s", running.uri)
+        await running.server.serve_forever()
     finally:
         engine.close()
 

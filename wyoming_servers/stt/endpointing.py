@@ -112,6 +112,11 @@ class UtteranceBuffer:
         return self._length
 
     @property
+    def room(self) -> int:
+        """Samples still accepted before the cap."""
+        return max(0, self._max_samples - self._length)
+
+    @property
     def samples(self) -> np.ndarray:
         """All audio received (a view; later appends never change what it shows)."""
         return self._samples[: self._length]

@@ -10,31 +10,19 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 from wyoming.info import Describe
 
-from wyoming_servers import GuardedEventHandler
-from wyoming_servers.audio import PcmConverter
+from wyoming_servers.audio import PcmConverter, check_client_format
+from wyoming_servers.serve import BadEventError, BlipEventHandler
 
 from .service import Outcome, SttService, Utterance
 
 _LOGGER = logging.getLogger(__name__)
 
 
-# Beyond these no microphone goes; a rate of 1 Hz would make the resampler blow up a chunk 16000×.
-_FORMAT_LIMITS: dict[str, tuple[int, int]] = {
-    "rate": (4000, 192000),
-    "width": (1, 4),
-    "channels": (1, 16),
-}
-
-
-class BadAudioError(ValueError):
-    """An audio chunk whose format cannot be understood."""
-
-
-class SttEventHandler(GuardedEventHandler):
+class SttEventHandler(BlipEventHandler):
     """Transcribe → AudioStart → AudioChunk* → AudioStop, answered with a transcript.
 
-    The connection stays open afterwards for another request. Bad events get an `Error` event and
-    are skipped; the rest of the utterance is still transcribed.
+    The connection stays open afterwards for another request. A bad event follows the servers'
+    one policy (wyoming_servers.serve): an `Error` event and the connection closes.
     """
 
     def __init__(
@@ -55,9 +43,10 @@ class SttEventHandler(GuardedEventHandler):
     async def handle_event(self, event: Event) -> bool:
         try:
             await self._dispatch(event)
+        except BadEventError:
+            raise
         except (KeyError, TypeError, ValueError) as err:
-            _LOGGER.warning("Skipping a bad %s event: %s", event.type, err)
-            await self.send_error_quietly(f"Bad {event.type} event: {err}", "bad-event")
+            raise BadEventError(str(err) or type(err).__name__) from err
         return True
 
     async def _dispatch(self, event: Event) -> None:
@@ -85,12 +74,7 @@ class SttEventHandler(GuardedEventHandler):
         return self._utterance
 
     def _add_audio(self, chunk: AudioChunk) -> None:
-        for name, (low, high) in _FORMAT_LIMITS.items():
-            value = getattr(chunk, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise BadAudioError(
-                    f"{name} must be an integer from {low} to {high}, got {value!r}"
-                )
+        check_client_format(chunk.rate, chunk.width, chunk.channels)
         if self._utterance is None:
             # Some clients skip AudioStart; the chunk says all we need to know.
             _LOGGER.debug("Audio without AudioStart; starting an utterance")
@@ -99,10 +83,23 @@ class SttEventHandler(GuardedEventHandler):
         audio_format = (chunk.rate, chunk.width, chunk.channels)
         if audio_format != self._torn_format:
             self._torn_frame, self._torn_format = b"", audio_format
+        frame_bytes = chunk.width * chunk.channels
         audio = self._torn_frame + chunk.audio
-        whole = len(audio) - len(audio) % (chunk.width * chunk.channels)
+        whole = len(audio) - len(audio) % frame_bytes
+        # The utterance cap is checked before conversion: only the frames that still fit are
+        # converted (8 MiB of 4 kHz 8-bit audio is 35 minutes; the cap is 60 s).
+        room = self._utterance.room_samples
+        if room <= 0:
+            self._utterance.buffer.truncated = True  # the rest of the stream is dropped
+            self._torn_frame = b""
+            return
+        fits = -(-room * chunk.rate // 16000) + 1  # source frames for `room` output samples
+        if whole > fits * frame_bytes:
+            whole = fits * frame_bytes
+            self._torn_frame = b""
+        else:
+            self._torn_frame = audio[whole:]
         pcm16 = self._converter.convert(audio[:whole], chunk.rate, chunk.width, chunk.channels)
-        self._torn_frame = audio[whole:]
         self._utterance.add_audio(pcm16)
 
     def _reset_audio(self) -> None:

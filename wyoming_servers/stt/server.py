@@ -1,12 +1,12 @@
-"""Building the service from settings and serving it over TCP."""
+"""Building the service from settings and serving it (through the servers' one serve path)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 import logging
 
+from ..serve import ServeLimits, WyomingServer
 from .engine import EngineSettings, WhisperEngine
 from .handler import SttEventHandler
 from .service import ServiceSettings, SttService
@@ -27,44 +27,39 @@ def load_service(engine_settings: EngineSettings, settings: ServiceSettings) -> 
 
 @dataclass
 class RunningServer:
-    """A TCP server for one service, started with `start_tcp_server`."""
+    """A server for one service, started with `start_server`."""
 
     service: SttService
-    server: asyncio.Server
-    host: str
-    port: int
-    handlers: set[asyncio.Task[None]] = field(default_factory=set)
+    server: WyomingServer
+
+    @property
+    def host(self) -> str | None:
+        return self.server.host
+
+    @property
+    def port(self) -> int:
+        return self.server.port
 
     @property
     def uri(self) -> str:
-        return f"tcp://{self.host}:{self.port}"
+        return self.server.uri
 
     async def stop(self) -> None:
         """Stop accepting clients and end the connections still open."""
-        self.server.close()
-        for task in list(self.handlers):
-            task.cancel()
-        for task in list(self.handlers):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.server.wait_closed()
+        await self.server.stop()
+
+
+async def start_server(
+    service: SttService, uri: str = "tcp://127.0.0.1:0", limits: ServeLimits | None = None
+) -> RunningServer:
+    """Serve `service` at `uri` (port 0 picks a free one) without blocking."""
+    server = WyomingServer(uri, partial(SttEventHandler, service), limits)
+    await server.start()
+    return RunningServer(service, server)
 
 
 async def start_tcp_server(
     service: SttService, host: str = "127.0.0.1", port: int = 0
 ) -> RunningServer:
-    """Serve `service` on host:port (port 0 picks a free one) without blocking."""
-    handlers: set[asyncio.Task[None]] = set()
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.add(task)
-        try:
-            await SttEventHandler(service, reader, writer).run()
-        finally:
-            handlers.discard(task)
-
-    server = await asyncio.start_server(on_connect, host=host, port=port)
-    bound_port = server.sockets[0].getsockname()[1]
-    return RunningServer(service, server, host, bound_port, handlers)
+    """Serve `service` on host:port over TCP (port 0 picks a free one) without blocking."""
+    return await start_server(service, f"tcp://{host}:{port}")

@@ -211,8 +211,15 @@ class Utterance:
         """A Transcribe that arrives mid-stream changes what the final decode must use."""
         self.options = self._service.decode_options(transcribe)
 
+    @property
+    def room_samples(self) -> int:
+        """16 kHz samples still accepted before the utterance cap."""
+        return self.buffer.room
+
     def add_audio(self, pcm16: bytes) -> None:
         """Take 16 kHz mono 16-bit audio; start or drop a speculative decode as the VAD says."""
+        if not pcm16:
+            return
         self.buffer.append(pcm16)
         if self._upstream is not None:
             self._upstream.send_audio(pcm16)

@@ -15,12 +15,9 @@ from importlib import resources
 import logging
 import os
 from pathlib import Path
-from typing import Final
-from urllib.parse import urlparse
-
-from wyoming.server import AsyncServer
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
+from ..serve import ServeLimits, WyomingServer, add_serve_arguments, limits_from_args
 from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
 from .engine import SynthesisSettings, TtsEngine
 from .handler import (
@@ -37,7 +34,7 @@ from .voices import DEFAULT_VOICE, LoadedVoice, VoiceNotFoundError, find_voice, 
 
 _LOGGER = logging.getLogger("wyoming_servers.tts")
 
-DEFAULT_URI: Final = "tcp://0.0.0.0:10200"
+DEFAULT_PORT = 10200
 
 
 def default_phrases_path() -> Path:
@@ -70,9 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="blip-wyoming-tts",
         description="Wyoming text-to-speech server (piper) with a phrase cache and streaming.",
     )
-    parser.add_argument(
-        "--uri", default=DEFAULT_URI, help=f"tcp://HOST:PORT or unix://PATH (default {DEFAULT_URI})"
-    )
+    add_serve_arguments(parser, DEFAULT_PORT)
     parser.add_argument(
         "--voice",
         action="append",
@@ -131,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--recent-cache-entries",
         type=int,
         default=DEFAULT_RECENT_ENTRIES,
-        help="recently synthesized sentences kept",
+        help="recently synthesized sentences kept; 0 turns this cache off, so that how fast a "
+        "sentence is answered cannot tell a client it was said recently (phrases stay cached)",
     )
     parser.add_argument(
         "--recent-cache-mb",
@@ -166,20 +162,21 @@ def build_engine(args: argparse.Namespace) -> TtsEngine:
     return TtsEngine(voices, cache=cache, settings=settings, max_concurrent=args.max_concurrent)
 
 
-async def serve(engine: TtsEngine, args: argparse.Namespace) -> None:
+async def serve(engine: TtsEngine, args: argparse.Namespace, limits: ServeLimits) -> None:
     """Accept Wyoming clients until stopped."""
-    server = AsyncServer.from_uri(args.uri)
-    if args.zeroconf:
-        await announce_over_zeroconf(server, args.zeroconf)
     options = TtsHandlerOptions(
         max_text_chars=args.max_text_chars,
         samples_per_chunk=args.samples_per_chunk,
         first_clause_min_chars=args.first_clause_min_chars,
     )
+    server = WyomingServer(args.uri, partial(TtsEventHandler, engine, options), limits)
+    await server.start()
+    if args.zeroconf:
+        await announce_over_zeroconf(server, args.zeroconf)
     _LOGGER.info(
-        "Ready on %s with voice(s): %s", args.uri, ", ".join(v.name for v in engine.voices)
+        "Ready on %s with voice(s): %s", server.uri, ", ".join(v.name for v in engine.voices)
     )
-    await server.run(partial(TtsEventHandler, engine, options))
+    await server.serve_forever()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -189,8 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if urlparse(args.uri).scheme not in ("tcp", "unix", "stdio"):
-        parser.error(f"--uri must be tcp://HOST:PORT, unix://PATH or stdio://, not {args.uri!r}")
+    limits = limits_from_args(parser, args)
     if args.first_clause_min_chars < 0:
         parser.error("--first-clause-min-chars must not be negative")
     if args.max_concurrent < 1 or args.max_text_chars < 1 or args.samples_per_chunk < 1:
@@ -210,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         engine.prepare_phrases(sentences)
 
     try:
-        asyncio.run(serve(engine, args))
+        asyncio.run(serve(engine, args, limits))
     finally:
         engine.close()
 

@@ -35,7 +35,7 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
-from .. import GuardedEventHandler
+from ..serve import BlipEventHandler
 from .engine import PiperSynthesizer, TtsEngine, UnknownVoiceError
 from .sentences import SentenceSplitter
 from .text import speakable_text
@@ -47,6 +47,9 @@ DEFAULT_MAX_TEXT_CHARS: Final = 5000
 DEFAULT_SAMPLES_PER_CHUNK: Final = 1024
 # An answer may open with a clause this long (about 1.5 s of speech) instead of a sentence.
 DEFAULT_FIRST_CLAUSE_MIN_CHARS: Final = 24
+# Sentences waiting to be spoken on one connection; a client that never reads its audio cannot
+# queue more than this (its requests are refused with "queue-full").
+MAX_QUEUED_JOBS: Final = 256
 # Text events are small; nothing a TTS client sends needs a big payload.
 _MAX_TTS_PAYLOAD_BYTES: Final = 64 * 1024
 
@@ -59,8 +62,11 @@ def _program_version() -> str | None:
 
 
 def build_info(engine: TtsEngine) -> Info:
-    """Describe the server; the description carries live cache statistics."""
-    stats = engine.cache.stats()
+    """Describe the server.
+
+    No cache statistics: any client may ask, and hit counts that move tell it what was said
+    recently (they are in the server's own log instead).
+    """
     piper_attribution = Attribution(name="rhasspy", url="https://github.com/OHF-Voice/piper1-gpl")
     voices = [
         TtsVoice(
@@ -76,7 +82,7 @@ def build_info(engine: TtsEngine) -> Info:
     ]
     program = TtsProgram(
         name=PROGRAM_NAME,
-        description=f"Blip's piper text-to-speech with a phrase cache ({stats.summary()})",
+        description="Blip's piper text-to-speech with a phrase cache",
         attribution=Attribution(name="Blip", url="https://github.com/blip-voice/blip"),
         installed=True,
         version=_program_version(),
@@ -142,7 +148,7 @@ class _UtteranceLog:
     started_at: float | None = None
 
 
-class TtsEventHandler(GuardedEventHandler):
+class TtsEventHandler(BlipEventHandler):
     """Answers Describe, Synthesize and the streaming Synthesize* events for one client."""
 
     max_payload_bytes = _MAX_TTS_PAYLOAD_BYTES
@@ -159,8 +165,15 @@ class TtsEventHandler(GuardedEventHandler):
         self.options = options
         self._stream: _TextStream | None = None
         self._rejected = False
+        self._request_chars = 0  # speakable characters of the request being read
         self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self._speaking = False
         self._speaker_task = asyncio.create_task(self._speak_jobs(), name="blip tts speaker")
+
+    @property
+    def busy(self) -> bool:
+        """Audio is still being made or sent: the client may rightly be silent meanwhile."""
+        return self._speaking or not self._jobs.empty()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -204,8 +217,10 @@ class TtsEventHandler(GuardedEventHandler):
             return self._reject(str(err), "unknown-voice")
         is_ssml = _is_ssml(request.text_format)
         splitter = self._new_splitter(synthesizer, speaker_id, is_ssml)
+        self._request_chars = 0
         for sentence in [*splitter.feed(text), *splitter.flush()]:
-            self._queue_sentence(synthesizer, speaker_id, sentence, is_ssml)
+            if not self._queue_sentence(synthesizer, speaker_id, sentence, is_ssml):
+                return False
         self._jobs.put_nowait(
             _FinishUtterance(streaming=False, sample_rate=synthesizer.voice.sample_rate)
         )
@@ -222,6 +237,7 @@ class TtsEventHandler(GuardedEventHandler):
         is_ssml = _is_ssml(start.text_format)
         splitter = self._new_splitter(synthesizer, speaker_id, is_ssml)
         self._stream = _TextStream(synthesizer, speaker_id, is_ssml, splitter)
+        self._request_chars = 0
         return True
 
     def _new_splitter(
@@ -250,7 +266,11 @@ class TtsEventHandler(GuardedEventHandler):
                 "text-too-long",
             )
         for sentence in stream.splitter.feed(text):
-            self._queue_sentence(stream.synthesizer, stream.speaker_id, sentence, stream.is_ssml)
+            if not self._queue_sentence(
+                stream.synthesizer, stream.speaker_id, sentence, stream.is_ssml
+            ):
+                self._stream = None
+                return False
         return True
 
     def _stop_stream(self) -> bool:
@@ -260,7 +280,10 @@ class TtsEventHandler(GuardedEventHandler):
             self._jobs.put_nowait(_FinishUtterance(streaming=True, sample_rate=0))
             return True
         for sentence in stream.splitter.flush():
-            self._queue_sentence(stream.synthesizer, stream.speaker_id, sentence, stream.is_ssml)
+            if not self._queue_sentence(
+                stream.synthesizer, stream.speaker_id, sentence, stream.is_ssml
+            ):
+                return False
         self._jobs.put_nowait(
             _FinishUtterance(streaming=True, sample_rate=stream.synthesizer.voice.sample_rate)
         )
@@ -268,9 +291,31 @@ class TtsEventHandler(GuardedEventHandler):
 
     def _queue_sentence(
         self, synthesizer: PiperSynthesizer, speaker_id: int | None, sentence: str, is_ssml: bool
-    ) -> None:
-        if text := speakable_text(sentence, is_ssml=is_ssml):
-            self._jobs.put_nowait(_SpeakSentence(synthesizer, speaker_id, text))
+    ) -> bool:
+        """Queue one sentence; False (and the request refused) when a limit is reached.
+
+        The length limit applies to the speakable text, what piper is given: Unicode
+        normalisation can make a text many times longer than it arrived (U+FDFA is 18
+        characters after NFKC).
+        """
+        if not (text := speakable_text(sentence, is_ssml=is_ssml)):
+            return True
+        self._request_chars += len(text)
+        if self._request_chars > self.options.max_text_chars:
+            self._reject(
+                f"Text too long once normalised: over {self.options.max_text_chars} characters",
+                "text-too-long",
+            )
+            return False
+        if self._jobs.qsize() >= MAX_QUEUED_JOBS:
+            self._reject(
+                f"Too many sentences waiting ({MAX_QUEUED_JOBS}): read the audio already sent "
+                "before asking for more",
+                "queue-full",
+            )
+            return False
+        self._jobs.put_nowait(_SpeakSentence(synthesizer, speaker_id, text))
+        return True
 
     def _resolve_voice(self, voice: SynthesizeVoice | None) -> tuple[PiperSynthesizer, int | None]:
         if voice is None:
@@ -291,6 +336,7 @@ class TtsEventHandler(GuardedEventHandler):
         utterance = _UtteranceLog()
         try:
             while (job := await self._jobs.get()) is not None:
+                self._speaking = True
                 if isinstance(job, _SpeakSentence):
                     audio_started = await self._speak(job, audio_started, utterance)
                 elif isinstance(job, _FinishUtterance):
@@ -301,14 +347,15 @@ class TtsEventHandler(GuardedEventHandler):
                 else:
                     await self.write_event(Error(text=job.text, code=job.code).event())
                     return
+                self._speaking = False
         except (ConnectionError, RuntimeError) as err:
             # RuntimeError: asyncio refuses writes on a transport that is already closed.
             _LOGGER.debug("Client went away while audio was being sent: %s", err)
         finally:
             # Nothing more can be said on this connection: close it, which also ends the reading
             # side (closing flushes what was already written, such as an Error event).
-            self._is_running = False
-            self.writer.close()
+            self._speaking = False
+            await self.stop()
 
     async def _speak(
         self, job: _SpeakSentence, audio_started: bool, utterance: _UtteranceLog

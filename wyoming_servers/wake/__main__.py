@@ -11,18 +11,17 @@ from functools import partial
 import logging
 import os
 from pathlib import Path
-from typing import Final
-from urllib.parse import urlparse
-
-from wyoming.server import AsyncServer
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
+from ..serve import ServeLimits, WyomingServer, add_serve_arguments, limits_from_args
 from .handler import PROGRAM_NAME, WakeEventHandler, WakeServerContext
 from .models import DetectionSettings, WakeWordDetector, discover_models
 
 _LOGGER = logging.getLogger("wyoming_servers.wake")
 
-DEFAULT_URI: Final = "tcp://0.0.0.0:10400"
+DEFAULT_PORT = 10400
+# Each connection's detector holds about 5 MB of models and buffers: 32 are about 170 MB.
+DEFAULT_MAX_WAKE_CONNECTIONS = 32
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,9 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blip-wyoming-wake", description="Wyoming wake word server (openWakeWord models)."
     )
-    parser.add_argument(
-        "--uri", default=DEFAULT_URI, help=f"tcp://HOST:PORT or unix://PATH (default {DEFAULT_URI})"
-    )
+    add_serve_arguments(parser, DEFAULT_PORT, max_connections=DEFAULT_MAX_WAKE_CONNECTIONS)
     parser.add_argument(
         "--custom-model-dir",
         action="append",
@@ -69,14 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def serve(context: WakeServerContext, args: argparse.Namespace) -> None:
-    server = AsyncServer.from_uri(args.uri)
+async def serve(context: WakeServerContext, args: argparse.Namespace, limits: ServeLimits) -> None:
+    server = WyomingServer(args.uri, partial(WakeEventHandler, context), limits)
+    await server.start()
     if args.zeroconf:
         await announce_over_zeroconf(server, args.zeroconf)
     _LOGGER.info(
-        "Ready on %s with wake words: %s", args.uri, ", ".join(m.name for m in context.models)
+        "Ready on %s with wake words: %s", server.uri, ", ".join(m.name for m in context.models)
     )
-    await server.run(partial(WakeEventHandler, context))
+    await server.serve_forever()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -86,8 +84,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if urlparse(args.uri).scheme not in ("tcp", "unix", "stdio"):
-        parser.error(f"--uri must be tcp://HOST:PORT, unix://PATH or stdio://, not {args.uri!r}")
+    limits = limits_from_args(parser, args)
     if not 0.0 < args.threshold < 1.0:
         parser.error("--threshold must be between 0 and 1")
     if args.trigger_level < 1 or args.refractory_seconds < 0 or args.max_concurrent < 1:
@@ -108,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.exit(1, f"{parser.prog}: error: cannot load wake word models: {err}\n")
 
     with ThreadPoolExecutor(args.max_concurrent, thread_name_prefix="wake") as executor:
-        asyncio.run(serve(WakeServerContext(models, settings, executor), args))
+        asyncio.run(serve(WakeServerContext(models, settings, executor), args, limits))
 
 
 def run() -> None:

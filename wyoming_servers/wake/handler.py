@@ -21,8 +21,8 @@ from wyoming.event import Event
 from wyoming.info import Attribution, Describe, Info, WakeModel, WakeProgram
 from wyoming.wake import Detect, Detection, NotDetected
 
-from .. import GuardedEventHandler
 from ..audio import PcmConverter, check_client_format
+from ..serve import BadEventError, BlipEventHandler
 from .models import (
     CHANNELS,
     SAMPLE_RATE,
@@ -37,6 +37,9 @@ from .models import (
 _LOGGER = logging.getLogger(__name__)
 
 PROGRAM_NAME: Final = "blip-openwakeword"
+# Longest audio one chunk may hold. Satellites send 10-100 ms; the limit is checked on the
+# chunk's byte length before anything is converted.
+MAX_CHUNK_SECONDS: Final = 10.0
 _OPENWAKEWORD_ATTRIBUTION: Final = Attribution(
     name="dscripka", url="https://github.com/dscripka/openWakeWord"
 )
@@ -87,7 +90,7 @@ class WakeServerContext:
     executor: Executor
 
 
-class WakeEventHandler(GuardedEventHandler):
+class WakeEventHandler(BlipEventHandler):
     """Runs this client's detector off the event loop and reports detections."""
 
     def __init__(
@@ -121,12 +124,10 @@ class WakeEventHandler(GuardedEventHandler):
                 await self._stop_stream()
             else:
                 _LOGGER.debug("Ignoring unexpected event type %s", event.type)
+        except BadEventError:
+            raise
         except (KeyError, TypeError, ValueError) as err:
-            _LOGGER.warning(
-                "Closing wake word connection after a bad %s event: %s", event.type, err
-            )
-            await self.send_error_quietly(f"Bad {event.type} event: {err}", "bad-event")
-            return False
+            raise BadEventError(str(err) or type(err).__name__) from err
         return True
 
     async def _select(self, detect: Detect) -> None:
@@ -162,6 +163,13 @@ class WakeEventHandler(GuardedEventHandler):
 
     async def _process_chunk(self, chunk: AudioChunk) -> None:
         check_client_format(chunk.rate, chunk.width, chunk.channels)
+        seconds = len(chunk.audio) / (chunk.rate * chunk.width * chunk.channels)
+        if seconds > MAX_CHUNK_SECONDS:
+            raise BadEventError(
+                f"an audio chunk may hold at most {MAX_CHUNK_SECONDS:g} s of audio; this one "
+                f"holds {seconds:.1f} s ({len(chunk.audio)} bytes at {chunk.rate} Hz, "
+                f"{chunk.width} byte(s) x {chunk.channels} channel(s)): send shorter chunks"
+            )
         if not self._streaming:
             await self._start_stream()  # tolerate clients that skip AudioStart
         pcm = self._converter.convert(chunk.audio, chunk.rate, chunk.width, chunk.channels)

@@ -25,6 +25,8 @@ CHANNELS: Final = 1
 SAMPLES_PER_STEP: Final = 1280
 EMBEDDING_FEATURES: Final = 96
 PRIMING_SAMPLES: Final = int(2.5 * SAMPLE_RATE)
+# Whole 80 ms steps, about one second.
+MAX_FEATURE_BLOCK_BYTES: Final = 12 * SAMPLES_PER_STEP * SAMPLE_WIDTH
 BUILTIN_MODELS_DIR: Final = Path(pyopen_wakeword.__file__).parent / "models"
 _FEATURE_MODEL_STEMS: Final = frozenset({"melspectrogram", "embedding_model"})
 _VERSION_SUFFIX_RE: Final = re.compile(r"^(?P<name>.+?)_(?P<version>v\d+(?:\.\d+)*)$")
@@ -222,13 +224,17 @@ class WakeWordDetector:
         del self._pending[:usable]
 
         detections: list[Detected] = []
-        block_start = self._samples_seen
-        self._samples_seen += usable // SAMPLE_WIDTH
-        for embedding in self._features.process_streaming(block):
-            for state in self._states:
-                for probability in state.scorer.process_streaming(embedding):
-                    if detected := self._score(state, probability, block_start):
-                        detections.append(detected)
+        # The feature models keep fixed-size buffers: feed them at most a second at a time, so a
+        # long chunk is scored like the same audio sent in satellite-sized chunks.
+        for offset in range(0, len(block), MAX_FEATURE_BLOCK_BYTES):
+            piece = block[offset : offset + MAX_FEATURE_BLOCK_BYTES]
+            block_start = self._samples_seen
+            self._samples_seen += len(piece) // SAMPLE_WIDTH
+            for embedding in self._features.process_streaming(piece):
+                for state in self._states:
+                    for probability in state.scorer.process_streaming(embedding):
+                        if detected := self._score(state, probability, block_start):
+                            detections.append(detected)
         return detections
 
     def _score(self, state: _ModelState, probability: float, block_start: int) -> Detected | None:

@@ -20,6 +20,9 @@ import httpx
 
 from ..const import LOCAL_API_OLLAMA
 
+# Longest line accepted from the local model's stream: one token's delta is a few hundred bytes.
+MAX_STREAM_LINE_BYTES = 128 * 1024
+
 
 class FailureKind(StrEnum):
     """How a backend failed."""
@@ -148,8 +151,30 @@ class LocalModelClient:
         except aiohttp.ClientError as err:
             raise BackendFailure(self.name, FailureKind.UNREACHABLE, type(err).__name__) from err
 
+    async def _lines(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+        """The body's lines, each at most MAX_STREAM_LINE_BYTES.
+
+        Read here rather than with aiohttp's line iterator, whose limit depends on the aiohttp
+        version (128 KiB or 512 KiB) and which raises a bare ValueError or LineTooLong past it;
+        a stream with such a line is broken, and Claude should answer instead.
+        """
+        buffer = bytearray()
+        async for data in response.content.iter_any():
+            buffer += data
+            start = 0
+            while (newline := buffer.find(b"\n", start)) != -1:
+                if newline - start > MAX_STREAM_LINE_BYTES:
+                    break
+                yield bytes(buffer[start : newline + 1])
+                start = newline + 1
+            del buffer[:start]
+            if len(buffer) > MAX_STREAM_LINE_BYTES:
+                raise BackendFailure(self.name, FailureKind.MALFORMED, "stream line too long")
+        if buffer:
+            yield bytes(buffer)
+
     async def _sse(self, response: aiohttp.ClientResponse) -> AsyncIterator[str]:
-        async for raw in response.content:
+        async for raw in self._lines(response):
             line = raw.decode("utf-8", "replace").strip()
             if not line.startswith("data:"):
                 continue  # blank separators, "event:" lines, ": keep-alive" comments
@@ -168,7 +193,7 @@ class LocalModelClient:
                 yield str(text)
 
     async def _ndjson(self, response: aiohttp.ClientResponse) -> AsyncIterator[str]:
-        async for raw in response.content:
+        async for raw in self._lines(response):
             line = raw.decode("utf-8", "replace").strip()
             if not line:
                 continue

@@ -47,6 +47,7 @@ from ..phrases import FIXED_REPLIES
 from .backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
 from .fillers import FillerPicker
 from .health import BackendHealth
+from .limits import AnswerCap
 from .prompts import (
     UNFIT_REPLY,
     guarded_prompt,
@@ -71,6 +72,12 @@ _MAX_TOKENS: dict[Activity, int] = {
     Activity.SAFETY: 300,
 }
 _DEFAULT_MAX_TOKENS = 200
+# Claude is asked for max_tokens; what is spoken is capped too, in case a gateway ignores it
+# (about four characters per token of English).
+_CHARS_PER_TOKEN = 4
+# Everything said in one turn after the filler: the answer, an apology, a closing. Below the
+# TTS server's 5,000-character limit for one streamed request.
+TURN_MAX_CHARS = 3000
 
 
 def max_tokens_for(activity: Activity) -> int:
@@ -88,6 +95,9 @@ class Deadlines:
     # Safety turns: a pre-written safe reply beats a long wait.
     safety_first_token: float = 3.5
     safety_between_chunks: float = 3.0
+    # The whole turn, over every backend tried: then whatever was said is ended kindly.
+    turn_total: float = 30.0
+    safety_turn_total: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -170,35 +180,63 @@ class TurnEngine:
     ) -> AsyncIterator[dict[str, Any]]:
         """The assistant message for this turn, as chat-log deltas."""
         yield {"role": "assistant"}
+        safety = _is_safety(request.decision)
+        total = self.deadlines.safety_turn_total if safety else self.deadlines.turn_total
+        deadline = asyncio.get_running_loop().time() + total
+        turn_cap = AnswerCap(TURN_MAX_CHARS)
+        parts = self._with_closing(request, report, fillers)
         try:
-            async for kind, text in self._with_closing(request, report, fillers):
-                if not text:
-                    continue
-                now = time.monotonic()
-                if kind == "filler":
-                    report.filler, report.filler_at = text, now
-                else:
-                    if report.first_text_at is None:
-                        report.first_text_at = now
-                    report.answer += text
-                yield {"content": text}
+            async with contextlib.aclosing(parts):
+                while True:
+                    try:
+                        async with asyncio.timeout_at(deadline):
+                            kind, text = await anext(parts)
+                    except StopAsyncIteration:
+                        break
+                    if kind == "answer":
+                        text = turn_cap.feed(text)
+                    if not text:
+                        if turn_cap.reached:
+                            break
+                        continue
+                    now = time.monotonic()
+                    if kind == "filler":
+                        report.filler, report.filler_at = text, now
+                    else:
+                        if report.first_text_at is None:
+                            report.first_text_at = now
+                        report.answer += text
+                    yield {"content": text}
+                    if turn_cap.reached:
+                        break
+            if rest := turn_cap.finish():
+                report.answer += rest
+                yield {"content": rest}
+        except TimeoutError:
+            _LOGGER.warning("Blip's turn took longer than %g s; ending it", total)
+            closing = self._ending(request, report, safety)
+            report.answer += closing
+            yield {"content": closing}
         except Exception:  # the child must hear something, whatever broke
             _LOGGER.exception("Blip's turn failed unexpectedly")
-            said = report.answer or report.filler or ""
-            if _is_safety(request.decision):
-                # A safety turn always ends in the safe reply for its category.
-                closing = _joined(said, _safe_reply_or_apology(request, said))
-                report.answered_by = "safe_reply"
-            elif request.decision.guarded:
-                closing = _joined(said, guarded_reply(request.country))
-                report.answered_by = "safe_reply"
-            else:
-                closing = _joined(said, APOLOGY_REPLY if report.answer else NAPPING_REPLY)
-                report.answered_by = report.answered_by or "fixed_reply"
+            closing = self._ending(request, report, safety)
             report.answer += closing
             yield {"content": closing}
         finally:
             report.finished_at = time.monotonic()
+
+    def _ending(self, request: TurnRequest, report: TurnReport, safety: bool) -> str:
+        """What ends a turn that broke or ran out of time: never silence, never a cut-off."""
+        said = report.answer or report.filler or ""
+        if safety:
+            # A safety turn always ends in the safe reply for its category.
+            report.answered_by = "safe_reply"
+            return _joined(said, _safe_reply_or_apology(request, said))
+        if request.decision.guarded:
+            report.answered_by = "safe_reply"
+            return _joined(said, guarded_reply(request.country))
+        report.answered_by = report.answered_by or "fixed_reply"
+        return _joined(said, APOLOGY_REPLY if report.answer else NAPPING_REPLY)
 
     async def _with_closing(
         self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
@@ -408,6 +446,7 @@ class TurnEngine:
             system = f"{system}\n\n{DISTRESS_MARKER_INSTRUCTION}"
         messages = [*request.history, ChatMessage(role="user", content=request.text)]
         speech = SpokenTextFilter()
+        cap = AnswerCap(max_tokens * _CHARS_PER_TOKEN)
         spoke = False
         chunks = _with_deadlines(
             self.claude.name,
@@ -418,10 +457,14 @@ class TurnEngine:
         async with contextlib.aclosing(chunks):
             async for chunk in chunks:
                 visible = markers.feed(chunk) if markers is not None else chunk
-                if text := speech.feed(visible):
+                if text := cap.feed(speech.feed(visible)):
                     spoke = True
                     yield text
-        if rest := speech.feed(markers.flush() if markers is not None else "") + speech.flush():
+                if cap.reached:
+                    _LOGGER.info("Claude's answer reached its cap; the rest is not spoken")
+                    return
+        tail = speech.feed(markers.flush() if markers is not None else "") + speech.flush()
+        if rest := cap.feed(tail) + cap.finish():
             spoke = True
             yield rest
         if not spoke:
@@ -444,7 +487,9 @@ class TurnEngine:
         messages = [*history, ChatMessage(role="user", content=request.text)]
         splitter = SentenceSplitter()
         speech = SpokenTextFilter()
+        cap = AnswerCap(LOCAL_MAX_CHARS)
         spoken = 0
+        unsplit = 0  # characters the splitter holds: a sentence still being written
         chunks = self.local.stream(system, messages, max_tokens)
         guarded = _with_deadlines(
             self.local.name,
@@ -471,24 +516,31 @@ class TurnEngine:
                 if not spoken:
                     raise BackendFailure(local_name, FailureKind.BAD_OUTPUT, problem.reason)
                 return None
-            cleaned = speech.feed(sentence)
-            if spoken and spoken + len(cleaned) > LOCAL_MAX_CHARS:
-                return None
-            return cleaned
+            return cap.feed(speech.feed(sentence))
 
         async with contextlib.aclosing(guarded):
             async for chunk in guarded:
+                unsplit += len(chunk)
                 for sentence in splitter.feed(chunk):
+                    unsplit -= len(sentence)
                     cleaned = accept(sentence)
                     if cleaned is None:
                         return
                     if cleaned:
                         spoken += len(cleaned)
                         yield cleaned
+                    if cap.reached:
+                        return
+                if cap.released + unsplit > LOCAL_MAX_CHARS:
+                    # A sentence longer than what is left of the cap: do not wait for its end
+                    # (a run-on may never have one); it is ended within the cap below.
+                    break
         rest = splitter.flush()
+        if rest.strip() and len(rest) > LOCAL_MAX_CHARS:
+            rest = rest[: LOCAL_MAX_CHARS + 1]  # the check need not read past what is said
         cleaned = accept(rest) if rest.strip() else ""
         if cleaned is not None:
-            cleaned += speech.flush()
+            cleaned += cap.feed(speech.flush()) + cap.finish()
             if cleaned:
                 spoken += len(cleaned)
                 yield cleaned
@@ -552,21 +604,32 @@ def _joined(before: str, text: str) -> str:
 async def _with_deadlines(
     backend: str, chunks: AsyncIterator[str], first_s: float, between_s: float
 ) -> AsyncIterator[str]:
-    """Pass chunks through, failing when the first is later than ``first_s`` after the request
-    or the stream then goes quiet for ``between_s``."""
+    """Pass chunks through, failing when nothing speakable came ``first_s`` after the request
+    or the stream then has nothing speakable for ``between_s``.
+
+    Only text with a letter or digit moves the deadline: a stream of spaces, newlines or
+    markdown keeps the connection busy but says nothing, and must not hold a child waiting.
+    """
     iterator = aiter(chunks)
+    loop = asyncio.get_running_loop()
     wait, kind = first_s, FailureKind.TIMEOUT
+    deadline = loop.time() + wait
     try:
         while True:
             try:
-                async with asyncio.timeout(wait):
+                async with asyncio.timeout_at(deadline):
                     chunk = await anext(iterator)
             except StopAsyncIteration:
                 return
             except TimeoutError as err:
-                raise BackendFailure(backend, kind, f"nothing for {wait:g} s") from err
+                raise BackendFailure(backend, kind, f"nothing speakable for {wait:g} s") from err
             yield chunk
-            if chunk:
+            if _speakable(chunk):
                 wait, kind = between_s, FailureKind.STALLED
+                deadline = loop.time() + wait
     finally:
         await iterator.aclose()  # type: ignore[attr-defined]
+
+
+def _speakable(chunk: str) -> bool:
+    return any(char.isalnum() for char in chunk)

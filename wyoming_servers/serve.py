@@ -1,0 +1,537 @@
+"""The one serve path of Blip's three Wyoming servers: who may connect, how many, for how long,
+and how every connection reads events and treats a malformed one.
+
+The ``wyoming`` library's ``AsyncServer``/``AsyncEventHandler.run`` trust the client: its reader
+believes ``data_length``/``payload_length``, a malformed header escapes as a stray exception, any
+address may connect, as often as it likes, and stay silent forever. A server on a household
+network must survive a confused or hostile client and keep serving the others, so here:
+
+- **Who**: loopback clients always; other addresses only when ``--allow`` names them (a
+  network such as ``192.168.1.0/24`` or one address). Listening on loopback is the default.
+- **How many**: at most ``--max-connections`` at once, ``--max-connections-per-client`` from
+  one address; a connection over either limit gets ``Error(code="too-many-connections")``.
+- **How long**: a connection with nothing to do that sends no complete event for
+  ``--idle-timeout`` seconds is closed (``idle-timeout``), and so is one whose client stops
+  reading the audio sent to it for that long. A handler with work outstanding (audio still
+  being spoken) is not idle.
+- **Malformed events**, one policy for all three servers: bytes that are not a Wyoming event
+  (bad JSON, no type, a length over the limit, a header nested too deep), and a well-framed
+  event a handler cannot act on (``BadEventError``: a missing field, a format no microphone
+  has), get ``Error(code="bad-event")`` and the connection is closed, after whatever was
+  already accepted on it has been answered. The other connections never notice.
+
+Handlers are ordinary ``AsyncEventHandler`` subclasses (``BlipEventHandler``) driven through the
+library's public methods only: ``handle_event``, ``write_event``, ``disconnect``, ``stop``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Sequence
+import contextlib
+import ctypes
+import ctypes.util
+from dataclasses import dataclass
+import ipaddress
+import json
+import logging
+from pathlib import Path
+import time
+from typing import Final
+from urllib.parse import urlparse
+
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.server import AsyncEventHandler
+
+_LOGGER = logging.getLogger(__name__)
+
+# Events carry small JSON headers; audio payloads are chunks of at most a few seconds.
+DEFAULT_MAX_DATA_BYTES: Final = 1024 * 1024
+DEFAULT_MAX_PAYLOAD_BYTES: Final = 8 * 1024 * 1024
+DEFAULT_MAX_CONNECTIONS: Final = 64
+DEFAULT_MAX_CONNECTIONS_PER_CLIENT: Final = 16
+DEFAULT_IDLE_TIMEOUT: Final = 60.0
+
+type Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# How often freed memory is handed back to the operating system, at most (seconds).
+_TRIM_INTERVAL: Final = 1.0
+
+
+class WyomingProtocolError(ValueError):
+    """A client sent bytes that are not a valid Wyoming event."""
+
+
+class BadEventError(ValueError):
+    """A well-framed event the handler cannot act on (raise it from ``handle_event``)."""
+
+
+class _IdleConnection(Exception):
+    """The client sent no complete event for the idle timeout while nothing was pending."""
+
+
+# -- reading events ---------------------------------------------------------------------------
+
+
+def parse_header(header_line: bytes, *, max_data_bytes: int, max_payload_bytes: int) -> dict:
+    """Validate one header line; raises WyomingProtocolError."""
+    try:
+        header = json.loads(header_line)
+    except (ValueError, RecursionError) as err:  # RecursionError: "[[[[..." thousands deep
+        raise WyomingProtocolError("event header is not valid JSON") from err
+    if not isinstance(header, dict):
+        raise WyomingProtocolError("event header is not a JSON object")
+    event_type = header.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise WyomingProtocolError("event header has no type")
+    if not isinstance(header.get("data") or {}, dict):
+        raise WyomingProtocolError("event data is not a JSON object")
+    _read_length(header, "data_length", max_data_bytes)
+    _read_length(header, "payload_length", max_payload_bytes)
+    return header
+
+
+async def read_event_body(reader: asyncio.StreamReader, header: dict) -> Event:
+    """The data and payload that follow a validated header."""
+    data = dict(header.get("data") or {})
+    if data_length := header.get("data_length"):
+        data_bytes = await reader.readexactly(data_length)
+        try:
+            extra_data = json.loads(data_bytes)
+        except (ValueError, RecursionError) as err:
+            raise WyomingProtocolError("event data is not valid JSON") from err
+        if not isinstance(extra_data, dict):
+            raise WyomingProtocolError("event data is not a JSON object")
+        data.update(extra_data)
+    payload_length = header.get("payload_length")
+    payload = await reader.readexactly(payload_length) if payload_length else None
+    return Event(type=header["type"], data=data, payload=payload)
+
+
+async def read_header_line(reader: asyncio.StreamReader) -> bytes:
+    """One header line (b"" at a clean end of stream); cancelling it loses nothing."""
+    try:
+        header_line = await reader.readline()
+    except ValueError as err:  # the line exceeded the reader's limit (64 KiB by default)
+        raise WyomingProtocolError("event header line too long") from err
+    if header_line and not header_line.endswith(b"\n"):
+        # readline() returns a partial line only when the peer closed mid-header.
+        raise asyncio.IncompleteReadError(header_line, None)
+    return header_line
+
+
+async def read_event_bounded(
+    reader: asyncio.StreamReader,
+    *,
+    max_data_bytes: int = DEFAULT_MAX_DATA_BYTES,
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+) -> Event | None:
+    """Read one Wyoming event; None at a clean end of stream.
+
+    Raises WyomingProtocolError for anything malformed or oversized, and
+    asyncio.IncompleteReadError when the peer vanishes mid-event.
+    """
+    header_line = await read_header_line(reader)
+    if not header_line:
+        return None
+    header = parse_header(
+        header_line, max_data_bytes=max_data_bytes, max_payload_bytes=max_payload_bytes
+    )
+    return await read_event_body(reader, header)
+
+
+def _read_length(header: dict, key: str, maximum: int) -> int:
+    value = header.get(key)
+    if value is None:
+        return 0
+    # bool is an int subclass; a JSON `true` is not a length.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise WyomingProtocolError(f"{key} must be a non-negative integer")
+    if value > maximum:
+        raise WyomingProtocolError(f"{key} {value} exceeds the limit of {maximum} bytes")
+    return value
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+class BlipEventHandler(AsyncEventHandler):
+    """Base of Blip's handlers: the hooks the serve path calls besides the library's own.
+
+    Subclasses implement ``handle_event`` (raising ``BadEventError`` for an event they cannot
+    act on) and may override ``disconnect``, ``finish_pending`` and ``busy``.
+    """
+
+    max_data_bytes: int = DEFAULT_MAX_DATA_BYTES
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    # Seconds a write may wait for a client that does not read; set by the serve path.
+    write_timeout: float | None = DEFAULT_IDLE_TIMEOUT
+
+    @property
+    def busy(self) -> bool:
+        """Work is outstanding for this client (so a silent client is not idle)."""
+        return False
+
+    async def write_event(self, event: Event) -> None:
+        """Send an event; a client that stops reading for the write timeout is gone."""
+        try:
+            async with asyncio.timeout(self.write_timeout):
+                await super().write_event(event)
+        except TimeoutError as err:
+            raise ConnectionError("client stopped reading") from err
+
+    async def finish_pending(self) -> None:
+        """The client stopped sending (or the handler asked to close): finish replying.
+
+        A client may half-close its socket right after its request and still wait for the
+        answer, so work already accepted is completed here before the connection closes.
+        """
+
+    async def send_error_quietly(self, text: str, code: str) -> None:
+        """Tell the client what went wrong, ignoring a connection that is already gone."""
+        try:
+            await self.write_event(Error(text=text, code=code).event())
+        except (ConnectionError, RuntimeError):
+            _LOGGER.debug("Could not send error %s: client gone", code)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeLimits:
+    """Who may connect, how many at once, for how long, and how big an event may be."""
+
+    allow: tuple[Network, ...] = ()  # besides loopback, which is always allowed
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_connections_per_client: int = DEFAULT_MAX_CONNECTIONS_PER_CLIENT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+
+    def allows(self, host: str | None) -> bool:
+        """Whether a client address may connect (None: a Unix socket, guarded by file mode)."""
+        if host is None:
+            return True
+        try:
+            address = ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return address.is_loopback or any(address in network for network in self.allow)
+
+
+async def serve_connection(handler: BlipEventHandler, idle_timeout: float | None) -> None:
+    """Read events for one client until it leaves, misbehaves, idles or the handler is done."""
+    ended_cleanly = False
+    handler.write_timeout = idle_timeout
+    try:
+        while True:
+            try:
+                event = await _next_event(handler, idle_timeout)
+            except WyomingProtocolError as err:
+                _LOGGER.warning("Closing connection after a malformed event: %s", err)
+                await handler.send_error_quietly(f"Malformed event: {err}", "bad-event")
+                break
+            except _IdleConnection:
+                _LOGGER.info("Closing a connection idle for %g s", idle_timeout)
+                await handler.send_error_quietly(
+                    f"Closing: no complete event for {idle_timeout:g} s", "idle-timeout"
+                )
+                break
+            if event is None:
+                ended_cleanly = True
+                break
+            try:
+                keep_going = await handler.handle_event(event)
+            except BadEventError as err:
+                _LOGGER.warning("Closing connection after a bad %s event: %s", event.type, err)
+                await handler.send_error_quietly(f"Bad {event.type} event: {err}", "bad-event")
+                ended_cleanly = True  # what was accepted before it is still answered
+                break
+            if not keep_going:
+                ended_cleanly = True
+                break
+    except (ConnectionError, asyncio.IncompleteReadError):
+        _LOGGER.debug("Client disconnected")
+    except Exception:
+        _LOGGER.exception("Unexpected error while handling a client; closing its connection")
+        await handler.send_error_quietly("Internal server error", "internal-error")
+    finally:
+        try:
+            if ended_cleanly:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await handler.finish_pending()
+        finally:
+            # Also when finishing was cancelled (the server is stopping): the handler's own
+            # tasks must end with the connection.
+            try:
+                await handler.disconnect()
+            finally:
+                handler.writer.close()
+
+
+async def _next_event(handler: BlipEventHandler, idle_timeout: float | None) -> Event | None:
+    reader = handler.reader
+    while True:
+        try:
+            # Cancelling readline() keeps what it had read in the reader's buffer.
+            async with asyncio.timeout(idle_timeout):
+                header_line = await read_header_line(reader)
+            break
+        except TimeoutError:
+            if not handler.busy:
+                raise _IdleConnection from None
+    if not header_line:
+        return None
+    header = parse_header(
+        header_line,
+        max_data_bytes=handler.max_data_bytes,
+        max_payload_bytes=handler.max_payload_bytes,
+    )
+    try:
+        async with asyncio.timeout(idle_timeout):
+            return await read_event_body(reader, header)
+    except TimeoutError:
+        raise _IdleConnection from None
+
+
+# -- the server -------------------------------------------------------------------------------
+
+type HandlerFactory = Callable[[asyncio.StreamReader, asyncio.StreamWriter], BlipEventHandler]
+
+
+class WyomingServer:
+    """A TCP or Unix-socket Wyoming server enforcing ``ServeLimits``."""
+
+    def __init__(
+        self, uri: str, handler_factory: HandlerFactory, limits: ServeLimits | None = None
+    ) -> None:
+        """``uri`` is tcp://HOST:PORT (port 0 picks a free one) or unix://PATH."""
+        parsed = urlparse(uri)
+        if parsed.scheme == "tcp":
+            if parsed.hostname is None or parsed.port is None:
+                raise ValueError(f"a tcp:// URI needs a host and a port, not {uri!r}")
+            self.host: str | None = parsed.hostname
+            self.port = parsed.port
+            self.socket_path: Path | None = None
+        elif parsed.scheme == "unix" and parsed.path:
+            self.host, self.port, self.socket_path = None, 0, Path(parsed.path)
+        else:
+            raise ValueError(f"--uri must be tcp://HOST:PORT or unix://PATH, not {uri!r}")
+        self.handler_factory = handler_factory
+        self.limits = limits or ServeLimits()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._per_client: Counter[str | None] = Counter()
+        self._trimmed_at = 0.0
+
+    @property
+    def uri(self) -> str:
+        if self.socket_path is not None:
+            return f"unix://{self.socket_path}"
+        host = f"[{self.host}]" if self.host and ":" in self.host else self.host
+        return f"tcp://{host}:{self.port}"
+
+    @property
+    def connections(self) -> int:
+        """Connections open right now."""
+        return sum(self._per_client.values())
+
+    async def start(self) -> None:
+        """Bind and start accepting clients (returns at once)."""
+        if self.socket_path is not None:
+            self.socket_path.unlink(missing_ok=True)
+            self._server = await asyncio.start_unix_server(
+                self._on_connect, path=str(self.socket_path)
+            )
+        else:
+            self._server = await asyncio.start_server(
+                self._on_connect, host=self.host, port=self.port
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+            if not ipaddress_is_loopback(self.host) and not self.limits.allow:
+                _LOGGER.warning(
+                    "Listening on %s but only loopback clients may connect: pass --allow "
+                    "ADDRESS/RANGE (e.g. --allow 192.168.1.0/24) for the others",
+                    self.host,
+                )
+
+    async def serve_forever(self) -> None:
+        if self._server is None:
+            await self.start()
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    async def stop(self) -> None:
+        """Stop accepting clients and end the connections still open."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._server is not None:
+            await self._server.wait_closed()
+        if self.socket_path is not None:
+            self.socket_path.unlink(missing_ok=True)
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        host = peer[0] if isinstance(peer, tuple) and peer else None
+        limits = self.limits
+        if not limits.allows(host):
+            _LOGGER.warning("Refused a connection from %s: not allowed (see --allow)", host)
+            writer.close()
+            return
+        if (
+            self.connections >= limits.max_connections
+            or self._per_client[host] >= limits.max_connections_per_client
+        ):
+            _LOGGER.warning("Refused a connection from %s: too many connections", host)
+            with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await _write_refusal(writer)
+            writer.close()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self._per_client[host] += 1
+        try:
+            handler = self.handler_factory(reader, writer)
+            await serve_connection(handler, limits.idle_timeout)
+        finally:
+            self._per_client[host] -= 1
+            if self._per_client[host] <= 0:
+                del self._per_client[host]
+            self._tasks.discard(task)
+            self._release_memory()
+
+    def _release_memory(self) -> None:
+        """Hand memory freed by ended connections back to the system.
+
+        glibc keeps freed blocks (a wake word detector's buffers, a request's audio) in its
+        heap, so a burst of connections would leave the process at its peak for good.
+        """
+        now = time.monotonic()
+        if now - self._trimmed_at < _TRIM_INTERVAL:
+            return
+        self._trimmed_at = now
+        release_free_memory()
+
+
+async def _write_refusal(writer: asyncio.StreamWriter) -> None:
+    from wyoming.event import async_write_event
+
+    error = Error(text="Too many connections; try again later", code="too-many-connections")
+    await async_write_event(error.event(), writer)
+
+
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Return free heap memory to the operating system where the C library can (glibc)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def ipaddress_is_loopback(host: str | None) -> bool:
+    if host is None or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def add_serve_arguments(
+    parser: argparse.ArgumentParser,
+    default_port: int,
+    *,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+) -> None:
+    """--uri (loopback by default), --allow, connection limits and the idle timeout."""
+    default_uri = f"tcp://127.0.0.1:{default_port}"
+    group = parser.add_argument_group("network")
+    group.add_argument(
+        "--uri",
+        default=default_uri,
+        help=f"tcp://HOST:PORT or unix://PATH (default {default_uri}, this machine only); "
+        f"to serve the network: --uri tcp://0.0.0.0:{default_port} --allow 192.168.1.0/24",
+    )
+    group.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="ADDRESS/RANGE",
+        help="client address or network allowed besides loopback, e.g. 192.168.1.0/24 or "
+        "192.168.1.20; repeatable or comma-separated (default: loopback only)",
+    )
+    group.add_argument(
+        "--max-connections",
+        type=int,
+        default=max_connections,
+        help=f"connections open at once, all clients (default {max_connections})",
+    )
+    group.add_argument(
+        "--max-connections-per-client",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+        help="connections open at once from one address "
+        f"(default {DEFAULT_MAX_CONNECTIONS_PER_CLIENT})",
+    )
+    group.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=DEFAULT_IDLE_TIMEOUT,
+        help="seconds a connection may stay silent with nothing pending, or leave its audio "
+        f"unread (default {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+
+
+def parse_allow(values: Sequence[str]) -> tuple[Network, ...]:
+    """Networks from --allow values; raises ValueError naming a bad one."""
+    networks: list[Network] = []
+    for value in values:
+        for item in value.split(","):
+            if not (item := item.strip()):
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as err:
+                raise ValueError(f"--allow {item!r} is not an address or network") from err
+    return tuple(networks)
+
+
+def limits_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ServeLimits:
+    """Validated ServeLimits from the arguments add_serve_arguments added."""
+    if urlparse(args.uri).scheme not in ("tcp", "unix"):
+        parser.error(f"--uri must be tcp://HOST:PORT or unix://PATH, not {args.uri!r}")
+    if args.max_connections < 1 or args.max_connections_per_client < 1:
+        parser.error("--max-connections and --max-connections-per-client must be positive")
+    if args.idle_timeout <= 0:
+        parser.error("--idle-timeout must be positive")
+    try:
+        allow = parse_allow(args.allow)
+    except ValueError as err:
+        parser.error(str(err))
+    return ServeLimits(
+        allow=allow,
+        max_connections=args.max_connections,
+        max_connections_per_client=args.max_connections_per_client,
+        idle_timeout=args.idle_timeout,
+    )
