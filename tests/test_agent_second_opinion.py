@@ -171,7 +171,7 @@ async def test_a_verdict_after_the_answer_opens_the_next_turn_with_a_check_in(
 
     second = await converse(hass, "what is your favourite colour", first.conversation_id)
     words = check_in(SafetyCategory.SELF_HARM, hass.config.country)
-    assert second.contents[0] == words + " "
+    assert second.contents[0].strip() == words  # the check-in is the first thing said
     assert second.speech == words + " " + DEFAULT_CLAUDE_REPLY
     assert len(openai_server.chat_requests) == 1  # never the local model after the flag
     (answer,) = anthropic_server.chat_requests
