@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from ..phrases import DRILL_PROMPTS
 from .arithmetic import MathAnswer, solve_arithmetic, solve_number_fact, solve_word_problem
+from .mishearings import repair_request
 from .spoken import (
     find_numbers,
     parse_spelled_letters,
@@ -443,6 +444,9 @@ class DrillEngine:
             reply = self._continue_session(text, cleaned, state, age)
             if reply is not None:
                 return reply
+        # A request as speech-to-text misheard it ("have you spelled cat") is still a request.
+        if (repaired := repair_request(text)) != text:
+            text, cleaned = repaired, _normalise(repaired)
         started = self._start_session(cleaned, state, age)
         if started is not None:
             return started

@@ -17,6 +17,7 @@ from typing import Final
 from .activities import DEFAULT_ROUTING, SAFETY_BACKEND, Activity, Backend, HistoryTurn
 from .arithmetic import solve_arithmetic, solve_word_problem
 from .drills import MATH, SPELLING, DrillEngine, DrillReply, DrillState, state_from_question
+from .mishearings import repair_request
 from .safety import SafetyFinding, check_safety, clear_safety_cache
 from .spoken import (
     find_numbers,
@@ -293,6 +294,8 @@ def classify_activity(
     if drill_kind is not None and _looks_like_drill_answer(text, normalised, drill_kind):
         return Activity.SPELLING if drill_kind == SPELLING else Activity.MATH
 
+    if (repaired := repair_request(text)) != text:  # a misheard drill request
+        text, normalised = repaired, normalise_utterance(repaired)
     activity, weak = _classify_alone(normalised, text)
     if not history:
         return activity
