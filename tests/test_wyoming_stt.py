@@ -42,6 +42,7 @@ from wyoming_servers.stt.engine import (
     WhisperEngine,
     default_model_path,
 )
+from wyoming_servers.stt.partials import CONTEXT_KEY, PARTIAL_TYPE, SPEAKING_TYPE
 from wyoming_servers.stt.server import RunningServer, start_tcp_server
 from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT, ServiceSettings, SttService
 
@@ -750,3 +751,38 @@ async def test_home_assistant_wyoming_stt_entity_transcribes_a_wav(
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_partials_tell_a_client_what_each_pause_heard(
+    servers: Servers, speech: Callable[[str], bytes]
+) -> None:
+    """A client that asks for partials hears the decode of each pause while it still streams,
+    and that the child spoke again; the final transcript is the same as without partials."""
+    # Pauses long enough for each decode to finish on a busy 2-core machine.
+    pcm = (
+        speech("How do you spell")
+        + room_silence(1.5, seed=14)
+        + speech("dinosaur?")
+        + room_silence(2.5, seed=15)
+    )
+    request = Transcribe(language="en", context={CONTEXT_KEY: True})
+    async with AsyncTcpClient("127.0.0.1", servers.port("default")) as client:
+        await client.write_event(request.event())
+        await client.write_event(AudioStart(RATE, 2, 1).event())
+        await send_audio(client, pcm, chunk_ms=20, realtime=True)
+        await client.write_event(AudioStop().event())
+        reply = await read_reply(client)
+    partials = [e for e in reply.events if e.type == PARTIAL_TYPE]
+    assert len(partials) == 2, reply.types
+    first, last = partials
+    assert words(first.data["text"])[-1] == "spell"
+    assert words(last.data["text"])[-2:] == ["spell", "dinosaur"]
+    assert 0 < first.data["speech_end"] < last.data["speech_end"] < len(pcm) / 2 / RATE
+    kinds = [e.type for e in reply.events if e.type in (PARTIAL_TYPE, SPEAKING_TYPE)]
+    assert kinds == [PARTIAL_TYPE, SPEAKING_TYPE, PARTIAL_TYPE]
+    assert reply.types.index(PARTIAL_TYPE) < reply.types.index("transcript")
+    assert reply.text == last.data["text"]
+
+    plain = await transcribe(servers.port("default"), pcm, chunk_ms=20)
+    assert PARTIAL_TYPE not in plain.types and SPEAKING_TYPE not in plain.types
+    assert plain.text == reply.text
