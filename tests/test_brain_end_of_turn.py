@@ -105,3 +105,20 @@ def test_nothing_said_ends_at_the_no_speech_limit_and_every_turn_ends() -> None:
     empty = TurnListener(PATIENCE["normal"])
     empty.heard("", speech_end=1.0)
     assert not empty.should_end(2.0) and empty.should_end(2.5)
+
+
+def test_a_slow_decode_never_cuts_a_child_off_and_never_waits_forever() -> None:
+    """The server said the child paused, but its transcript is slow to come (a busy CPU): only
+    the full patience ends the turn; a transcript that does come decides as usual."""
+    patience = PATIENCE["normal"]
+    listener = TurnListener(patience)
+    listener.paused(speech_end=1.0)
+    assert not listener.should_end(1.0 + patience.incomplete - 0.01)
+    assert listener.should_end(1.0 + patience.incomplete)
+    waiting = TurnListener(patience)
+    waiting.paused(speech_end=1.0)
+    waiting.heard("How do you spell cat?", speech_end=1.0)
+    assert waiting.should_end(1.0 + patience.complete)
+    waiting.paused(speech_end=2.0)
+    waiting.speech_resumed()
+    assert not waiting.should_end(5.0)

@@ -42,7 +42,7 @@ from wyoming_servers.stt.engine import (
     WhisperEngine,
     default_model_path,
 )
-from wyoming_servers.stt.partials import CONTEXT_KEY, PARTIAL_TYPE, SPEAKING_TYPE
+from wyoming_servers.stt.partials import CONTEXT_KEY, PARTIAL_TYPE, PAUSE_TYPE, SPEAKING_TYPE
 from wyoming_servers.stt.server import RunningServer, start_tcp_server
 from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT, ServiceSettings, SttService
 
@@ -778,11 +778,17 @@ async def test_partials_tell_a_client_what_each_pause_heard(
     assert words(first.data["text"])[-1] == "spell"
     assert words(last.data["text"])[-2:] == ["spell", "dinosaur"]
     assert 0 < first.data["speech_end"] < last.data["speech_end"] < len(pcm) / 2 / RATE
-    kinds = [e.type for e in reply.events if e.type in (PARTIAL_TYPE, SPEAKING_TYPE)]
-    assert kinds == [PARTIAL_TYPE, SPEAKING_TYPE, PARTIAL_TYPE]
+    kinds = [e.type for e in reply.events if e.type in (PAUSE_TYPE, PARTIAL_TYPE, SPEAKING_TYPE)]
+    assert kinds == [PAUSE_TYPE, PARTIAL_TYPE, SPEAKING_TYPE, PAUSE_TYPE, PARTIAL_TYPE]
+    pauses = [e for e in reply.events if e.type == PAUSE_TYPE]
+    assert [p.data["speech_end"] for p in pauses] == [
+        first.data["speech_end"],
+        last.data["speech_end"],
+    ]
+    assert all(p.data["decode_seconds"] > 0 for p in partials)
     assert reply.types.index(PARTIAL_TYPE) < reply.types.index("transcript")
     assert reply.text == last.data["text"]
 
     plain = await transcribe(servers.port("default"), pcm, chunk_ms=20)
-    assert PARTIAL_TYPE not in plain.types and SPEAKING_TYPE not in plain.types
+    assert not {PAUSE_TYPE, PARTIAL_TYPE, SPEAKING_TYPE} & set(plain.types)
     assert plain.text == reply.text

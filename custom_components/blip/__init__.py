@@ -38,6 +38,7 @@ from .validation import (
 PLATFORMS: tuple[Platform, ...] = (
     Platform.CONVERSATION,
     Platform.SENSOR,
+    Platform.STT,
     Platform.SWITCH,
     Platform.TTS,
 )

@@ -17,6 +17,8 @@ CONF_LOCAL_API: Final = "local_api"  # "openai" or "ollama"
 CONF_LOCAL_MODEL: Final = "local_model"
 CONF_VOICE_HOST: Final = "voice_host"  # Wyoming TTS server behind the "Blip voice" entity
 CONF_VOICE_PORT: Final = "voice_port"
+# Blip's Wyoming STT server on the voice host, behind "Blip listening" (stt.py); empty: none.
+CONF_LISTEN_PORT: Final = "listen_port"
 
 LOCAL_API_OPENAI: Final = "openai"
 LOCAL_API_OLLAMA: Final = "ollama"
@@ -47,6 +49,7 @@ CONF_DESIGNATED_ADULT: Final = (
     "designated_adult"  # the one notify service told of abuse disclosures
 )
 CONF_FILLERS: Final = "fillers"  # extra filler sentences, one per line
+CONF_LISTEN_PATIENCE: Final = "listen_patience"  # brain.end_of_turn.PATIENCE: how long Blip waits
 
 DEFAULT_FILLER: Final = True
 DEFAULT_DAILY_MINUTES: Final = 0

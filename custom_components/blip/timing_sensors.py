@@ -54,6 +54,7 @@ from .stage_timings import (
 
 if TYPE_CHECKING:
     from . import BlipConfigEntry
+    from .stt import ListenedTurn
 
 TURN_TIMINGS_KEY: Final = "timings"  # the agent's TurnTimings in entry.runtime_data.extras
 # Backends with their own median sensors; the rarer answers (safe or fixed replies, limits)
@@ -71,8 +72,10 @@ class _RunMatch:
     """What is known of one pipeline run's turn."""
 
     intent_started: datetime
-    # When the child stopped talking (None: no end of speech in the run, e.g. typed text).
+    # When the child stopped talking (None: no end of speech in the run, e.g. typed text), and
+    # when the turn was judged over (HA's end of speech, or Blip listening's early end).
     last_word: datetime | None = None
+    decided: datetime | None = None
     backend: str | None = None
     first_audio_ms: float | None = None  # waiting for the turn's backend
     audio_claimed: bool = False
@@ -92,6 +95,12 @@ class VoiceTurnTimer:
         self.entry = entry
         self.timings = StageTimings()
         self._runs: OrderedDict[str, _RunMatch] = OrderedDict()
+        self._listened: dict[str, ListenedTurn] = {}  # Blip listening's last turn, per entity
+
+    @callback
+    def turn_listened(self, stt_entity_id: str, turn: ListenedTurn) -> None:
+        """Blip listening heard a turn end: the exact last word and end-of-turn decision."""
+        self._listened[stt_entity_id] = turn
 
     @callback
     def turn_recorded(self, timing: TurnTiming) -> None:
@@ -107,10 +116,9 @@ class VoiceTurnTimer:
         if match is None:
             return
         match.backend = backend
-        decided = run.stamp("stt-vad-end")
-        if match.last_word is not None and decided is not None:
-            self.timings.record(STAGE_END_OF_TURN, backend, _ms(decided - match.last_word))
-        if (stt_ms := _stt_ms(run)) is not None:
+        if match.last_word is not None and match.decided is not None:
+            self.timings.record(STAGE_END_OF_TURN, backend, _ms(match.decided - match.last_word))
+        if (stt_ms := _stt_ms(run, match.decided)) is not None:
             self.timings.record(STAGE_STT, backend, stt_ms)
         if match.first_audio_ms is not None:
             self.timings.record(STAGE_TTS_FIRST_AUDIO, backend, match.first_audio_ms)
@@ -144,12 +152,28 @@ class VoiceTurnTimer:
         if match is None:
             if (started := run.stamp("intent-start")) is None:
                 return None
-            match = self._runs[run.run_id] = _RunMatch(
-                intent_started=started, last_word=last_word_at(self.hass, run)
-            )
+            match = self._runs[run.run_id] = _RunMatch(intent_started=started)
+            if (listened := self._listened_for(run)) is not None:
+                match.last_word, match.decided = listened.last_word, listened.decided
+            else:
+                match.last_word, match.decided = (
+                    last_word_at(self.hass, run),
+                    run.stamp("stt-vad-end"),
+                )
             while len(self._runs) > REMEMBERED_RUNS:
                 self._runs.popitem(last=False)
         return match
+
+    def _listened_for(self, run: PipelineRunRecord) -> ListenedTurn | None:
+        """Blip listening's record of this run's turn, when it listened to it."""
+        start = run.last("stt-start")
+        if start is None or start.at is None:
+            return None
+        turn = self._listened.get(str(start.data.get("engine")))
+        ended = run.stamp("stt-end")
+        if turn is None or turn.decided < start.at or (ended and turn.decided > ended):
+            return None
+        return turn
 
     def _current_turn_run(self) -> PipelineRunRecord | None:
         """The run whose intent stage is one of this entry's agents, still answering."""
@@ -218,10 +242,11 @@ def _speaking(run: PipelineRunRecord) -> bool:
     )
 
 
-def _stt_ms(run: PipelineRunRecord) -> float | None:
-    """From the end of the turn (HA's VAD; else the stage's start) to the transcript."""
+def _stt_ms(run: PipelineRunRecord, decided: datetime | None) -> float | None:
+    """From the end of the turn (HA's VAD or Blip listening; else the stage's start) to the
+    transcript."""
     ended = run.stamp("stt-end")
-    started = run.stamp("stt-vad-end") or run.stamp("stt-start")
+    started = decided or run.stamp("stt-start")
     if ended is None or started is None:
         return None
     return _ms(ended - started)

@@ -13,7 +13,7 @@ from wyoming.info import Describe
 from wyoming_servers import GuardedEventHandler
 from wyoming_servers.audio import PcmConverter
 
-from .partials import partial_event, speaking_event, wants_partials
+from .partials import partial_event, pause_event, speaking_event, wants_partials
 from .service import Outcome, SttService, Utterance
 
 _LOGGER = logging.getLogger(__name__)
@@ -91,7 +91,10 @@ class SttEventHandler(GuardedEventHandler):
     def _new_utterance(self) -> Utterance:
         utterance = self._service.new_utterance(self._transcribe)
         if wants_partials(self._transcribe):
-            utterance.on_partial = lambda text, end: self._send_later(partial_event(text, end))
+            utterance.on_pause = lambda end: self._send_later(pause_event(end))
+            utterance.on_partial = lambda text, end, seconds: self._send_later(
+                partial_event(text, end, seconds)
+            )
             utterance.on_speech_resumed = lambda: self._send_later(speaking_event())
         return utterance
 
@@ -134,7 +137,7 @@ class SttEventHandler(GuardedEventHandler):
     async def _finish_utterance(self) -> None:
         utterance, self._utterance = self._utterance, None
         if utterance is not None:
-            utterance.on_partial = utterance.on_speech_resumed = None  # the transcript is next
+            utterance.on_partial = utterance.on_speech_resumed = utterance.on_pause = None
         await self._flush_outbox()
         transcribe, self._transcribe = self._transcribe, None
         if utterance is None:

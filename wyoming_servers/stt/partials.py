@@ -4,8 +4,10 @@ Blip's own speech-to-text entity in Home Assistant ends a child's turn early whe
 is complete (``custom_components/blip/brain/end_of_turn.py``). It asks for partials with
 ``Transcribe(context={"blip_partials": True})``; other clients never see these events.
 
-- ``blip-partial`` ``{"text": str, "speech_end": float}``: the decode of the audio up to the end
-  of the child's last speech (seconds from the utterance's first sample), still current;
+- ``blip-pause`` ``{"speech_end": float}``: the child paused (speech ended that many seconds
+  after the utterance's first sample); a speculative decode of the audio so far has started;
+- ``blip-partial`` ``{"text": str, "speech_end": float, "decode_seconds": float}``: that decode,
+  still current (nothing was said since);
 - ``blip-speaking`` ``{}``: the child speaks again, so the last partial is out of date.
 
 The transcript at AudioStop is unchanged: the speculative decode itself, when nothing followed.
@@ -21,6 +23,7 @@ from wyoming.event import Event
 from .endpointing import SAMPLE_RATE
 
 CONTEXT_KEY: Final = "blip_partials"
+PAUSE_TYPE: Final = "blip-pause"
 PARTIAL_TYPE: Final = "blip-partial"
 SPEAKING_TYPE: Final = "blip-speaking"
 
@@ -31,10 +34,18 @@ def wants_partials(transcribe: Transcribe | None) -> bool:
     return isinstance(context, dict) and context.get(CONTEXT_KEY) is True
 
 
-def partial_event(text: str, speech_end_samples: int) -> Event:
+def pause_event(speech_end_samples: int) -> Event:
+    return Event(type=PAUSE_TYPE, data={"speech_end": round(speech_end_samples / SAMPLE_RATE, 3)})
+
+
+def partial_event(text: str, speech_end_samples: int, decode_seconds: float) -> Event:
     return Event(
         type=PARTIAL_TYPE,
-        data={"text": text, "speech_end": round(speech_end_samples / SAMPLE_RATE, 3)},
+        data={
+            "text": text,
+            "speech_end": round(speech_end_samples / SAMPLE_RATE, 3),
+            "decode_seconds": round(decode_seconds, 3),
+        },
     )
 
 

@@ -202,7 +202,8 @@ class Utterance:
         # Partial results for a client that asked for them (see wyoming_servers/stt/partials.py):
         # a current speculative transcript with the sample its speech ended at, and "the child
         # speaks again" (the last partial is out of date).
-        self.on_partial: Callable[[str, int], None] | None = None
+        self.on_pause: Callable[[int], None] | None = None
+        self.on_partial: Callable[[str, int, float], None] | None = None
         self.on_speech_resumed: Callable[[], None] | None = None
         self._upstream: UpstreamRecognizer | None = None
         if settings.upstream is not None:
@@ -245,6 +246,8 @@ class Utterance:
             task.add_done_callback(_retrieve_exception)  # a dropped decode's error is moot
             self._speculation = _Speculation(end, self.options, task)
             task.add_done_callback(functools.partial(self._speculation_done, self._speculation))
+            if self.on_pause is not None:
+                self.on_pause(self.buffer.speech_end)
 
     def _speculation_done(self, speculation: _Speculation, task: asyncio.Task[Any]) -> None:
         """Tell a client that wants partials what the pause's decode heard, if still current."""
@@ -255,7 +258,8 @@ class Utterance:
             or self._speculation is not speculation
         ):
             return
-        self.on_partial(task.result().text, self.buffer.speech_end)
+        result = task.result()
+        self.on_partial(result.text, self.buffer.speech_end, result.seconds)
 
     def _drop_speculation(self) -> None:
         if self._speculation is not None:

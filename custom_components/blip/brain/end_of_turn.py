@@ -142,16 +142,25 @@ class TurnListener:
     _speech_end: float | None = None
     _transcript: str | None = None
     _complete: bool = False
+    _paused: bool = False  # a pause was reported and its transcript is on its way
+
+    def paused(self, speech_end: float) -> None:
+        """The child stopped at ``speech_end``; a transcript of it will follow."""
+        self._speech_end = speech_end
+        self._transcript = None
+        self._paused = True
 
     def heard(self, transcript: str, speech_end: float) -> None:
         """A speculative transcript of the audio up to ``speech_end``."""
         self._speech_end = speech_end
         self._transcript = transcript
         self._complete = is_complete(transcript)
+        self._paused = False
 
     def speech_resumed(self) -> None:
         """The child went on talking: the last transcript is out of date."""
         self._transcript = None
+        self._paused = False
 
     @property
     def transcript(self) -> str | None:
@@ -169,9 +178,11 @@ class TurnListener:
             return True
         if self._speech_end is None:
             return now >= self.no_speech_limit
-        if self._transcript is None:
-            return False  # speaking, or a decode of the latest pause is on its way
         silence = now - self._speech_end + 1e-9  # 1.9 - 1.6 is 0.2999… in floating point
+        if self._transcript is None:
+            # Speaking; or paused with the decode still running (a busy CPU): then only the
+            # full patience ends the turn, as ending sooner could cut a child off mid-question.
+            return self._paused and silence >= self.patience.incomplete
         if not self._transcript.strip():
             return silence >= self.patience.incomplete
         wait = self.patience.complete if self._complete else self.patience.incomplete

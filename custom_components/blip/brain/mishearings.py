@@ -44,6 +44,10 @@ _SPELL_COMMAND: Final = re.compile(
     r"(?:(?:it's|its|it is|is|this|let's)\s+(?:bal|ball|bell|bel|pal|spal|spell|spill|smell)|"
     r"spill|smell|spal|spel|spiel)\s+(?P<word>[a-z][a-z'-]*)[\s?.!,]*$"
 )
+# "Spell house." written as one word: "Spellhouse."
+_GLUED_SPELL: Final = re.compile(
+    r"^(?P<lead>(?:hey |hi |okay )?(?:blip[, ]+)?)(?:please )?spell(?P<word>[a-z]{3,})[\s?.!,]*$"
+)
 # "times" between two numbers, as heard: "tines", "time's", "time", "tim's", "x".
 _TIMES_SOUNDS: Final = frozenset(
     {"tines", "time's", "time", "tims", "tim's", "timed", "tiles", "x", "tons", "dimes"}
@@ -69,6 +73,8 @@ def repair_request(text: str) -> str:
             sure = match.group("verb").startswith("spell") or _known_word(word)
             if word and len(word.split()) <= 2 and sure:
                 return f"{match.group('lead')}how do you spell {word}?"
+    if (match := _GLUED_SPELL.match(lowered)) is not None and _known_word(match.group("word")):
+        return f"{match.group('lead')}spell {match.group('word')}."
     if (match := _SPELL_COMMAND.match(lowered)) is not None:
         word = match.group("word").strip(" -'")
         if word and _known_word(word):
