@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 import time
 from typing import Any
 
@@ -25,6 +26,7 @@ from homeassistant.components.assist_pipeline.pipeline import (
 )
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session
+from homeassistant.util import dt as dt_util
 import numpy as np
 
 from tests.wyoming_fixtures import default_voice
@@ -53,6 +55,7 @@ class Question:
 class SpokenQuestion:
     pcm: bytes
     last_word: float  # seconds from the stream's start
+    part_starts: tuple[float, ...] = ()  # where each spoken part starts (seconds)
 
 
 def _speech(text: str) -> np.ndarray:
@@ -76,13 +79,16 @@ def _room(seconds: float, seed: int) -> np.ndarray:
 def speak(question: Question, seed: int = 0) -> SpokenQuestion:
     """The question's audio: lead silence, parts with their pauses, a long trailing silence."""
     pieces = [_room(LEAD_SECONDS, seed)]
+    starts: list[float] = []
     for index, part in enumerate(question.parts):
         if index:
             pieces.append(_room(question.pauses[index - 1], seed + index))
+        starts.append(sum(len(piece) for piece in pieces) / MIC_RATE)
         pieces.append(_speech(part))
     last_word = sum(len(piece) for piece in pieces) / MIC_RATE
     pieces.append(_room(TRAILING_SECONDS, seed + 99))
-    return SpokenQuestion(np.concatenate(pieces).astype("<i2").tobytes(), last_word)
+    pcm = np.concatenate(pieces).astype("<i2").tobytes()
+    return SpokenQuestion(pcm, last_word, tuple(starts))
 
 
 @dataclass
@@ -90,7 +96,8 @@ class HeardTurn:
     """One run: its events, the transcript, and the child's wait."""
 
     events: list[tuple[float, PipelineEvent]] = field(default_factory=list)
-    mic_started: float = 0.0
+    mic_started: float = 0.0  # monotonic
+    mic_started_wall: datetime | None = None
     first_audio: float | None = None
     last_word: float = 0.0
     run_id: str = ""
@@ -112,6 +119,11 @@ class HeardTurn:
         if self.first_audio is None:
             return None
         return self.first_audio - (self.mic_started + self.last_word)
+
+    def monotonic(self, wall: datetime) -> float:
+        """A wall-clock moment of this turn on the monotonic clock of ``events``."""
+        assert self.mic_started_wall is not None
+        return self.mic_started + (wall - self.mic_started_wall).total_seconds()
 
     @property
     def transcript_after_last_word(self) -> float | None:
@@ -146,6 +158,7 @@ async def _microphone(pcm: bytes, turn: HeardTurn) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     started = loop.time()
     turn.mic_started = time.monotonic()
+    turn.mic_started_wall = dt_util.utcnow()
     for index, offset in enumerate(range(0, len(pcm), step)):
         if (wait := started + index * CHUNK_MS / 1000 - loop.time()) > 0:
             await asyncio.sleep(wait)

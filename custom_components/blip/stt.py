@@ -150,6 +150,7 @@ class BlipListeningEntity(stt.SpeechToTextEntity):
     ) -> stt.SpeechResult:
         """Stream to the server until the child's question is complete; return its transcript."""
         listener = self._listener()
+        self.last_turn = None
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 client = AsyncTcpClient(self._host, self._port)
