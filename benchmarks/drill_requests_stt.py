@@ -16,7 +16,7 @@ Each transcript is then given to Blip's drill engine, as the agent does for a dr
 `brain/mishearings.py` turned off, measured in the same run. Misheard transcripts that still fail
 are printed (synthetic speech, no child's words).
 
-    .venv/bin/python benchmarks/drill_requests_stt.py [--settings default no_prompt beam5]
+    .venv/bin/python benchmarks/drill_requests_stt.py [--settings default no_prompt beam5] [--every 3]
 
 The last line printed is one JSON object.
 """
@@ -192,6 +192,12 @@ def main() -> None:
     parser.add_argument(
         "--settings", nargs="+", default=["default", "no_prompt", "beam5"], help="STT settings"
     )
+    parser.add_argument(
+        "--every",
+        type=int,
+        default=1,
+        help="keep every Nth clip (all settings still hear the same clips)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -204,6 +210,7 @@ def main() -> None:
                 seed = r_index * 100 + int(speed * 10) + semitones
                 audio = server_decode_input(in_the_room(speech, seed))
                 clips.append((text, expected, semitones, audio))
+    clips = clips[:: max(1, args.every)]
     print(f"{len(clips)} clips synthesized in {time.perf_counter() - started:.0f} s", flush=True)
 
     settings = {
