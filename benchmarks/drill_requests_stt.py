@@ -201,16 +201,19 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+    conditions = [
+        (r_index, text, expected, speed, semitones)
+        for r_index, (text, expected) in enumerate(requests())
+        for speed in SPEEDS
+        for semitones in SEMITONES
+    ][:: max(1, args.every)]
     clips: list[tuple[str, str, int, np.ndarray]] = []
     started = time.perf_counter()
-    for r_index, (text, expected) in enumerate(requests()):
-        for speed in SPEEDS:
-            for semitones in SEMITONES:
-                speech = synthesize(text, speed, semitones)
-                seed = r_index * 100 + int(speed * 10) + semitones
-                audio = server_decode_input(in_the_room(speech, seed))
-                clips.append((text, expected, semitones, audio))
-    clips = clips[:: max(1, args.every)]
+    for r_index, text, expected, speed, semitones in conditions:
+        speech = synthesize(text, speed, semitones)
+        seed = r_index * 100 + int(speed * 10) + semitones
+        audio = server_decode_input(in_the_room(speech, seed))
+        clips.append((text, expected, semitones, audio))
     print(f"{len(clips)} clips synthesized in {time.perf_counter() - started:.0f} s", flush=True)
 
     settings = {
