@@ -36,6 +36,7 @@ import time
 from typing import Any, Final
 
 from homeassistant.components import stt
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -74,7 +75,7 @@ class ListenedTurn:
 
 
 async def async_setup_entry(
-    hass: Any,
+    hass: HomeAssistant,
     entry: BlipConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
