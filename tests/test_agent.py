@@ -6,6 +6,7 @@ history carries across turns without fillers; safety never reaches the local mod
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import pairwise
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from custom_components.blip.agent.fillers import STREAM_RESPONSE_CHARS
 from custom_components.blip.const import CONF_FILLER, CONF_FILLERS, CONF_ROUTING
 from custom_components.blip.phrases import FILLERS_CALM, FILLERS_CHEERFUL, FILLERS_CREATIVE
-from tests.agent_helpers import blip_entry, converse, setup_blip
+from tests.agent_helpers import TEST_DEADLINES, blip_entry, converse, setup_blip
 from tests.llm_servers import (
     DEFAULT_CLAUDE_REPLY,
     DEFAULT_LOCAL_REPLY,
@@ -200,6 +201,24 @@ async def test_slow_local_model_gets_a_filler(
     # The filler reached Assist before the model's first words could exist.
     (filler_at, _), (answer_at, _) = second.deltas_with_content()[:2]
     assert answer_at - filler_at >= 0.15
+
+
+async def test_first_slow_turn_of_the_local_model_gets_a_filler_too(
+    hass: HomeAssistant, openai_server: FakeLocalModel
+) -> None:
+    """With no record of being fast, a local model still quiet after the grace gets a filler:
+    the child's first slow turn is not silent; the answer follows in the same message."""
+    deadlines = dataclasses.replace(TEST_DEADLINES, local_first_token=3.0)
+    services = await setup_blip(hass, blip_entry(local=openai_server), deadlines)
+    grace = deadlines.filler_grace
+    openai_server.script.first_token_delay = grace + 0.6
+    first = await converse(hass, "do you like dogs")
+    assert is_filler_of(first.contents[0], FILLERS_CHEERFUL)
+    assert first.speech == first.contents[0] + DEFAULT_LOCAL_REPLY
+    (filler_at, _), (answer_at, _) = first.deltas_with_content()[:2]
+    assert answer_at - filler_at >= 0.4  # the filler came while the model was still quiet
+    timing = services.timings.last
+    assert timing.answered_by == "local" and timing.filler_ms is not None
 
 
 async def test_spoken_output_is_cleaned(

@@ -466,6 +466,9 @@ async def test_spelling_question_by_voice_is_answered_by_the_drill_engine(
     assert stt_ms == pytest.approx(waited.total_seconds() * 1000, abs=0.2)
     assert attributes["backend"] == "drill"
     assert sensor(hass, "median_routing_time_drill_engine")[0] == pytest.approx(timing.routing_ms)
+    # The child waited HA's end-of-speech silence (0.7 s, no satellite setting) before that.
+    end_of_turn, attributes = sensor(hass, "end_of_turn_wait")
+    assert end_of_turn == pytest.approx(700, abs=0.5) and attributes["backend"] == "drill"
     # HA's stock wyoming TTS does not say when its audio starts; nothing is made up.
     assert hass.states.get(SENSORS + "time_to_first_audio").state == "unknown"
 
@@ -505,12 +508,16 @@ async def test_claude_question_by_voice_fills_the_wait_in_one_stream(
     reply = wav_pcm(run.audio)
     assert (reply.rate, reply.channels, reply.width) == (22050, 1, 2)
 
-    # The timing sensors: the filler's audio went out long before Claude's first token.
+    # The timing sensors: the filler's audio went out long before Claude's first token; the
+    # child's wait for it counts from the last word (HA's 0.7 s of silence, the transcript).
     first_audio, attributes = sensor(hass, "time_to_first_audio")
     first_token, _ = sensor(hass, "time_to_first_token")
+    end_of_turn, _ = sensor(hass, "end_of_turn_wait")
+    stt_ms, _ = sensor(hass, "speech_to_text_time")
     assert attributes["backend"] == "claude"
-    assert first_audio < CLAUDE_THINKING_SECONDS * 1000 <= first_token
-    assert sensor(hass, "speech_to_text_time")[0] > 0
+    assert end_of_turn == pytest.approx(700, abs=0.5) and stt_ms > 0
+    heard_after_intent = first_audio - end_of_turn - stt_ms
+    assert 0 < heard_after_intent < CLAUDE_THINKING_SECONDS * 1000 <= first_token
 
     heard = words(await transcribe(voice_servers.stt.address, reply))
     filler_words = [w for w in words(filler) if len(w) > 3]

@@ -43,6 +43,7 @@ from wyoming_servers.stt.engine import (
     WhisperEngine,
     default_model_path,
 )
+from wyoming_servers.stt.partials import CONTEXT_KEY, PARTIAL_TYPE, PAUSE_TYPE, SPEAKING_TYPE
 from wyoming_servers.stt.server import RunningServer, start_tcp_server
 from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT, ServiceSettings, SttService
 
@@ -780,3 +781,50 @@ async def test_home_assistant_wyoming_stt_entity_transcribes_a_wav(
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_partials_tell_a_client_what_each_pause_heard(
+    servers: Servers, speech: Callable[[str], bytes]
+) -> None:
+    """A client that asks for partials hears the decode of each pause while it still streams,
+    and that the child spoke again; the final transcript is the same as without partials."""
+    first_part = speech("How do you spell") + room_silence(0.6, seed=14)
+    second_part = speech("dinosaur?") + room_silence(0.7, seed=15)
+    request = Transcribe(language="en", context={CONTEXT_KEY: True})
+    events: list[Event] = []
+
+    async def until_partial(client: AsyncTcpClient) -> None:
+        while (event := await asyncio.wait_for(client.read_event(), timeout=60)) is not None:
+            events.append(event)
+            if event.type == PARTIAL_TYPE:
+                return
+
+    async with AsyncTcpClient("127.0.0.1", servers.port("default")) as client:
+        await client.write_event(request.event())
+        await client.write_event(AudioStart(RATE, 2, 1).event())
+        # Each part, then wait for its pause's partial (however slow the machine) before going on.
+        await send_audio(client, first_part, chunk_ms=20)
+        await until_partial(client)
+        await send_audio(client, second_part, chunk_ms=20)
+        await until_partial(client)
+        await client.write_event(AudioStop().event())
+        reply = Reply(events + (await read_reply(client)).events)
+    partials = [e for e in reply.events if e.type == PARTIAL_TYPE]
+    first, last = partials
+    assert words(first.data["text"])[-1] == "spell"
+    assert words(last.data["text"])[-2:] == ["spell", "dinosaur"]
+    total_seconds = (len(first_part) + len(second_part)) / 2 / RATE
+    assert 0 < first.data["speech_end"] < last.data["speech_end"] < total_seconds
+    kinds = [e.type for e in reply.events if e.type in (PAUSE_TYPE, PARTIAL_TYPE, SPEAKING_TYPE)]
+    assert kinds == [PAUSE_TYPE, PARTIAL_TYPE, SPEAKING_TYPE, PAUSE_TYPE, PARTIAL_TYPE]
+    pauses = [e for e in reply.events if e.type == PAUSE_TYPE]
+    assert [p.data["speech_end"] for p in pauses] == [
+        first.data["speech_end"],
+        last.data["speech_end"],
+    ]
+    assert all(p.data["decode_seconds"] > 0 for p in partials)
+    assert reply.text == last.data["text"]
+
+    plain = await transcribe(servers.port("default"), first_part + second_part, chunk_ms=20)
+    assert not {PAUSE_TYPE, PARTIAL_TYPE, SPEAKING_TYPE} & set(plain.types)
+    assert plain.text == reply.text

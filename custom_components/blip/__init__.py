@@ -46,6 +46,7 @@ PLATFORMS: tuple[Platform, ...] = (
     Platform.BUTTON,
     Platform.CONVERSATION,
     Platform.SENSOR,
+    Platform.STT,
     Platform.SWITCH,
     Platform.TTS,
 )

@@ -35,6 +35,7 @@ import voluptuous as vol
 
 from .bench.service import CONF_IMPORT_BENCHMARK, async_last_recommendation
 from .brain.activities import DEFAULT_ROUTING, Activity, Backend, parse_routing_table
+from .brain.end_of_turn import DEFAULT_PATIENCE, PATIENCE
 from .const import (
     CONF_AGE,
     CONF_API_KEY,
@@ -46,6 +47,8 @@ from .const import (
     CONF_DESIGNATED_ADULT,
     CONF_FILLER,
     CONF_FILLERS,
+    CONF_LISTEN_PATIENCE,
+    CONF_LISTEN_PORT,
     CONF_LOCAL_API,
     CONF_LOCAL_MODEL,
     CONF_LOCAL_URL,
@@ -104,6 +107,7 @@ def _backend_schema(advanced: bool) -> vol.Schema:
         vol.Required(CONF_VOICE_PORT, default=DEFAULT_VOICE_PORT): vol.All(
             vol.Coerce(int), vol.Range(min=1, max=65535)
         ),
+        vol.Optional(CONF_LISTEN_PORT): vol.All(vol.Coerce(int), vol.Range(min=1, max=65535)),
     }
     if advanced:
         schema[vol.Optional(CONF_CLAUDE_BASE_URL)] = TextSelector(
@@ -294,6 +298,9 @@ class BlipOptionsFlow(OptionsFlow):
             BooleanSelector()
         )
         schema[vol.Optional(CONF_FILLERS)] = TextSelector(TextSelectorConfig(multiline=True))
+        schema[vol.Required(CONF_LISTEN_PATIENCE, default=DEFAULT_PATIENCE)] = SelectSelector(
+            SelectSelectorConfig(options=list(PATIENCE), translation_key=CONF_LISTEN_PATIENCE)
+        )
         schema[vol.Optional(CONF_SAFETY_NOTIFY, default=[])] = SelectSelector(
             SelectSelectorConfig(options=notify_services, multiple=True, custom_value=True)
         )

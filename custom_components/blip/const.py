@@ -17,6 +17,8 @@ CONF_LOCAL_API: Final = "local_api"  # "openai" or "ollama"
 CONF_LOCAL_MODEL: Final = "local_model"
 CONF_VOICE_HOST: Final = "voice_host"  # Wyoming TTS server behind the "Blip voice" entity
 CONF_VOICE_PORT: Final = "voice_port"
+# Blip's Wyoming STT server on the voice host, behind "Blip listening" (stt.py); empty: none.
+CONF_LISTEN_PORT: Final = "listen_port"
 
 LOCAL_API_OPENAI: Final = "openai"
 LOCAL_API_OLLAMA: Final = "ollama"
@@ -54,6 +56,7 @@ DEFAULT_SECOND_OPINION: Final = True
 # How long an unfinished drill waits for the child on any satellite (child_session.py).
 CONF_RESUME_MINUTES: Final = "resume_minutes"
 DEFAULT_RESUME_MINUTES: Final = 30
+CONF_LISTEN_PATIENCE: Final = "listen_patience"  # brain.end_of_turn.PATIENCE: how long Blip waits
 
 DEFAULT_FILLER: Final = True
 DEFAULT_DAILY_MINUTES: Final = 0

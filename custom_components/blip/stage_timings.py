@@ -5,11 +5,14 @@ the turn (``drill``, ``local``, ``claude``, …), so a family can see what each 
 the child's last word to Blip's first sound. Kept in memory only; no child text is in here.
 
 Stages:
-- ``stt``: from the end of the child's speech (Home Assistant's VAD) to the transcript.
+- ``end_of_turn``: from the child's last word to the decision that the child has finished
+  (Home Assistant's end-of-speech silence, or Blip's listening ending the turn early).
+- ``stt``: from that decision to the transcript.
 - ``routing``: Blip deciding who answers.
 - ``first_token``: from the turn's start to the answer's first text (a filler does not count).
-- ``tts_first_audio``: from the turn's start to Blip voice's first audio for the turn (the
-  filler's, when there is one).
+- ``tts_first_audio``: from the child's last word (for a turn that was not spoken: the turn's
+  start) to Blip voice's first audio for the turn (the filler's, when there is one). This is
+  what the child waits.
 """
 
 from __future__ import annotations
@@ -24,11 +27,18 @@ from typing import Any, Final
 _LOGGER = logging.getLogger(__name__)
 
 RUNTIME_KEY: Final = "stage_timings"  # entry.runtime_data.extras[RUNTIME_KEY] -> the collector
+STAGE_END_OF_TURN: Final = "end_of_turn"
 STAGE_STT: Final = "stt"
 STAGE_ROUTING: Final = "routing"
 STAGE_FIRST_TOKEN: Final = "first_token"
 STAGE_TTS_FIRST_AUDIO: Final = "tts_first_audio"
-STAGES: Final = (STAGE_STT, STAGE_ROUTING, STAGE_FIRST_TOKEN, STAGE_TTS_FIRST_AUDIO)
+STAGES: Final = (
+    STAGE_END_OF_TURN,
+    STAGE_STT,
+    STAGE_ROUTING,
+    STAGE_FIRST_TOKEN,
+    STAGE_TTS_FIRST_AUDIO,
+)
 
 # Samples kept per stage and backend for the rolling median.
 DEFAULT_KEEP: Final = 50

@@ -1,12 +1,17 @@
 """Voice turn timings as sensors: latest and rolling median per backend, for each stage.
 
+Every voice figure counts from the child's last word, the moment the child starts waiting.
 ``VoiceTurnTimer`` gathers each turn's stage times from where they are measured:
 - routing and time to first token from Blip's agent (``TurnTimings``, recorded at the turn's
   end, while Home Assistant's Assist pipeline is still in its intent stage);
-- speech to text from that pipeline run's own events (HA's VAD end → STT end), read from the
-  run's debug record — the data behind Settings → Voice assistants → Debug;
+- end of turn and speech to text from that pipeline run's own events, read through
+  ``pipeline_record`` (the data behind Settings → Voice assistants → Debug): the child's last
+  word is HA's end-of-speech decision (``stt-vad-end``) minus the silence HA waits for on that
+  satellite (its *Finished speaking detection*, 0.7 s by default). End of turn is that wait;
+  speech to text runs from the decision to the transcript;
 - time to first audio from Blip voice, which reports its first audio of a stream; the stream is
-  matched to the latest pipeline run speaking through it.
+  matched to the latest pipeline run speaking through it, and timed from the child's last word
+  (from the intent stage's start when the run has no end of speech, e.g. typed text).
 
 A turn outside the Assist pipeline (``conversation.process``) has no STT or audio sample. Two
 satellites speaking at the very same moment could swap their audio samples; the medians shrug.
@@ -34,8 +39,10 @@ from homeassistant.util import dt as dt_util
 
 from .agent.health import TurnTiming, TurnTimings
 from .const import DOMAIN
+from .pipeline_record import PipelineRunRecord, last_word_at, pipeline_runs
 from .stage_timings import (
     RUNTIME_KEY,
+    STAGE_END_OF_TURN,
     STAGE_FIRST_TOKEN,
     STAGE_ROUTING,
     STAGE_STT,
@@ -47,6 +54,7 @@ from .stage_timings import (
 
 if TYPE_CHECKING:
     from . import BlipConfigEntry
+    from .stt import ListenedTurn
 
 TURN_TIMINGS_KEY: Final = "timings"  # the agent's TurnTimings in entry.runtime_data.extras
 # Backends with their own median sensors; the rarer answers (safe or fixed replies, limits)
@@ -64,9 +72,18 @@ class _RunMatch:
     """What is known of one pipeline run's turn."""
 
     intent_started: datetime
+    # When the child stopped talking (None: no end of speech in the run, e.g. typed text), and
+    # when the turn was judged over (HA's end of speech, or Blip listening's early end).
+    last_word: datetime | None = None
+    decided: datetime | None = None
     backend: str | None = None
     first_audio_ms: float | None = None  # waiting for the turn's backend
     audio_claimed: bool = False
+
+    @property
+    def waiting_since(self) -> datetime:
+        """Where the child's wait for Blip's voice starts."""
+        return self.last_word or self.intent_started
 
 
 class VoiceTurnTimer:
@@ -78,6 +95,12 @@ class VoiceTurnTimer:
         self.entry = entry
         self.timings = StageTimings()
         self._runs: OrderedDict[str, _RunMatch] = OrderedDict()
+        self._listened: dict[str, ListenedTurn] = {}  # Blip listening's last turn, per entity
+
+    @callback
+    def turn_listened(self, stt_entity_id: str, turn: ListenedTurn) -> None:
+        """Blip listening heard a turn end: the exact last word and end-of-turn decision."""
+        self._listened[stt_entity_id] = turn
 
     @callback
     def turn_recorded(self, timing: TurnTiming) -> None:
@@ -86,15 +109,16 @@ class VoiceTurnTimer:
         self.timings.record(STAGE_ROUTING, backend, timing.routing_ms)
         if timing.first_token_ms is not None:
             self.timings.record(STAGE_FIRST_TOKEN, backend, timing.first_token_ms)
-        found = self._current_turn_run()
-        if found is None:
+        run = self._current_turn_run()
+        if run is None:
             return
-        run_id, events = found
-        match = self._remember(run_id, events)
+        match = self._remember(run)
         if match is None:
             return
         match.backend = backend
-        if (stt_ms := _stt_ms(events)) is not None:
+        if match.last_word is not None and match.decided is not None:
+            self.timings.record(STAGE_END_OF_TURN, backend, _ms(match.decided - match.last_word))
+        if (stt_ms := _stt_ms(run, match.decided)) is not None:
             self.timings.record(STAGE_STT, backend, stt_ms)
         if match.first_audio_ms is not None:
             self.timings.record(STAGE_TTS_FIRST_AUDIO, backend, match.first_audio_ms)
@@ -104,15 +128,14 @@ class VoiceTurnTimer:
     def tts_first_audio(self, tts_entity_id: str) -> None:
         """Blip voice produced a stream's first audio now."""
         now = dt_util.utcnow()
-        found = self._latest_run_speaking_through(tts_entity_id, now)
-        if found is None:
+        run = self._latest_run_speaking_through(tts_entity_id, now)
+        if run is None:
             return
-        run_id, events = found
-        match = self._remember(run_id, events)
+        match = self._remember(run)
         if match is None or match.audio_claimed:
             return
         match.audio_claimed = True
-        ms = (now - match.intent_started).total_seconds() * 1000
+        ms = _ms(now - match.waiting_since)
         if match.backend is not None:
             self.timings.record(STAGE_TTS_FIRST_AUDIO, match.backend, ms)
         else:  # the filler is out before the turn ends; its backend is known at the end
@@ -124,52 +147,68 @@ class VoiceTurnTimer:
 
     # -- reading Home Assistant's record of its pipeline runs ---------------------------------
 
-    def _remember(self, run_id: str, events: list[Any]) -> _RunMatch | None:
-        match = self._runs.get(run_id)
+    def _remember(self, run: PipelineRunRecord) -> _RunMatch | None:
+        match = self._runs.get(run.run_id)
         if match is None:
-            if (started := _stamp(events, "intent-start")) is None:
+            if (started := run.stamp("intent-start")) is None:
                 return None
-            match = self._runs[run_id] = _RunMatch(intent_started=started)
+            match = self._runs[run.run_id] = _RunMatch(intent_started=started)
+            if (listened := self._listened_for(run)) is not None:
+                match.last_word, match.decided = listened.last_word, listened.decided
+            else:
+                match.last_word, match.decided = (
+                    last_word_at(self.hass, run),
+                    run.stamp("stt-vad-end"),
+                )
             while len(self._runs) > REMEMBERED_RUNS:
                 self._runs.popitem(last=False)
         return match
 
-    def _current_turn_run(self) -> tuple[str, list[Any]] | None:
+    def _listened_for(self, run: PipelineRunRecord) -> ListenedTurn | None:
+        """Blip listening's record of this run's turn, when it listened to it."""
+        start = run.last("stt-start")
+        if start is None or start.at is None:
+            return None
+        turn = self._listened.get(str(start.data.get("engine")))
+        ended = run.stamp("stt-end")
+        if turn is None or turn.decided < start.at or (ended and turn.decided > ended):
+            return None
+        return turn
+
+    def _current_turn_run(self) -> PipelineRunRecord | None:
         """The run whose intent stage is one of this entry's agents, still answering."""
         agents = self._agent_entity_ids()
         candidates = [
-            (started, run_id, events)
-            for _, run_id, events in _pipeline_runs(self.hass)
-            if (start := _last(events, "intent-start")) is not None
-            and (start.data or {}).get("engine") in agents
-            and _last(events, "intent-end") is None
-            and (started := _stamp(events, "intent-start")) is not None
-            and (run_id not in self._runs or self._runs[run_id].backend is None)
+            (started, run)
+            for run in pipeline_runs(self.hass)
+            if (start := run.last("intent-start")) is not None
+            and start.data.get("engine") in agents
+            and run.last("intent-end") is None
+            and (started := start.at) is not None
+            and (run.run_id not in self._runs or self._runs[run.run_id].backend is None)
         ]
         if not candidates:
             return None
-        _, run_id, events = max(candidates, key=lambda candidate: candidate[0])
-        return run_id, events
+        return max(candidates, key=lambda candidate: candidate[0])[1]
 
     def _latest_run_speaking_through(
         self, tts_entity_id: str, now: datetime
-    ) -> tuple[str, list[Any]] | None:
+    ) -> PipelineRunRecord | None:
         """The latest run whose pipeline speaks through ``tts_entity_id`` and whose reply is
         being spoken (streaming started or TTS stage started), not yet matched to audio."""
         pipelines = _pipelines_speaking_through(self.hass, tts_entity_id)
         candidates = [
-            (started, run_id, events)
-            for pipeline_id, run_id, events in _pipeline_runs(self.hass)
-            if pipeline_id in pipelines
-            and (started := _stamp(events, "intent-start")) is not None
+            (started, run)
+            for run in pipeline_runs(self.hass)
+            if run.pipeline_id in pipelines
+            and (started := run.stamp("intent-start")) is not None
             and now - started <= AUDIO_MATCH_WINDOW
-            and (_speaking(events))
-            and not (run_id in self._runs and self._runs[run_id].audio_claimed)
+            and _speaking(run)
+            and not (run.run_id in self._runs and self._runs[run.run_id].audio_claimed)
         ]
         if not candidates:
             return None
-        _, run_id, events = max(candidates, key=lambda candidate: candidate[0])
-        return run_id, events
+        return max(candidates, key=lambda candidate: candidate[0])[1]
 
     def _agent_entity_ids(self) -> set[str]:
         registry = er.async_get(self.hass)
@@ -178,22 +217,6 @@ class VoiceTurnTimer:
             for entity in er.async_entries_for_config_entry(registry, self.entry.entry_id)
             if entity.domain == "conversation"
         }
-
-
-def _pipeline_runs(hass: HomeAssistant) -> list[tuple[str, str, list[Any]]]:
-    """(pipeline id, run id, events) of the runs Home Assistant keeps for its debug view."""
-    if "assist_pipeline" not in hass.config.components:
-        return []
-    from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
-
-    data = hass.data.get(KEY_ASSIST_PIPELINE)
-    if data is None:
-        return []
-    return [
-        (pipeline_id, run_id, list(debug.events))
-        for pipeline_id, runs in data.pipeline_debug.items()
-        for run_id, debug in list(runs.items())
-    ]
 
 
 def _pipelines_speaking_through(hass: HomeAssistant, tts_entity_id: str) -> set[str]:
@@ -208,33 +231,25 @@ def _pipelines_speaking_through(hass: HomeAssistant, tts_entity_id: str) -> set[
     }
 
 
-def _last(events: list[Any], event_type: str) -> Any | None:
-    for event in reversed(events):
-        if event.type == event_type:
-            return event
-    return None
+def _ms(delta: timedelta) -> float:
+    return delta.total_seconds() * 1000
 
 
-def _stamp(events: list[Any], event_type: str) -> datetime | None:
-    if (event := _last(events, event_type)) is None:
-        return None
-    return dt_util.parse_datetime(event.timestamp)
-
-
-def _speaking(events: list[Any]) -> bool:
-    return _last(events, "tts-start") is not None or any(
-        event.type == "intent-progress" and (event.data or {}).get("tts_start_streaming")
-        for event in events
+def _speaking(run: PipelineRunRecord) -> bool:
+    return run.last("tts-start") is not None or any(
+        event.type == "intent-progress" and event.data.get("tts_start_streaming")
+        for event in run.events
     )
 
 
-def _stt_ms(events: list[Any]) -> float | None:
-    """From the end of speech (HA's VAD; else the stage's start) to the transcript."""
-    ended = _stamp(events, "stt-end")
-    started = _stamp(events, "stt-vad-end") or _stamp(events, "stt-start")
+def _stt_ms(run: PipelineRunRecord, decided: datetime | None) -> float | None:
+    """From the end of the turn (HA's VAD or Blip listening; else the stage's start) to the
+    transcript."""
+    ended = run.stamp("stt-end")
+    started = decided or run.stamp("stt-start")
     if ended is None or started is None:
         return None
-    return (ended - started).total_seconds() * 1000
+    return _ms(ended - started)
 
 
 # -- sensors ----------------------------------------------------------------------------------

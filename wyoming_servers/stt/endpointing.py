@@ -162,6 +162,11 @@ class UtteranceBuffer:
                 self.speech_seen = True
 
     @property
+    def speech_end(self) -> int:
+        """End of the last speech run long enough to count (0 before any)."""
+        return self._speech_end
+
+    @property
     def trailing_silence_samples(self) -> int:
         """Scored audio since the end of the last speech run (0 while speech goes on)."""
         # During a counted speech run _speech_end keeps up with _scored, so this is 0 then.

@@ -13,6 +13,7 @@ from wyoming.info import Describe
 from wyoming_servers.audio import PcmConverter, check_client_format
 from wyoming_servers.serve import BadEventError, BlipEventHandler
 
+from .partials import partial_event, pause_event, speaking_event, wants_partials
 from .service import Outcome, SttService, Utterance
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class SttEventHandler(BlipEventHandler):
         # A chunk may end mid-frame; its torn bytes wait here for the next chunk of that format.
         self._torn_frame = b""
         self._torn_format: tuple[int, int, int] | None = None
+        # Partial results waiting to be written, in order (see partials.py).
+        self._outbox: list[Event] = []
+        self._outbox_lock = asyncio.Lock()
 
     async def handle_event(self, event: Event) -> bool:
         try:
@@ -70,8 +74,29 @@ class SttEventHandler(BlipEventHandler):
             _LOGGER.debug("AudioStart before AudioStop; starting over")
             await self._utterance.abandon()
         self._reset_audio()
-        self._utterance = self._service.new_utterance(self._transcribe)
+        self._utterance = self._new_utterance()
         return self._utterance
+
+    def _new_utterance(self) -> Utterance:
+        utterance = self._service.new_utterance(self._transcribe)
+        if wants_partials(self._transcribe):
+            utterance.on_pause = lambda end: self._send_later(pause_event(end))
+            utterance.on_partial = lambda text, end, seconds: self._send_later(
+                partial_event(text, end, seconds)
+            )
+            utterance.on_speech_resumed = lambda: self._send_later(speaking_event())
+        return utterance
+
+    def _send_later(self, event: Event) -> None:
+        """Queue a partial result; written at once, in order, by one flush at a time."""
+        self._outbox.append(event)
+        task = asyncio.get_running_loop().create_task(self._flush_outbox())
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    async def _flush_outbox(self) -> None:
+        async with self._outbox_lock:
+            while self._outbox:
+                await self.write_event(self._outbox.pop(0))
 
     def _add_audio(self, chunk: AudioChunk) -> None:
         check_client_format(chunk.rate, chunk.width, chunk.channels)
@@ -79,7 +104,7 @@ class SttEventHandler(BlipEventHandler):
             # Some clients skip AudioStart; the chunk says all we need to know.
             _LOGGER.debug("Audio without AudioStart; starting an utterance")
             self._reset_audio()
-            self._utterance = self._service.new_utterance(self._transcribe)
+            self._utterance = self._new_utterance()
         audio_format = (chunk.rate, chunk.width, chunk.channels)
         if audio_format != self._torn_format:
             self._torn_frame, self._torn_format = b"", audio_format
@@ -108,6 +133,9 @@ class SttEventHandler(BlipEventHandler):
 
     async def _finish_utterance(self) -> None:
         utterance, self._utterance = self._utterance, None
+        if utterance is not None:
+            utterance.on_partial = utterance.on_speech_resumed = utterance.on_pause = None
+        await self._flush_outbox()
         transcribe, self._transcribe = self._transcribe, None
         if utterance is None:
             # AudioStop with no audio at all: nothing was said.

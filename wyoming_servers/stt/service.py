@@ -15,8 +15,10 @@ one otherwise — so both paths give byte-identical input to the model and the s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass, field
+import functools
 import logging
 import time
 from typing import Any, Literal
@@ -197,6 +199,12 @@ class Utterance:
             max_samples=int(settings.max_utterance_seconds * SAMPLE_RATE),
         )
         self._speculation: _Speculation | None = None
+        # Partial results for a client that asked for them (see wyoming_servers/stt/partials.py):
+        # a current speculative transcript with the sample its speech ended at, and "the child
+        # speaks again" (the last partial is out of date).
+        self.on_pause: Callable[[int], None] | None = None
+        self.on_partial: Callable[[str, int, float], None] | None = None
+        self.on_speech_resumed: Callable[[], None] | None = None
         self._upstream: UpstreamRecognizer | None = None
         if settings.upstream is not None:
             host, port = settings.upstream
@@ -233,6 +241,8 @@ class Utterance:
             # The child went on talking: this decode would miss the rest.
             self._drop_speculation()
             speculation = None
+            if self.on_speech_resumed is not None:
+                self.on_speech_resumed()
         if speculation is None and self.buffer.ready_to_speculate():
             self._service.stats.speculations_started += 1
             samples = self.buffer.samples[:end]
@@ -242,6 +252,21 @@ class Utterance:
             )
             task.add_done_callback(_retrieve_exception)  # a dropped decode's error is moot
             self._speculation = _Speculation(end, self.options, task)
+            task.add_done_callback(functools.partial(self._speculation_done, self._speculation))
+            if self.on_pause is not None:
+                self.on_pause(self.buffer.speech_end)
+
+    def _speculation_done(self, speculation: _Speculation, task: asyncio.Task[Any]) -> None:
+        """Tell a client that wants partials what the pause's decode heard, if still current."""
+        if (
+            self.on_partial is None
+            or task.cancelled()
+            or task.exception() is not None
+            or self._speculation is not speculation
+        ):
+            return
+        result = task.result()
+        self.on_partial(result.text, self.buffer.speech_end, result.seconds)
 
     def _drop_speculation(self) -> None:
         if self._speculation is not None:

@@ -28,6 +28,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 import contextlib
 from dataclasses import dataclass, field
+import functools
 import logging
 import time
 from typing import Any, Literal
@@ -90,6 +91,9 @@ class Deadlines:
     """How long Blip waits on a backend, in seconds."""
 
     claude_first_token: float = 6.0  # a filler is playing meanwhile
+    # A backend not known to be slow (the local model before its first answers) that has said
+    # nothing after this long gets a filler anyway, so the first slow turn is not silent either.
+    filler_grace: float = 0.5
     local_first_token: float = 3.0
     between_chunks: float = 5.0  # a stream that goes quiet this long has stalled
     # Safety turns: a pre-written safe reply beats a long wait.
@@ -357,18 +361,27 @@ class TurnEngine:
     ) -> AsyncIterator[Speech]:
         """Local model or Claude as routed, each the other's fallback, then drills, then napping."""
         for backend in self._chain(request.decision.backend):
-            # Claude always takes a moment; the local model only when it has lately been slow.
+            # Claude always takes a moment; the local model when it has lately been slow, or
+            # (with no record yet, or fast until now) when it says nothing within the grace.
             slow = backend == "claude" or self.health.seems_slow(backend)
-            if request.filler_enabled and slow and report.filler is None and not report.answer:
+            want_filler = request.filler_enabled and report.filler is None and not report.answer
+            if want_filler and slow:
                 yield "filler", fillers.pick(request.decision.activity)
             started = time.monotonic()
             first_text: float | None = None
             answer = self._backend_answer(backend, request, report)
+            pick = functools.partial(fillers.pick, request.decision.activity)
+            spoken = (
+                _filler_if_quiet(answer, self.deadlines.filler_grace, pick)
+                if want_filler and not slow
+                else _as_answer(answer)
+            )
             try:
-                async with contextlib.aclosing(answer):
-                    async for text in answer:
-                        first_text = first_text or time.monotonic() - started
-                        yield "answer", text
+                async with contextlib.aclosing(spoken):
+                    async for kind, text in spoken:
+                        if kind == "answer":
+                            first_text = first_text or time.monotonic() - started
+                        yield kind, text
             except BackendFailure as failure:
                 self._failed(report, failure)
                 if report.answer:
@@ -599,6 +612,54 @@ def _joined(before: str, text: str) -> str:
     if before[-1] in ".!?":
         return " " + text
     return "... " + text
+
+
+async def _as_answer(answer: AsyncIterator[str]) -> AsyncIterator[Speech]:
+    async with contextlib.aclosing(answer):  # type: ignore[type-var]
+        async for text in answer:
+            yield "answer", text
+
+
+async def _filler_if_quiet(
+    answer: AsyncIterator[str], grace: float, pick: Callable[[], str]
+) -> AsyncIterator[Speech]:
+    """The answer, preceded by a filler when its first text takes longer than ``grace``.
+
+    The answer is read in one task of its own (its HTTP stream's timers belong to one task);
+    closing this generator cancels that task, which closes the answer.
+    """
+    queue: asyncio.Queue[tuple[str | None, Exception | None]] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for text in answer:
+                await queue.put((text, None))
+        except Exception as err:  # handed to the reader, who raises it
+            await queue.put((None, err))
+        else:
+            await queue.put((None, None))
+
+    reader = asyncio.create_task(pump(), name="blip-answer-reader")
+    try:
+        try:
+            async with asyncio.timeout(grace):
+                item = await queue.get()
+        except TimeoutError:
+            yield "filler", pick()
+            item = await queue.get()
+        while True:
+            text, error = item
+            if error is not None:
+                raise error
+            if text is None:
+                return
+            yield "answer", text
+            item = await queue.get()
+    finally:
+        if not reader.done():
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
 
 
 async def _with_deadlines(

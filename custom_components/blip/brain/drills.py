@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol
 from ..phrases import DRILL_PROMPTS
 from .arithmetic import MathAnswer, solve_arithmetic, solve_number_fact, solve_word_problem
 from .math_facts import MATH_SYMBOLS, math_hint, parse_fact, random_problem, say_fact
+from .mishearings import repair_request
 from .spelling_hints import (
     SOUND_ALIKE_OF as _SOUND_ALIKE_OF,
     phonics_hint,
@@ -400,6 +401,9 @@ class DrillEngine:
             reply = self._continue_session(text, cleaned, state, age)
             if reply is not None:
                 return reply
+        # A request as speech-to-text misheard it ("have you spelled cat") is still a request.
+        if (repaired := repair_request(text)) != text:
+            text, cleaned = repaired, _normalise(repaired)
         started = self._start_session(cleaned, state, age)
         if started is not None:
             return started

@@ -25,6 +25,7 @@ from .drills import (
     ItemPicker,
     state_from_question,
 )
+from .mishearings import repair_request
 from .safety import SafetyFinding, check_safety, clear_safety_cache
 from .spoken import (
     find_numbers,
@@ -302,6 +303,8 @@ def classify_activity(
     if drill_kind is not None and _looks_like_drill_answer(text, normalised, drill_kind):
         return Activity.SPELLING if drill_kind == SPELLING else Activity.MATH
 
+    if (repaired := repair_request(text)) != text:  # a misheard drill request
+        text, normalised = repaired, normalise_utterance(repaired)
     activity, weak = _classify_alone(normalised, text)
     if not history:
         return activity

