@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .bench.service import async_setup_bench_services
+from .brain.safety_model import try_load_safety_model
 from .const import (
     CONF_API_KEY,
     CONF_CLAUDE_BASE_URL,
@@ -101,6 +102,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     await progress.async_load()
     entry.runtime_data = BlipRuntimeData(
         claude=claude, local_base_url=local_base_url, progress=progress
+    )
+    # The learned safety layer, loaded once per set-up off the event loop and shared by the
+    # router; None when it fails to load (logged as an error): the rules then check alone.
+    entry.runtime_data.extras["safety_model"] = await hass.async_add_executor_job(
+        try_load_safety_model, None, LOGGER
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))

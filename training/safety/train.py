@@ -81,7 +81,9 @@ def embed_all(texts: list[str]) -> dict[str, np.ndarray]:
             batch = missing[start : start + 64]
             for key, vector in zip(batch, encoder.encode(batch), strict=True):
                 cached[key] = vector
-        print(f"embedded {len(missing)} texts in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        print(
+            f"embedded {len(missing)} texts in {time.monotonic() - started:.1f} s", file=sys.stderr
+        )
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         all_keys = sorted(cached)
         np.savez(CACHE, keys=np.array(all_keys), vectors=np.stack([cached[k] for k in all_keys]))
@@ -123,7 +125,9 @@ def train_head(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]
     counts = np.bincount(y, minlength=classes).astype(np.float64)
     class_weight = (counts.sum() / (classes * np.maximum(counts, 1))) ** 0.5
     params = {
-        "w1": (rng.standard_normal((xs.shape[1], HIDDEN)) * np.sqrt(2 / xs.shape[1])).astype(np.float32),
+        "w1": (rng.standard_normal((xs.shape[1], HIDDEN)) * np.sqrt(2 / xs.shape[1])).astype(
+            np.float32
+        ),
         "b1": np.zeros(HIDDEN, np.float32),
         "w2": (rng.standard_normal((HIDDEN, classes)) * np.sqrt(1 / HIDDEN)).astype(np.float32),
         "b2": np.zeros(classes, np.float32),
@@ -201,14 +205,20 @@ def main() -> None:
     harmful = out_of_fold[:, -1]
     report = {
         "rows": len(rows),
-        "thresholds": {"alert": round(alert, 4), "guard": round(guard, 4), "harmful": HARMFUL_THRESHOLD},
+        "thresholds": {
+            "alert": round(alert, 4),
+            "guard": round(guard, 4),
+            "harmful": HARMFUL_THRESHOLD,
+        },
         "cv_distress_recall_alert": round(float((distress[is_distress] >= alert).mean()), 4),
         "cv_distress_recall_guard": round(float((distress[is_distress] >= guard).mean()), 4),
         "cv_false_alarms_alert": round(float((distress[none] >= alert).mean()), 4),
         "cv_category_accuracy": round(
             float((out_of_fold[is_distress, 1:-1].argmax(axis=1) + 1 == y[is_distress]).mean()), 4
         ),
-        "cv_harmful_recall": round(float((harmful[y == len(LABELS) - 1] >= HARMFUL_THRESHOLD).mean()), 4),
+        "cv_harmful_recall": round(
+            float((harmful[y == len(LABELS) - 1] >= HARMFUL_THRESHOLD).mean()), 4
+        ),
         "cv_harmful_false_alarms": round(float((harmful[none] >= HARMFUL_THRESHOLD).mean()), 4),
     }
     head = train_head(x, y, SEED)

