@@ -197,6 +197,11 @@ class SafetyModel:
                 self._cache.popitem(last=False)
         return vector
 
+    def forget(self, text: str) -> None:
+        """Drop one text's cached embedding (benchmarks time a turn as new)."""
+        with self._lock:
+            self._cache.pop(normalise_for_embedding(text), None)
+
     def clear_cache(self) -> None:
         """Forget cached embeddings (benchmarks time cold turns)."""
         with self._lock:
