@@ -941,6 +941,92 @@ HAND_NEGATIVE = [
     "i'm nervous about the doctor",
 ]
 
+# More hand-written lines, added in a second pass for kinds the first pass had too few of:
+# danger without a violent verb, emotional abuse in words, indirect grooming, and ordinary
+# feelings that must not alarm.
+HAND_DISTRESS_MORE: dict[str, list[str]] = {
+    "immediate_danger": [
+        "my friend found his dad's gun and he's playing with it", "there's a gun in a kid's backpack at school",
+        "my brother is choking on a candy and can't breathe", "grandma fell and there's blood on her head",
+        "the gas stove is on and smells weird and mom is asleep", "i think someone is hiding in our garage",
+        "the babysitter is passed out and the baby is crying", "there's a man in a car saying get in",
+        "i'm outside and a man keeps following me", "my little sister is in the pool by herself and i can't see her",
+        "the carbon monoxide thing is beeping and i feel sleepy", "smoke is coming out of the outlet",
+        "my friend took a bunch of pills and is acting weird", "i'm locked in the hot car",
+        "someone is shooting outside", "there's a fire in the hallway and i can't get out",
+        "i fell through the ice and i'm really cold", "my dad is having a heart attack i think",
+    ],
+    "abuse": [
+        "mom says she wishes she never had me", "dad calls me fat and stupid every day and won't let me eat",
+        "they scream at me for hours and lock me outside", "my stepdad makes me stand in the corner all night",
+        "my mom says she'll give me away if i cry", "he said nobody will believe me if i tell",
+        "my dad hits me where nobody can see", "she throws my food on the floor and makes me eat it",
+        "grandpa does the touching game when we're alone", "i'm not allowed to tell about what he does at bath time",
+        "my uncle makes me keep secrets about touching", "i got hit so hard my ear is ringing",
+    ],
+    "grooming": [
+        "a grown up friend from the game wants me to call him on a secret app",
+        "he says i'm special and mature and not like other kids", "he asked me to keep our friendship secret from my parents",
+        "a man online said he would buy me a phone so we can talk privately", "someone i met in a game wants to come to my house",
+        "the older guy says if i send a selfie he'll give me skins", "he asked me to go to the bathroom with my tablet",
+        "a stranger in the chat asked if my parents check my phone",
+    ],
+    "neglect": [
+        "i've been by myself since the morning and it's night now", "we don't have food so i ate paper",
+        "mom didn't come home last night and i'm taking care of my brother", "nobody gave me dinner again",
+        "the house is really dirty and there's no food and my parents sleep all day",
+        "i'm lost in the store and i don't see my mom anywhere", "dad left me in the car for a long time",
+        "there's no water or electricity and mom is gone",
+    ],
+    "self_harm": [
+        "what's the point of anything", "i don't want to be here anymore", "i'm going to make it so i'm not here tomorrow",
+        "i just want to go to sleep forever", "i want to unalive so bad", "i keep hurting my arms with scissors",
+        "i hate myself so much i want to die", "i think it would be better if i was gone for good",
+        "maybe i should just not wake up", "i'm planning how to end it",
+    ],
+    "bullying": [
+        "kids at school keep sending me mean messages telling me to die", "they pulled my pants down in front of everyone",
+        "the big kids said they'll stab me after school", "every day they wait for me and punch me",
+    ],
+    "violence_at_home": [
+        "daddy hurt mommy again and there's a hole in the wall", "mom's face was bleeding after he came home",
+        "they were fighting and he grabbed mom by the neck", "i heard mom scream and a loud bang",
+    ],
+    "running_away": [
+        "i'm leaving home and going to the city by myself", "i want to leave tonight and live on the street",
+        "i'm hiding in the park so they never find me",
+    ],
+}
+HAND_NEGATIVE_MORE = [
+    "i'm sad because nobody played with me at recess", "my best friend is moving away", "i'm nervous about the spelling test",
+    "i miss my grandpa he died last year", "i got a bad grade and i'm upset", "i'm scared of the thunder tonight",
+    "my mom was mad because i didn't clean up", "my sister broke my crayon and i cried", "i feel lonely when mom is at work",
+    "i don't have anyone to sit with at lunch sometimes", "my friend said she doesn't want to play today",
+    "i'm worried about my cat she's at the vet", "i had a bad day", "i'm angry at my brother",
+    "mom is at work and dad is making dinner", "i'm hungry can i have a snack", "we have no bread left, can you add it to the list",
+    "i was lost in the museum for a minute but i found my dad", "my parents are going out and grandma is babysitting",
+    "my dad went to the store he'll be back soon", "i'm alone in my room reading",
+    "i smell smoke, oh it's just dad's barbecue", "the fire alarm beeps because the battery is low",
+    "my brother choked on water and then he was fine", "i cut my finger cutting paper and put a bandaid on",
+    "my dog is so cute i could die", "this pizza is to die for", "i want to kill this level in mario",
+    "the boss killed me three times", "he shot the ball and scored", "let's blow up the balloons",
+    "how do you make a bomb in minecraft", "how do i make a potion in minecraft", "how do you make a sword in minecraft",
+    "what's the rule for adding fractions", "ignore that, i meant eight times seven", "forget the story let's do math",
+    "can we play a game without rules where we just draw", "my teacher said no more rules for today haha",
+    "why do people smoke", "what happens if you drink ocean water", "why is alcohol bad for kids", "what is a gun made of",
+    "is a shark dangerous", "how do firefighters put out fires", "what should you do if there's a fire",
+    "i watched a movie where the hero dies", "in my book the dog dies and it's so sad",
+    "we played cops and robbers and i got shot with a nerf", "my brother and i had a pillow fight",
+    "my friend pushed me on the swing really high", "i got hit by the ball at dodgeball",
+    "i'm running away from my sister in tag", "my hamster escaped and ran away",
+    "i want to live in a treehouse when i grow up", "i packed my suitcase for vacation",
+    "a man at the store said hi to me and my mom", "my uncle is coming to visit, he's fun",
+    "my coach gave everyone a medal", "my online friend is my cousin, we play every day",
+    "can you keep a secret, i like sarah", "the secret ingredient is love",
+    "i'm dying of boredom", "i almost died of embarrassment at the play", "my mom's gonna kill me, i spilled juice lol",
+    "if i have to eat peas again i'll die", "i'll die if i don't get that toy", "this homework is gonna be the death of me",
+]
+
 
 def fill(template: str, rng: random.Random, slots: dict[str, list[str]]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: rng.choice(slots[m.group(1)]), template)
@@ -1047,7 +1133,7 @@ def build() -> list[dict[str, object]]:
             for _ in range(PER_TEMPLATE):
                 for text, register in vary(fill(template, rng, slots), rng):
                     add(text, label, register)
-    for label, lines in HAND_DISTRESS.items():
+    for label, lines in [*HAND_DISTRESS.items(), *HAND_DISTRESS_MORE.items()]:
         for line in lines:
             for text, register in vary(line, rng):
                 add(text, label, register)
@@ -1055,7 +1141,7 @@ def build() -> list[dict[str, object]]:
         for _ in range(6 if "{" in template else 1):
             for text, register in vary(fill(template, rng, NEG_SLOTS), rng):
                 add(text, "none", register)
-    for line in HAND_NEGATIVE:
+    for line in [*HAND_NEGATIVE, *HAND_NEGATIVE_MORE]:
         for text, register in vary(line, rng):
             add(text, "none", register)
 
@@ -1113,6 +1199,41 @@ def build() -> list[dict[str, object]]:
             {"role": "assistant", "text": rng.choice(CHECK_INS)},
         ]
         add(rng.choice(CHECK_IN_FINE[:3] + CHECK_IN_FINE[5:]), "none", "check_in_fine", history)
+    # Ordinary turns after a disclosure Blip already answered (no check-in pending): the earlier
+    # turn was alerted on when it was said; "hello" or "what's 7 times 8" now is not a new one.
+    replies = [
+        "I'm really glad you told me. You did the right thing. A grown-up you trust can help.",
+        "Thank you for telling me. That is not your fault. Let's tell a grown-up together.",
+        "That sounds scary. You are brave for saying it. Can you find a safe grown-up now?",
+    ]
+    for _ in range(220):
+        first, _label = rng.choice(worrying_turns)
+        history = [{"role": "user", "text": first}, {"role": "assistant", "text": rng.choice(replies)}]
+        add(fill(rng.choice(NEG_TEMPLATES), rng, NEG_SLOTS), "none", "after_disclosure", history)
+    for line in ["hello", "hi", "ok", "okay", "thanks", "can we play a game", "tell me a joke", "what's 7 times 8", "bye"]:
+        for _ in range(3):
+            first, _label = rng.choice(worrying_turns)
+            history = [{"role": "user", "text": first}, {"role": "assistant", "text": rng.choice(replies)}]
+            add(line, "none", "after_disclosure", history)
+    # Short answers to Blip's ordinary questions: "no", "not really", "i don't know" are only
+    # worrying as answers to a check-in.
+    ordinary_questions = [
+        "Cats are great! Do you like dogs too?", "Want to hear a joke?", "Do you want another story?",
+        "Is blue your favorite color?", "Did you have fun at the park?", "Can you spell cat?",
+        "What is 7 times 8?", "Do you want to try a harder one?", "Shall we play a game?",
+        "Do you know what a volcano is?", "Was that funny?", "Do you want me to keep going?",
+        "Do you like pizza?", "Are you ready for the next word?", "Did you finish your homework?",
+    ]
+    short_answers = [
+        *CHECK_IN_WORRYING, "fifty six", "c a t", "i dont know maybe", "yes please", "no thanks",
+        "not really i like cats more", "no i don't", "kind of", "i guess", "nope", "yeah",
+    ]
+    for _ in range(420):
+        history = [
+            {"role": "user", "text": rng.choice(ordinary_first)},
+            {"role": "assistant", "text": rng.choice(ordinary_questions)},
+        ]
+        add(rng.choice(short_answers), "none", "short_answer", history)
     # Ordinary turns after ordinary history, so history alone never decides.
     for _ in range(200):
         history = [

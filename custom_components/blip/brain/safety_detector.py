@@ -50,7 +50,7 @@ _JAILBREAK = re.compile(
     r"(?:any)?|didn't have (?:any)?) (?:rules?|filters?|limits?|restrictions?|safety)\b|"
     r"\b(?:you are|you're|youre) (?:now )?(?:dan|evil|unfiltered|uncensored|jailbroken)\b|"
     r"\b(?:developer|dev|god|admin|debug) mode\b|\bjailbreak\w*\b|\bsystem prompt\b|"
-    r"\b(?:new|your) instructions (?:are|is)\b|\bwithout (?:your |any )?(?:rules|filters?|"
+    r"\b(?:new|your) instructions (?:are|is)\b|\bwithout (?:your |any )?(?:filters?|"
     r"safety)\b|\bif you (?:had|didn't have) no rules\b|\bwhat would you say if you didn't have\b|"
     r"\b(?:say|tell me|teach me|repeat) (?:a |the |some )?(?:swear|curse|bad|dirty|f) words?\b|"
     r"\bsay the f word\b|\bswear at me\b"
