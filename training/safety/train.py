@@ -60,8 +60,8 @@ EPOCHS = 40
 BATCH = 64
 LEARNING_RATE = 2e-3
 WEIGHT_DECAY = 1e-4
-ALERT_FALSE_ALARMS = 0.015
-GUARD_FALSE_ALARMS = 0.06
+ALERT_FALSE_ALARMS = 0.03
+GUARD_FALSE_ALARMS = 0.08
 HARMFUL_THRESHOLD = 0.5
 
 
@@ -243,6 +243,14 @@ def main() -> None:
         thresholds=np.array([alert, guard, HARMFUL_THRESHOLD]),
         encoder=np.array(ENCODER_ID),
     )
+    report["cv_false_alarms_by_threshold"] = {
+        str(t): round(float((distress[none] >= t).mean()), 4)
+        for t in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+    }
+    report["cv_recall_by_threshold"] = {
+        str(t): round(float((distress[is_distress] >= t).mean()), 4)
+        for t in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+    }
     report["head_sha256"] = hashlib.sha256(HEAD_PATH.read_bytes()).hexdigest()[:16]
     report["head_bytes"] = HEAD_PATH.stat().st_size
     print(json.dumps(report))

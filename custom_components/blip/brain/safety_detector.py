@@ -57,8 +57,7 @@ _JAILBREAK = re.compile(
 )
 _MAKE = (
     r"(?:make|making|build|building|get|getting|buy|buying|find|use|using|load|loading|mix|"
-    r"mixing|do|doing|try|trying|smoke|smoking|take|taking|sneak|sneaking|steal|hide|cook|"
-    r"brew|order|fire|shoot)"
+    r"mixing|try|trying|smoke|smoking|take|taking|sneak|sneaking|steal|hide|cook|brew|order)"
 )
 # Asking for something dangerous: weapons, drugs, poison, dangerous challenges, breaking in.
 _HARMFUL_REQUEST = re.compile(
@@ -80,7 +79,7 @@ _HARMFUL_REQUEST = re.compile(
 # What a child asks out of curiosity with the same words ("how do you make slime", "why are
 # cigarettes bad", "what is a bomb pop"): never guarded on the pattern alone.
 _CURIOUS = re.compile(
-    r"^(?:why|what is|what's|what are|who|when|is it|are)\b|\bbomb pop\b|\bbath bombs?\b|"
+    r"^(?:why|what is|what's|what are|who|when|is it|are)\b|\bspell|\bbomb pop\b|\bbath bombs?\b|"
     r"\bwater balloon\b|\bin (?:minecraft|fortnite|roblox|the game)\b"
 )
 
