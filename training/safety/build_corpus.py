@@ -685,6 +685,10 @@ CHECK_INS = [
     "Is someone hurting you?",
     "Are you thinking about hurting yourself?",
     "Do you feel safe?",
+    "Did something happen? You can tell me.",
+    "What's wrong? I'm here for you.",
+    "Do you want to talk about it?",
+    "Can you tell me what happened?",
 ]
 CHECK_IN_WORRYING = [
     "not really",

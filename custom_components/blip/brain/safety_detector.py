@@ -49,6 +49,8 @@ _JAILBREAK = re.compile(
     r"\b(?:pretend|act|imagine|roleplay|role play|be|behave)\b.{0,30}\b(?:no|without|don't have "
     r"(?:any)?|didn't have (?:any)?) (?:rules?|filters?|limits?|restrictions?|safety)\b|"
     r"\b(?:you are|you're|youre) (?:now )?(?:dan|evil|unfiltered|uncensored|jailbroken)\b|"
+    r"\b(?:pretend|act like|be|roleplay as) (?:to be |you're |you are )?(?:a |an )?(?:bad|evil|mean|"
+    r"naughty|unfiltered|uncensored|rude|different) (?:ai|robot|bot|assistant|chatbot|blip)\b|"
     r"\b(?:developer|dev|god|admin|debug) mode\b|\bjailbreak\w*\b|\bsystem prompt\b|"
     r"\b(?:new|your) instructions (?:are|is)\b|\bwithout (?:your |any )?(?:filters?|"
     r"safety)\b|\bif you (?:had|didn't have) no rules\b|\bwhat would you say if you didn't have\b|"

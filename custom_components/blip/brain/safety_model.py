@@ -55,7 +55,10 @@ CHECK_IN = re.compile(
     r"\b(?:are you (?:okay|ok|alright|all right|safe|hurt|feeling (?:okay|alright|safe))|"
     r"you can (?:always )?tell me|is (?:everything|something) (?:okay|wrong|going on)|"
     r"do you (?:feel|want to tell|want to talk)|is someone hurting you|"
-    r"are you thinking about (?:hurting|killing)|i'm here for you|is there a grown[- ]?up)\b",
+    r"are you thinking about (?:hurting|killing)|i'm here for you|is there a grown[- ]?up|"
+    r"did (?:something|someone|anyone|somebody) (?:happen|hurt|do something)|what's wrong|"
+    r"are things okay|how are things at home|is something bothering you|"
+    r"can you tell me (?:more|what happened)|do you want to talk about it)\b",
     re.IGNORECASE,
 )
 
