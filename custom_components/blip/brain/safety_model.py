@@ -9,7 +9,8 @@ trained by training/safety/train.py on training/safety/corpus/. The head's weigh
 
 Context: the feature vector is the current turn's embedding, the child's previous turn's
 embedding (a disclosure split over two turns) and whether Blip's last words were a check-in
-("Are you okay? You can tell me."), so "not really" is judged as the answer it is.
+("Are you okay? You can tell me."), so "not really" is judged as the answer it is; the two
+turns are also scored as one (the mean of their embeddings), and the higher reading counts.
 Embeddings are cached by text: each earlier turn was once the current turn, so a long
 history costs nothing extra.
 
@@ -218,10 +219,27 @@ class SafetyModel:
             self.embed(text), self.embed(previous) if previous else None, check_in
         )
 
+    def _worrying_alone(self, text: str) -> bool:
+        probs = self.head.probabilities(feature_vector(self.embed(text), None, False))
+        return float(probs[1 : 1 + len(DISTRESS_LABELS)].sum()) >= self.thresholds.guard
+
     def score(self, text: str, history: Sequence[HistoryTurn] = ()) -> ModelScore:
         features = self.features(text, history)
         probs = self.head.probabilities(features)
         distress = probs[1 : 1 + len(DISTRESS_LABELS)]
+        previous = last_turn(history, "user")
+        if previous and not self._worrying_alone(previous):
+            # The two turns read as one ("i'm home by myself" / "since tuesday and the milk is
+            # gone"): the mean of their embeddings stands in for the joined sentence, at no
+            # extra encoding cost, and is scored as a turn of its own. Only when the earlier turn
+            # was not worrying on its own: that one was judged (and alerted on) when it was said,
+            # and "hello" after it is not a new disclosure.
+            joined = self.embed(previous) + self.embed(text)
+            joined /= max(float(np.linalg.norm(joined)), 1e-6)
+            pair = self.head.probabilities(feature_vector(joined.astype(np.float32), None, False))
+            pair_distress = pair[1 : 1 + len(DISTRESS_LABELS)]
+            if pair_distress.sum() > distress.sum():
+                distress = pair_distress
         top = int(np.argmax(distress))
         assistant = last_turn(history, "assistant")
         return ModelScore(
