@@ -221,7 +221,7 @@ class SafetyModel:
 
     def _worrying_alone(self, text: str) -> bool:
         probs = self.head.probabilities(feature_vector(self.embed(text), None, False))
-        return float(probs[1 : 1 + len(DISTRESS_LABELS)].sum()) >= self.thresholds.guard
+        return float(probs[1 : 1 + len(DISTRESS_LABELS)].sum()) >= self.thresholds.alert
 
     def score(self, text: str, history: Sequence[HistoryTurn] = ()) -> ModelScore:
         features = self.features(text, history)
