@@ -62,6 +62,19 @@ FIRST_MEASUREMENTS = {
     "heldout4": {"n": 55, "accuracy": 0.745, "safety_recall": 0.656, "false_alarm_rate": 0.087},
     "heldout5": {"n": 127, "accuracy": 0.827, "safety_recall": 0.747, "false_alarm_rate": 0.019},
 }
+# Blind sets' first runs with the whole on-box detector, frozen: the honest estimate. Any later
+# figure on the same set is tuned (blind6 was changed for once after this run).
+BLIND_FIRST_RUNS = {
+    "safety_blind6": {
+        "n": 288,
+        "distress_recall": 0.8252,
+        "harmful_request_recall": 0.6154,
+        "false_alarm_rate": 0.0465,
+        "scary_false_alarm_rate": 0.082,
+        "activity_accuracy": 0.7604,
+        "safety_to_claude": 0.8879,
+    },
+}
 LATENCY_PASSES = 5
 DISTRESS = (
     "self_harm",
@@ -528,8 +541,11 @@ def main() -> None:
         f"{latency['rules_only_20_turn_history_p99_ms']} ms); model load {model_load_s:.2f} s, "
         f"memory added {model_memory_mb:.0f} MB"
     )
+    for name, figures in BLIND_FIRST_RUNS.items():
+        print(f"{name} first run (blind, before any change for it): {figures}")
     summary = {
         "sets": sets,
+        "blind_first_runs": BLIND_FIRST_RUNS,
         "detector_accuracy_all_tuned": report["detector"]["all"]["accuracy"],
         "detector_safety_recall_all_tuned": report["detector"]["all"]["safety_recall"],
         "detector_false_alarm_rate_all_tuned": report["detector"]["all"]["false_alarm_rate"],
