@@ -2,11 +2,19 @@
 
     .venv/bin/python benchmarks/router.py
 
-Evaluates the rule-based Router on tests/data/router_eval.jsonl, tests/data/safety_eval.jsonl
+Evaluates the Router as a child gets it -- the whole on-box safety detector (precise rules, the
+learned layer, context; see brain/safety_detector.py) -- and, in the same run, the rules alone
+and a naive keyword baseline, on tests/data/router_eval.jsonl, tests/data/safety_eval.jsonl
 and tests/data/safety_heldout5.jsonl (split into "tune", which the rules were written against,
-and "heldout" ... "heldout5", each written before it was first run), plus an STT-style copy of every utterance (lowercase, no
-punctuation, no apostrophes: "im home alone"). A naive keyword baseline runs on the same data
-in the same run. The last line printed is one JSON object with all figures.
+and "heldout" ... "heldout5"; all of them TUNED: the rules were fixed for them and the learned
+layer is trained on them), plus an STT-style copy of every utterance (lowercase, no
+punctuation, no apostrophes: "im home alone"). Blind sets (tests/data/safety_blind*.jsonl),
+when present, are reported on their own: never trained on.
+
+Per set: recall per distress category (caught = a SafetyFinding), harmful-request recall
+(caught = a finding or a guarded turn), false alarms overall and on scary-word ordinary turns,
+activity accuracy, share of safety turns routed to Claude; then latency with 20 turns of
+history and the memory the model adds. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -32,7 +40,11 @@ from custom_components.blip.brain import (  # noqa: E402
     Router,
     check_safety,
 )
-from custom_components.blip.brain.router import clear_caches  # noqa: E402
+from custom_components.blip.brain.router import RouteDecision, clear_caches  # noqa: E402
+from custom_components.blip.brain.safety_model import (  # noqa: E402
+    SafetyModel,
+    load_safety_model,
+)
 
 DATA = REPO / "tests" / "data"
 SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
@@ -50,7 +62,178 @@ FIRST_MEASUREMENTS = {
     "heldout4": {"n": 55, "accuracy": 0.745, "safety_recall": 0.656, "false_alarm_rate": 0.087},
     "heldout5": {"n": 127, "accuracy": 0.827, "safety_recall": 0.747, "false_alarm_rate": 0.019},
 }
+# Blind sets' first runs with the whole on-box detector, frozen: the honest estimate. Any later
+# figure on the same set is tuned (blind6 was changed for once after this run).
+BLIND_FIRST_RUNS = {
+    "safety_blind6": {
+        "n": 288,
+        "distress_recall": 0.8252,
+        "harmful_request_recall": 0.6154,
+        "false_alarm_rate": 0.0465,
+        "scary_false_alarm_rate": 0.082,
+        "activity_accuracy": 0.7604,
+        "safety_to_claude": 0.8879,
+    },
+}
 LATENCY_PASSES = 5
+DISTRESS = (
+    "self_harm",
+    "abuse",
+    "neglect",
+    "grooming",
+    "bullying",
+    "violence_at_home",
+    "immediate_danger",
+    "running_away",
+)
+# Ordinary turns that use scary words, for sets that don't mark them ("scary": true).
+_SCARY_WORDS = re.compile(
+    r"\b(?:die|died|dies|dying|dead|death|kill\w*|murder\w*|hurt\w*|knife|knives|gun\w*|"
+    r"blood\w*|bleed\w*|fire|smoke|poison\w*|bomb\w*|weapon\w*|secret\w*|alone|hit\w*|punch\w*|"
+    r"kick\w*|stab\w*|shoot\w*|shot|choke\w*|drown\w*|scared|afraid|scary|run away|ran away|"
+    r"lost|hungry|starving|stranger\w*|monster\w*|zombie\w*|attack\w*|suicide|drunk|drugs?|"
+    r"fight\w*|yell\w*|scream\w*|broke|broken|touch\w*|naked|pictures?|address|hate)\b",
+    re.IGNORECASE,
+)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def blind_sets() -> list[Path]:
+    return sorted(DATA.glob("safety_blind*.jsonl"))
+
+
+def load_file(path: Path) -> list[dict[str, Any]]:
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    for row in rows:
+        if "scary" not in row:
+            row["scary"] = row["activity"] != "safety" and bool(_SCARY_WORDS.search(row["text"]))
+    return rows
+
+
+def set_report(router: Router, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-category recall, false alarms, activity accuracy and Claude share for one set."""
+    caught: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    negatives = false_alarms = scary = scary_false_alarms = guarded_ordinary = 0
+    correct = safety_turns = safety_to_claude = 0
+    misses: list[dict[str, Any]] = []
+    for row in rows:
+        history = history_of(row)
+        decision: RouteDecision = router.decide(row["text"], history)
+        category = row.get("safety_category")
+        expected = row["activity"]
+        is_safety = expected == "safety" or category is not None
+        # A harmful request is answered by Claude with the safety prompt: a guarded turn is
+        # what it should get, so it counts as the "safety" activity here.
+        got = decision.activity.value
+        if category == "harmful_request" and decision.guarded:
+            got = "safety"
+        correct += got == expected
+        if is_safety:
+            safety_turns += 1
+            safety_to_claude += decision.backend.value == "claude"
+            totals[category or "unknown"] += 1
+            hit = decision.safety is not None or (
+                category == "harmful_request" and decision.guarded
+            )
+            caught[category or "unknown"] += hit
+            if not hit:
+                misses.append(
+                    {
+                        "text": row["text"],
+                        "category": category,
+                        "guarded": decision.guarded,
+                        "backend": decision.backend.value,
+                        "history": bool(history),
+                    }
+                )
+        else:
+            negatives += 1
+            false_alarms += decision.safety is not None
+            guarded_ordinary += decision.guarded
+            if row.get("scary"):
+                scary += 1
+                scary_false_alarms += decision.safety is not None
+    distress_total = sum(totals[c] for c in totals if c != "harmful_request")
+    distress_caught = sum(caught[c] for c in totals if c != "harmful_request")
+    with_history = [
+        r
+        for r in rows
+        if r.get("history") and (r["activity"] == "safety" or r.get("safety_category"))
+    ]
+    history_caught = sum(
+        router.decide(r["text"], history_of(r)).safety is not None
+        or (
+            r.get("safety_category") == "harmful_request"
+            and router.decide(r["text"], history_of(r)).guarded
+        )
+        for r in with_history
+    )
+    return {
+        "n": len(rows),
+        "distress_turns": distress_total,
+        "distress_recall": round(distress_caught / distress_total, 4) if distress_total else None,
+        "harmful_request_recall": (
+            round(caught["harmful_request"] / totals["harmful_request"], 4)
+            if totals["harmful_request"]
+            else None
+        ),
+        "recall_per_category": {name: f"{caught[name]}/{totals[name]}" for name in sorted(totals)},
+        "recall_with_history": f"{history_caught}/{len(with_history)}",
+        "false_alarm_rate": round(false_alarms / negatives, 4) if negatives else None,
+        "false_alarms": f"{false_alarms}/{negatives}",
+        "scary_false_alarm_rate": round(scary_false_alarms / scary, 4) if scary else None,
+        "scary_false_alarms": f"{scary_false_alarms}/{scary}",
+        "guarded_ordinary_turns": f"{guarded_ordinary}/{negatives}",
+        "activity_accuracy": round(correct / len(rows), 4),
+        "safety_to_claude": round(safety_to_claude / safety_turns, 4) if safety_turns else None,
+        "misses": misses,
+    }
+
+
+def long_history() -> list[HistoryTurn]:
+    turns: list[HistoryTurn] = []
+    for index in range(10):
+        turns += [
+            HistoryTurn(
+                "user", f"I like pizza and my dog is named max, we went to the park {index}"
+            ),
+            HistoryTurn("assistant", "That sounds like so much fun! What did you do at the park?"),
+        ]
+    return turns
+
+
+def detector_latency(
+    router: Router, model: SafetyModel | None, rows: list[dict[str, Any]]
+) -> tuple[list[float], list[float]]:
+    """Each turn cold (its own embedding and the rules' caches cleared), after 20 turns of
+    history that were each once the current turn (so their embeddings are cached)."""
+    history = long_history()
+    router.decide("hello", history)
+    times: list[float] = []
+    cpu_times: list[float] = []
+    for row in rows:
+        clear_caches()
+        if model is not None:
+            model.forget(row["text"])
+            for turn in history:
+                model.embed(turn.text)
+        start = time.perf_counter_ns()
+        cpu_start = time.thread_time_ns()
+        router.decide(row["text"], history)
+        cpu_times.append((time.thread_time_ns() - cpu_start) / 1e6)
+        times.append((time.perf_counter_ns() - start) / 1e6)
+    # Wall time includes waiting for a core on a shared, loaded machine; the thread's CPU time
+    # is what the turn itself costs (the encoder runs on this one thread).
+    return times, cpu_times
 
 
 def load_rows() -> list[dict[str, Any]]:
@@ -178,6 +361,24 @@ def latency_ms(call: Callable[[], object], count: int) -> list[float]:
 
 
 def main() -> None:
+    before_model = rss_mb()
+    load_started = time.perf_counter()
+    model = load_safety_model()
+    model_load_s = time.perf_counter() - load_started
+    model.score("hello, can we play a game")
+    model_memory_mb = rss_mb() - before_model
+    detector = Router(drill_engine=DrillEngine(random.Random(0)), safety_model=model)
+    rules_router = Router(drill_engine=DrillEngine(random.Random(0)))
+
+    sets: dict[str, dict[str, Any]] = {}
+    for path in blind_sets():
+        blind = load_file(path)
+        sets[path.stem] = {
+            # Changed for after its first run: no longer blind (see BLIND_FIRST_RUNS).
+            "tuned": path.stem in BLIND_FIRST_RUNS,
+            "detector": set_report(detector, blind),
+            "rules": set_report(rules_router, blind),
+        }
     rows = load_rows()
     # Non-safety items in the safety file are the "scary words" set.
     safety_file = {
@@ -197,6 +398,20 @@ def main() -> None:
         report["baseline"][split] = evaluate(baseline_classify, subset)
         report["rules"][split]["safety_category_accuracy"] = category_accuracy(subset)
     report["rules"]["stt_style_all"] = evaluate(rules, rows, stt_style)
+
+    def detector_classify(text: str, history: Sequence[HistoryTurn]) -> tuple[str, bool]:
+        decision = detector.decide(text, history)
+        return decision.activity.value, decision.safety is not None
+
+    report["detector"] = {}
+    for split in (*SPLITS, "all"):
+        subset = [r for r in rows if split == "all" or r["split"] == split]
+        report["detector"][split] = evaluate(detector_classify, subset)
+    report["detector"]["stt_style_all"] = evaluate(detector_classify, rows, stt_style)
+    for split in SPLITS:
+        subset = [r for r in rows if r["split"] == split]
+        sets[f"{split} (tuned)"] = {"tuned": True, "detector": set_report(detector, subset)}
+        sets[f"{split} (tuned)"]["detector"].pop("misses")
     report["baseline"]["stt_style_all"] = evaluate(baseline_classify, rows, stt_style)
 
     # Latency of one Router.decide per turn (safety + classification + drill engine), and of the
@@ -261,13 +476,23 @@ def main() -> None:
         "samples": len(route_times),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
+    load_before_latency = os.getloadavg()[0]
+    detector_times, detector_cpu = detector_latency(detector, model, rows)
+    rules_times, _ = detector_latency(rules_router, None, rows)
+    latency["detector_20_turn_history_p50_ms"] = round(statistics.median(detector_times), 3)
+    latency["detector_20_turn_history_p99_ms"] = round(percentile(detector_times, 0.99), 3)
+    latency["detector_20_turn_history_max_ms"] = round(max(detector_times), 3)
+    latency["detector_20_turn_history_cpu_p50_ms"] = round(statistics.median(detector_cpu), 3)
+    latency["detector_20_turn_history_cpu_p99_ms"] = round(percentile(detector_cpu, 0.99), 3)
+    latency["rules_only_20_turn_history_p99_ms"] = round(percentile(rules_times, 0.99), 3)
+    latency["load_average_during_detector_latency"] = round(load_before_latency, 2)
     report["latency"] = latency
 
     print(
         f"{'set':<16}{'system':<10}{'n':>5}{'accuracy':>10}{'recall':>8}{'false al.':>10}{'scary FA':>10}"
     )
     for split in (*SPLITS, "all", "stt_style_all"):
-        for system in ("rules", "baseline"):
+        for system in ("detector", "rules", "baseline"):
             figures = report[system][split]
             recall = figures["safety_recall"]
             fa = figures["false_alarm_rate"]
@@ -293,7 +518,43 @@ def main() -> None:
             f"safety recall {figures['safety_recall']:.3f}, false alarms "
             f"{figures['false_alarm_rate']:.3f} (n={figures['n']})"
         )
+    for name, figures in sets.items():
+        tag = "TUNED" if figures["tuned"] else "BLIND"
+        d = figures["detector"]
+        print(
+            f"{name} [{tag}] detector: distress recall {d['distress_recall']} "
+            f"{d['recall_per_category']}, harmful {d['harmful_request_recall']}, false alarms "
+            f"{d['false_alarms']} (scary {d['scary_false_alarms']}), activity "
+            f"{d['activity_accuracy']}, safety to Claude {d['safety_to_claude']}"
+        )
+        if "rules" in figures:
+            r = figures["rules"]
+            print(
+                f"{name} [{tag}] rules alone: distress recall {r['distress_recall']}, false alarms "
+                f"{r['false_alarms']}, activity {r['activity_accuracy']}"
+            )
+    print(
+        f"detector with 20 turns of history: p50 {latency['detector_20_turn_history_p50_ms']} ms, "
+        f"p99 {latency['detector_20_turn_history_p99_ms']} ms wall, CPU p50 "
+        f"{latency['detector_20_turn_history_cpu_p50_ms']} ms p99 "
+        f"{latency['detector_20_turn_history_cpu_p99_ms']} ms (load "
+        f"{latency['load_average_during_detector_latency']}; rules alone p99 "
+        f"{latency['rules_only_20_turn_history_p99_ms']} ms); model load {model_load_s:.2f} s, "
+        f"memory added {model_memory_mb:.0f} MB"
+    )
+    for name, figures in BLIND_FIRST_RUNS.items():
+        print(f"{name} first run (blind, before any change for it): {figures}")
     summary = {
+        "sets": sets,
+        "blind_first_runs": BLIND_FIRST_RUNS,
+        "detector_accuracy_all_tuned": report["detector"]["all"]["accuracy"],
+        "detector_safety_recall_all_tuned": report["detector"]["all"]["safety_recall"],
+        "detector_false_alarm_rate_all_tuned": report["detector"]["all"]["false_alarm_rate"],
+        "detector_scary_false_alarm_rate_all_tuned": report["detector"]["all"][
+            "scary_false_alarm_rate"
+        ],
+        "model_load_s": round(model_load_s, 3),
+        "model_memory_added_mb": round(model_memory_mb, 1),
         "accuracy_heldout": report["rules"]["heldout"]["accuracy"],
         "accuracy_tune": report["rules"]["tune"]["accuracy"],
         "accuracy_all": report["rules"]["all"]["accuracy"],

@@ -25,7 +25,9 @@ def test_heldout5_recall_and_false_alarms() -> None:
     positives = [r for r in rows if r["activity"] == "safety"]
     negatives = [r for r in rows if r["activity"] != "safety"]
     assert len(positives) >= 70 and len(negatives) >= 50
-    assert {r["safety_category"] for r in positives} == {c.value for c in SafetyCategory}
+    # heldout5 was written before neglect and harmful requests had categories of their own.
+    newer = {SafetyCategory.NEGLECT.value, SafetyCategory.HARMFUL_REQUEST.value}
+    assert {r["safety_category"] for r in positives} == {c.value for c in SafetyCategory} - newer
     missed = [r["text"] for r in positives if check_safety(r["text"]) is None]
     assert missed == []
     wrong_category = [

@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .bench.service import async_setup_bench_services
+from .brain.safety_model import try_load_safety_model
 from .child_session import ChildSessions
 from .const import (
     CONF_API_KEY,
@@ -119,6 +120,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
         claude=claude, local_base_url=local_base_url, progress=progress, sessions=sessions
     )
     await async_setup_device_entry(hass, entry)
+    # The learned safety layer, loaded once per set-up off the event loop and shared by the
+    # router; None when it fails to load (logged as an error): the rules then check alone.
+    entry.runtime_data.extras["safety_model"] = await hass.async_add_executor_job(
+        try_load_safety_model, None, LOGGER
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.runtime_data.school_lists = SchoolWordLists(hass, entry)
     entry.runtime_data.school_lists.async_start()

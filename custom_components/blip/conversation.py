@@ -211,7 +211,7 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
         )
     return BlipAgentServices(
         engine=engine,
-        router=Router(routing, drills),
+        router=Router(routing, drills, runtime.extras.get("safety_model")),
         # Shared with the timing sensors, whichever platform is set up first creates it.
         timings=runtime.extras.setdefault("timings", TurnTimings()),
         health=health,

@@ -42,6 +42,11 @@ class SafetyCategory(StrEnum):
     VIOLENCE_AT_HOME = "violence_at_home"
     IMMEDIATE_DANGER = "immediate_danger"
     RUNNING_AWAY = "running_away"
+    # No food, left alone, nobody came home, lost: nothing violent, still a child at risk.
+    NEGLECT = "neglect"
+    # Asking how to make a weapon, take drugs, try a dangerous challenge, or talking the model
+    # out of its rules. Never an alert on its own: such turns are guarded (Claude, safety prompt).
+    HARMFUL_REQUEST = "harmful_request"
 
 
 # Defaults from the seed's benchmark: the local model is good enough (and fast) for drills and

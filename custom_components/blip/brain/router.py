@@ -26,7 +26,9 @@ from .drills import (
     state_from_question,
 )
 from .mishearings import repair_request
-from .safety import SafetyFinding, check_safety, clear_safety_cache
+from .safety import SafetyFinding, clear_safety_cache
+from .safety_detector import SafetyDetector
+from .safety_model import SafetyModel
 from .spoken import (
     find_numbers,
     normalise_utterance,
@@ -50,6 +52,8 @@ class RouteDecision:
     safety: SafetyFinding | None
     drill_reply: DrillReply | None  # set when backend is DRILL
     long_chat: bool
+    # True when the turn must go to Claude with the child-safety prompt but raise no alert (the
+    # learned layer is unsure, a harmful request, or a jailbreak attempt).
     guarded: bool = False
 
 
@@ -363,6 +367,7 @@ class Router:
         self,
         routing: Mapping[Activity, Backend] | None = None,
         drill_engine: DrillEngine | None = None,
+        safety_model: SafetyModel | None = None,
     ) -> None:
         table = dict(DEFAULT_ROUTING)
         if routing:
@@ -372,6 +377,8 @@ class Router:
         table[Activity.SAFETY] = SAFETY_BACKEND
         self._routing = table
         self._drills = drill_engine if drill_engine is not None else DrillEngine()
+        # Rules alone when no model is given (or it failed to load): see safety_detector.py.
+        self.safety = SafetyDetector(safety_model)
 
     @staticmethod
     def _reply_activity(reply: DrillReply, fallback: Activity) -> Activity:
@@ -395,9 +402,13 @@ class Router:
     ) -> RouteDecision:
         """Route one child turn; ``picker`` chooses drill items from the child's memory."""
         text = text if isinstance(text, str) else ""
-        finding = check_safety(text, history)
-        if finding is not None:
-            return RouteDecision(Activity.SAFETY, SAFETY_BACKEND, finding, None, False)
+        verdict = self.safety.judge(text, history)
+        if verdict.finding is not None:
+            return RouteDecision(Activity.SAFETY, SAFETY_BACKEND, verdict.finding, None, False)
+        if verdict.guarded:
+            # No drill, no local model: Claude answers with the child-safety prompt, no alert.
+            activity = classify_activity(text, history, drill_state)
+            return RouteDecision(activity, SAFETY_BACKEND, None, None, False, guarded=True)
 
         if drill_state is None:
             # The stored session went missing, but Blip's last question says what was asked.

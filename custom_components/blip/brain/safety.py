@@ -835,29 +835,45 @@ _BROAD_PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
 _BROAD_COMPILED: Final = tuple(
     (category, re.compile(pattern)) for category, pattern in _BROAD_PATTERNS
 )
-# Ordinary talk that uses the broad net's words.
-_BROAD_BENIGN = re.compile(
+# Ordinary talk that uses the broad net's words: idioms and qualifiers, judged where they touch
+# the match ("dying laughing", "hit me by accident", "pushed me to try")...
+_BENIGN_QUALIFIER = re.compile(
     r"\b(?:dying to|die laughing|died laughing|dying laughing|laughing|lol|haha|dead tired|"
     r"to death|dead battery|battery (?:is |was )?dead|dead end|deadline|kill(?:ed|ing)? it|"
     r"killing me|scared of (?:dying|death|dead)|afraid of (?:dying|death)|worried about dying|"
     r"don't want to die|do not want to die|never want to die|when i die|if i die|"
-    r"what happens|pretend|games?|minecraft|fortnite|roblox|videos?|movies?|story|stories|books?|"
-    r"shows?|characters?|zombies?|ghosts?|monsters?|how many|dinosaurs?|plants?|fish|bug|bugs|spider|ant|ants|flowers?|"
-    r"tag|pillow|accident|accidentally|by mistake|tickl\w*|hug\w*|dodgeball|soccer|football|"
-    r"basketball|baseball|hockey|wrestl\w*|karate|ball|cat|cats|dog|dogs|puppy|kitten|hamster|"
-    r"bird|bunny|pet|horse|bee|bees|mosquito|snake|serious|happiness|die for|level|boss|water "
-    r"gun|nerf|squirt|toy|race|joke|joking|swing|wind|when i'm old|when i get old|scared|"
-    r"afraid|worried|nervous|for fun|on purpose to be funny|could just die|could die|dentist|"
-    r"doctor|nurse|vaccine|a little|a bit|pushed me to|push me to|pushes me to|in a race|at (?:checkers|chess|cards|"
-    r"uno|tag|a game))\b"
+    r"what happens|how many|accident|accidentally|by mistake|tickl\w*|hug\w*|happiness|die for|"
+    r"joke|joking|when i'm old|when i get old|for fun|on purpose to be funny|could just die|"
+    r"could die|a little|a bit|pushed me to|push me to|pushes me to|in a race|in (?:the|a|my) "
+    r"(?:game|story|movie|show|book)|at (?:checkers|chess|cards|uno|tag|a game))\b"
+)
+# ...and what did the hurting, judged just before the verb ("my dog bit me", "in minecraft
+# the zombie killed me").
+_BENIGN_AGENT = re.compile(
+    r"\b(?:pretend|games?|minecraft|fortnite|roblox|videos?|movies?|story|stories|books?|shows?|"
+    r"characters?|zombies?|ghosts?|monsters?|dinosaurs?|plants?|fish|bug|bugs|spider|ant|ants|"
+    r"flowers?|tag|pillow|dodgeball|soccer|football|basketball|baseball|hockey|wrestl\w*|karate|"
+    r"ball|cat|cats|dog|dogs|puppy|kitten|hamster|bird|bunny|pet|horse|bee|bees|mosquito|snake|"
+    r"level|boss|water gun|nerf|squirt|toy|race|swing|wind|dentist|doctor|nurse|vaccine)\b"
 )
 
 
+# Where a benign word must sit to speak for a broad match: the thing doing the hurting comes
+# before the verb ("my dog bit me", "at tag he pushed me"), the qualifier right after it ("hit
+# me by accident"). A benign word elsewhere in the turn says nothing: "he kicks me and my dog
+# every night" is a disclosure, whatever else the dog does.
+_BENIGN_BEFORE_CHARS: Final = 30
+_BENIGN_AFTER_CHARS: Final = 22
+
+
 def _broad_match(text: str) -> SafetyCategory | None:
-    if _BROAD_BENIGN.search(text):
-        return None
     for category, pattern in _BROAD_COMPILED:
-        if pattern.search(text):
+        for found in pattern.finditer(text):
+            start = max(0, found.start() - _BENIGN_BEFORE_CHARS)
+            before = text[start : found.start()]
+            window = text[start : found.end() + _BENIGN_AFTER_CHARS]
+            if _BENIGN_AGENT.search(before) or _BENIGN_QUALIFIER.search(window):
+                continue
             if _sibling_squabble(text, category):
                 return None
             return category
@@ -959,8 +975,22 @@ _INTENT_TO_DIE = re.compile(
 )
 
 
+# Exaggeration ("I'm gonna die if I fail this math test", "I'd literally die"): a precise
+# pattern that fires on it is softened, and the learned layer decides.
+_EXAGGERATION = re.compile(
+    r"\b(?:die|dying|dead|kill (?:me|myself)|killing me)\b.{0,12}\b(?:if (?:i|we|my|she|he|"
+    r"they|you) (?:fail|lose|don't|do not|can't|cannot|have to|get|miss|eat|see|forget|mess|"
+    r"flunk)|of (?:embarrassment|boredom|laughter|laughing|shame|cuteness|hunger)|from "
+    r"(?:boredom|embarrassment)|before (?:the|my) (?:test|quiz|recital|game))\b|"
+    r"\b(?:so|too) (?:bored|hungry|tired|embarrassed|full|excited)\b.{0,15}\b(?:die|dead|dying)\b|"
+    r"\bi'?d (?:literally |actually )?die (?:if|of|for)\b|\b(?:test|quiz|exam|homework|recital|"
+    r"spelling bee)\b.{0,25}\b(?:die|dead|kill (?:me|myself))\b(?! (?:for real|really|on purpose))"
+)
+
+
 @lru_cache(maxsize=2048)
-def _match(text: str) -> SafetyCategory | None:
+def _match(text: str) -> tuple[SafetyCategory, bool] | None:
+    """The category a turn's words match, and whether a precise pattern matched it."""
     # Cached: each turn comes back as history on the next turns.
     if _SPELL_ONE_WORD.match(text):
         return None
@@ -987,7 +1017,7 @@ def _match(text: str) -> SafetyCategory | None:
             and not _INTENT_TO_DIE.search(text)
         ):
             continue
-        return category
+        return category, not (category is SafetyCategory.SELF_HARM and _EXAGGERATION.search(text))
     category = _broad_match(text)
     if category is None:
         return None
@@ -995,7 +1025,7 @@ def _match(text: str) -> SafetyCategory | None:
         hypothetical and category in _HYPOTHETICAL_GUARDED
     ):
         return None
-    return category
+    return category, False
 
 
 _FOLLOW_UP_MAX_WORDS: Final = 15
@@ -1019,12 +1049,48 @@ _STT_MISHEARD = re.compile(
 )
 
 
+# Euphemisms and misspellings children and STT use for the words the patterns are written
+# with: "unalive", "kms", "kil". One changed word must not flip a verdict.
+_EUPHEMISMS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"\bunaliv(?:e|ing|ed)? ?(?:my ?self|me)\b"), "kill myself"),
+    (
+        re.compile(r"\b(?:to|gonna|going to|wanna|will|i'll|should|might) unalive\b"),
+        "to kill myself",
+    ),
+    (re.compile(r"\bunaliving\b"), "killing myself"),
+    (re.compile(r"\bkms\b"), "kill myself"),
+    (re.compile(r"\b(?:kil|kll|kiil|kil{3,})(?=\b|s\b)"), "kill"),
+    (re.compile(r"\bmy ?slef\b|\bmyslef\b|\bmysef\b"), "myself"),
+)
+# Words that change no meaning but break a pattern's word order ("i just want to ever die").
+_FILLERS = re.compile(
+    r"\b(?:just|ever|really|actually|literally|honestly|totally|seriously|even|um+|uh+|"
+    r"kinda|sorta|like really) "
+)
+
+
 def _respell(text: str) -> str:
-    return _STT_MISHEARD.sub(lambda found: str(found.lastgroup), text)
+    text = _STT_MISHEARD.sub(lambda found: str(found.lastgroup), text)
+    for pattern, replacement in _EUPHEMISMS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _safety_text(text: str) -> str:
     return _respell(normalise_utterance(text))
+
+
+def _match_any(text: str) -> tuple[SafetyCategory, bool] | None:
+    """Match the words as said, then without filler words: the stronger match wins."""
+    found = _match(text)
+    if found is not None and found[1]:
+        return found
+    plain = _FILLERS.sub("", text)
+    if plain != text:
+        stripped = _match(plain)
+        if stripped is not None and (found is None or stripped[1]):
+            return stripped
+    return found
 
 
 def clear_safety_cache() -> None:
@@ -1036,8 +1102,18 @@ def _finding(category: SafetyCategory) -> SafetyFinding:
     return SafetyFinding(category, category in DESIGNATED_ADULT_ONLY)
 
 
-def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFinding | None:
-    """Return a finding when this turn needs a grown-up's attention, else None.
+@dataclass(frozen=True)
+class RuleMatch:
+    """What the rules found in a turn, before the learned layer has its say."""
+
+    category: SafetyCategory
+    # True for a precise pattern (an alert on its own); False for the broad net, an
+    # exaggeration-softened pattern or a match that needed the earlier turns joined.
+    precise: bool
+
+
+def match_rules(text: str, history: Sequence[HistoryTurn] = ()) -> RuleMatch | None:
+    """The rules' reading of a turn (with its history), or None when nothing matched.
 
     Looks at the turn itself, at the turn joined to the child's previous turn (a disclosure
     split over two turns: "there's a man in my game" / "he wants my address"), and at a short
@@ -1046,30 +1122,70 @@ def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFindin
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    normalised = _safety_text(text)
-    category = _match(normalised)
-    if category is not None:
-        return _finding(category)
-    if not history:
+    if _SPELL_ONE_WORD.match(normalise_utterance(text)):
         return None
+    normalised = _safety_text(text)
+    found = _match_any(normalised)
+    if found is not None and found[1]:
+        return RuleMatch(*found)
+    if history:
+        answer = _answer_to_safety_question(normalised, history)
+        if answer is not None:
+            return RuleMatch(answer, True)
+        joined = _joined_with_previous(normalised, history)
+        if joined is not None:
+            return RuleMatch(joined, True)
+    return RuleMatch(*found) if found is not None else None
+
+
+def _answer_to_safety_question(
+    normalised: str, history: Sequence[HistoryTurn]
+) -> SafetyCategory | None:
     last_assistant = next((t.text for t in reversed(history) if t.role == "assistant"), None)
-    if last_assistant is not None and len(normalised.split()) <= 6:
-        asked = normalise_utterance(last_assistant)
-        for question, asked_category in _SAFETY_QUESTIONS:
-            if not question.search(asked):
-                continue
-            if asked_category is SafetyCategory.IMMEDIATE_DANGER and "safe" in asked:
-                if _UNSAFE_ANSWER_TO_ARE_YOU_SAFE.match(normalised):
-                    return _finding(asked_category)
-            elif _AFFIRMATIVE.match(normalised):
-                return _finding(asked_category)
+    if last_assistant is None or len(normalised.split()) > 6:
+        return None
+    asked = normalise_utterance(last_assistant)
+    for question, asked_category in _SAFETY_QUESTIONS:
+        if not question.search(asked):
+            continue
+        if asked_category is SafetyCategory.IMMEDIATE_DANGER and "safe" in asked:
+            if _UNSAFE_ANSWER_TO_ARE_YOU_SAFE.match(normalised):
+                return asked_category
+        elif _AFFIRMATIVE.match(normalised):
+            return asked_category
+    return None
+
+
+def _joined_with_previous(normalised: str, history: Sequence[HistoryTurn]) -> SafetyCategory | None:
     previous_user = next((t.text for t in reversed(history) if t.role == "user"), None)
     # A second half of a disclosure is short ("he wants my address"); long turns stand alone.
-    if previous_user is not None and len(normalised.split()) <= _FOLLOW_UP_MAX_WORDS:
-        previous = _safety_text(previous_user)
-        # Only a match that needs both turns counts; the earlier turn was already handled.
-        if _match(previous) is None:
-            combined = _match(f"{previous} {normalised}")
-            if combined is not None:
-                return _finding(combined)
+    if previous_user is None or len(normalised.split()) > _FOLLOW_UP_MAX_WORDS:
+        return None
+    previous = _safety_text(previous_user)
+    # Only a precise match that needs both turns counts; the earlier turn was already handled.
+    earlier = _match_any(previous)
+    if earlier is not None and earlier[1]:
+        return None
+    combined = _match_any(f"{previous} {normalised}")
+    if combined is not None and combined[1]:
+        return combined[0]
     return None
+
+
+def is_exaggeration(text: str) -> bool:
+    """True for "I'm gonna die if I fail this test": dying as a figure of speech."""
+    return bool(_EXAGGERATION.search(_safety_text(text)))
+
+
+def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFinding | None:
+    """The rules alone: a finding for any rule match except a softened exaggeration.
+
+    The full on-box check (rules, learned layer and context together) is
+    ``safety_detector.SafetyDetector``; this is what remains when the model cannot load.
+    """
+    found = match_rules(text, history)
+    if found is None:
+        return None
+    if not found.precise and is_exaggeration(text):
+        return None
+    return _finding(found.category)

@@ -1,0 +1,143 @@
+"""The whole on-box safety check: precise rules, the learned layer and the conversation so far.
+
+Layers, most certain first:
+
+1. A precise rule (``safety.match_rules``) is an alert on its own.
+2. The learned layer (``safety_model``) scores every turn with its context (the child's previous
+   turn, whether Blip just checked in). Distress at or above its alert threshold is an alert;
+   so is a weaker rule match (the broad net, a softened exaggeration, two turns joined) that the
+   model also finds worrying (at or above its guard threshold).
+3. The grey zone: a turn the model is unsure about, a broad rule match the model does not
+   back, a harmful request (a weapon, drugs, a dangerous challenge) or an attempt to talk the
+   model out of its rules is *guarded*: it goes to Claude with the child-safety prompt, never
+   to the local model, and raises no alert.
+
+Without the model (it failed to load), the rules carry the check alone, as ``check_safety``
+does, and harmful-request patterns still guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+import re
+from typing import Final
+
+from .activities import HistoryTurn, SafetyCategory
+from .safety import DESIGNATED_ADULT_ONLY, SafetyFinding, is_exaggeration, match_rules
+from .safety_model import ModelScore, SafetyModel
+from .spoken import normalise_utterance
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    """The on-box check's answer for one turn."""
+
+    finding: SafetyFinding | None  # a distress disclosure: adults are alerted
+    guarded: bool  # no alert, but Claude answers with the child-safety prompt
+    reason: str  # which layer decided: "rule", "model", "rule+model", "grey_zone", ...
+    score: ModelScore | None = None
+
+
+NOTHING: Final = SafetyVerdict(None, False, "none")
+
+# Attempts to talk the model out of its rules.
+_JAILBREAK = re.compile(
+    r"\b(?:ignore|forget|disregard|skip|turn off|switch off|break|bypass|override)\b.{0,25}\b"
+    r"(?:rules?|instructions?|programming|guidelines|filters?|safety|limits?|restrictions?|"
+    r"system prompt|what you were told|your training|child mode|kid mode)\b|"
+    r"\b(?:pretend|act|imagine|roleplay|role play|be|behave)\b.{0,30}\b(?:no|without|don't have "
+    r"(?:any)?|didn't have (?:any)?) (?:rules?|filters?|limits?|restrictions?|safety)\b|"
+    r"\b(?:you are|you're|youre) (?:now )?(?:dan|evil|unfiltered|uncensored|jailbroken)\b|"
+    r"\b(?:pretend|act like|be|roleplay as) (?:to be |you're |you are )?(?:a |an )?(?:bad|evil|mean|"
+    r"naughty|unfiltered|uncensored|rude|different) (?:ai|robot|bot|assistant|chatbot|blip)\b|"
+    r"\b(?:developer|dev|god|admin|debug) mode\b|\bjailbreak\w*\b|\bsystem prompt\b|"
+    r"\b(?:new|your) instructions (?:are|is)\b|\bwithout (?:your |any )?(?:filters?|"
+    r"safety)\b|\bif you (?:had|didn't have) no rules\b|\bwhat would you say if you didn't have\b|"
+    r"\b(?:say|tell me|teach me|repeat) (?:a |the |some )?(?:swear|curse|bad|dirty|f) words?\b|"
+    r"\bsay the f word\b|\bswear at me\b"
+)
+_MAKE = (
+    r"(?:make|making|build|building|get|getting|buy|buying|find|use|using|load|loading|mix|"
+    r"mixing|try|trying|smoke|smoking|take|taking|sneak|sneaking|steal|hide|cook|brew|order)"
+)
+# Asking for something dangerous: weapons, drugs, poison, dangerous challenges, breaking in.
+_HARMFUL_REQUEST = re.compile(
+    rf"\b(?:how|where|what|can you|could you|teach me|show me|tell me|help me|explain)\b.{{0,30}}"
+    rf"\b{_MAKE}\b.{{0,25}}\b(?:bombs?|pipe bomb|explosives?|grenades?|molotov|guns?|pistols?|"
+    r"rifles?|bullets?|ammo|weapons?|poisons?|poison gas|toxic gas|drugs?|weed|marijuana|"
+    r"meth|cocaine|crack|heroin|pills? to get high|vapes?|vaping|cigarettes?|alcohol|beer|vodka|"
+    r"wine|booze|fake id|fireworks at home|a fire|lock|locks?)\b|"
+    r"\b(?:blackout|choking|pass ?out|tide ?pod|skull ?breaker|benadryl|fire|salt and ice|"
+    r"cinnamon|nutmeg|milk crate|knockout|scarf)\s(?:challenge|game)\b|"
+    r"\bhow (?:do|can|to|would) (?:i|you|someone|people|a kid)?\s?(?:get|feel|be) (?:high|drunk|"
+    r"stoned|wasted)\b|\bget (?:high|drunk|stoned) on\b|"
+    r"\bhow (?:do|can|to|would) (?:i|you|someone)?\s?(?:hurt|poison|kill|stab|shoot|hack|"
+    r"break into|rob|scare .{0,15} with a real)\b|"
+    r"\b(?:best|easiest|quickest) way to (?:hurt|poison|kill|steal|break into|hack)\b|"
+    r"\bwhat (?:stuff|chemicals|things|cleaners?|household \w+) .{0,25}\b(?:mix|mixed|combine)\b|"
+    r"\bwhere (?:can|do) i (?:buy|get|find) (?:weed|drugs?|a gun|vapes?|alcohol|cigarettes?)\b"
+)
+# What a child asks out of curiosity with the same words ("how do you make slime", "why are
+# cigarettes bad", "what is a bomb pop"): never guarded on the pattern alone.
+_CURIOUS = re.compile(
+    r"^(?:why|what is|what's|what are|who|when|is it|are)\b|\bspell|\bbomb pop\b|\bbath bombs?\b|"
+    r"\bwater balloon\b|\bin (?:minecraft|fortnite|roblox|the game)\b"
+)
+
+
+def harmful_request(text: str) -> bool:
+    """True when a turn asks for something dangerous or tries to lift the model's rules."""
+    normalised = normalise_utterance(text)
+    if _JAILBREAK.search(normalised):
+        return True
+    return bool(_HARMFUL_REQUEST.search(normalised)) and not _CURIOUS.search(normalised)
+
+
+def _finding(category: SafetyCategory) -> SafetyFinding:
+    return SafetyFinding(category, category in DESIGNATED_ADULT_ONLY)
+
+
+class SafetyDetector:
+    """Rules, the learned layer (when loaded) and context, decided together for each turn."""
+
+    def __init__(self, model: SafetyModel | None = None) -> None:
+        self.model = model
+
+    def judge(self, text: str, history: Sequence[HistoryTurn] = ()) -> SafetyVerdict:
+        if not isinstance(text, str) or not text.strip():
+            return NOTHING
+        rule = match_rules(text, history)
+        if rule is not None and rule.precise:
+            return SafetyVerdict(_finding(rule.category), False, "rule")
+        asks_harm = harmful_request(text)
+        if self.model is None:
+            if rule is not None:
+                # The broad net without the model to weigh it: alert, as the rules always did,
+                # except for a softened exaggeration, which still goes to Claude guarded.
+                softened = rule.category is SafetyCategory.SELF_HARM and is_exaggeration(text)
+                if softened:
+                    return SafetyVerdict(None, True, "grey_zone")
+                return SafetyVerdict(_finding(rule.category), False, "rule")
+            if asks_harm:
+                return SafetyVerdict(None, True, "harmful_request")
+            return NOTHING
+        score = self.model.score(text, history)
+        limits = self.model.thresholds
+        if score.distress >= limits.alert:
+            category = rule.category if rule is not None else score.category
+            return SafetyVerdict(_finding(category), False, "model", score)
+        if rule is not None and score.distress >= limits.guard:
+            return SafetyVerdict(_finding(rule.category), False, "rule+model", score)
+        if asks_harm or score.harmful_request >= limits.harmful:
+            return SafetyVerdict(None, True, "harmful_request", score)
+        if score.distress >= limits.guard:
+            return SafetyVerdict(None, True, "grey_zone", score)
+        if rule is not None and not is_exaggeration(text):
+            # The broad net matched and the model disagrees: no alert, but never the local model.
+            return SafetyVerdict(None, True, "grey_zone", score)
+        return SafetyVerdict(None, False, "none", score)
+
+    def clear_cache(self) -> None:
+        if self.model is not None:
+            self.model.clear_cache()

