@@ -444,7 +444,7 @@ async def test_spelling_question_by_voice_is_answered_by_the_drill_engine(
     transcript = run.one(PipelineEventType.STT_END)["stt_output"]["text"]
     assert words(transcript) == ["how", "do", "you", "spell", "dinosaur"]
 
-    timing = entry.runtime_data.extras["timings"].last
+    timing = entry.runtime_data.timings.last
     assert (timing.activity, timing.answered_by) == ("spelling", "drill")
     assert anthropic_server.chat_requests == []
     speech = run.one(PipelineEventType.INTENT_END)["intent_output"]["response"]["speech"]
@@ -487,7 +487,7 @@ async def test_claude_question_by_voice_fills_the_wait_in_one_stream(
     assert_stage_timings(hass, run)
     transcript = run.one(PipelineEventType.STT_END)["stt_output"]["text"]
     assert words(transcript) == ["why", "is", "the", "sky", "blue"]
-    timing = entry.runtime_data.extras["timings"].last
+    timing = entry.runtime_data.timings.last
     assert timing.answered_by == "claude" and timing.filler_ms is not None
     assert len(anthropic_server.chat_requests) == 1
 

@@ -157,7 +157,7 @@ async def test_sensors_follow_turns_through_the_assist_pipeline(
     assert set(attributes["median_ms"]) == {"claude", "drill"}
     routing, attributes = state_of(hass, LATEST[STAGE_ROUTING])
     assert attributes["backend"] == "drill" and 0 <= float(routing) < 500
-    timings = entry.runtime_data.extras["timings"]
+    timings = entry.runtime_data.timings
     assert float(routing) == pytest.approx(timings.last.routing_ms, abs=0.1)
 
     value, attributes = state_of(hass, median_sensor(LATEST[STAGE_FIRST_TOKEN], "claude"))
@@ -195,9 +195,9 @@ async def test_timing_sensors_stop_listening_when_blip_unloads(
     """After unload, a late turn record reaches neither the old collector nor its sensors."""
     entry = blip_entry(anthropic_server)
     await setup_blip(hass, entry)
-    extras = entry.runtime_data.extras
-    turn_timings: TurnTimings = extras["timings"]
-    stage_timings: StageTimings = extras["stage_timings"].timings
+    turn_timings: TurnTimings = entry.runtime_data.timings
+    assert entry.runtime_data.stage_timer is not None
+    stage_timings: StageTimings = entry.runtime_data.stage_timer.timings
     turn_timings.record(TurnTiming("spelling", "drill", 0.5, None, 1.0, 1.0))
     assert stage_timings.count(STAGE_ROUTING) == 1
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anthropic
 from homeassistant.config_entries import ConfigEntry
@@ -14,7 +14,8 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .bench.service import async_setup_bench_services
+from .agent.health import BackendHealth, TurnTimings
+from .benchmark_action import async_setup_benchmark_action
 from .const import (
     CONF_API_KEY,
     CONF_CLAUDE_BASE_URL,
@@ -32,6 +33,11 @@ from .validation import (
     async_validate_claude,
     normalize_local_url,
 )
+
+if TYPE_CHECKING:
+    from .conversation import BlipAgentServices
+    from .timing_sensors import VoiceTurnTimer
+    from .tts import BlipVoiceRuntime
 
 # Platform.TTS adds "Blip voice" only when a Wyoming TTS server is configured (see tts.py);
 # always forwarding it keeps unload right after the server is added or removed.
@@ -54,14 +60,20 @@ class BlipRuntimeData:
     local_base_url: str | None
     # Each child's learning progress, limits and pause state (progress.py).
     progress: ProgressManager
-    # Per-area state other parts of Blip attach (stage timings, progress, voice cache…).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Every turn's backend timings: the agent records them, the timing sensors follow them.
+    timings: TurnTimings = field(default_factory=TurnTimings)
+    # Which backends answer and which are resting after failures (the agent's, diagnostics).
+    health: BackendHealth = field(default_factory=BackendHealth)
+    # What each platform adds once it is set up (None before, or when it is not configured).
+    agent: BlipAgentServices | None = None  # conversation platform
+    stage_timer: VoiceTurnTimer | None = None  # sensor platform
+    voice: BlipVoiceRuntime | None = None  # tts platform, with a Wyoming TTS server only
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Blip (config entries only) and its actions."""
     async_setup_services(hass)
-    async_setup_bench_services(hass)
+    async_setup_benchmark_action(hass)
     return True
 
 

@@ -33,7 +33,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from .bench.service import CONF_IMPORT_BENCHMARK, async_last_recommendation
+from .benchmark_action import CONF_IMPORT_BENCHMARK, async_last_recommendation
 from .brain.activities import DEFAULT_ROUTING, Activity, Backend, parse_routing_table
 from .const import (
     CONF_AGE,

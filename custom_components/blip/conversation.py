@@ -8,11 +8,11 @@ streamed into Home Assistant's chat log from the drill engine, the local model o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-import inspect
 import logging
 import time
-from typing import Any, Literal
+from typing import Literal
 
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigSubentry
@@ -26,6 +26,7 @@ from . import BlipConfigEntry
 from .agent.backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
 from .agent.fillers import FillerPicker, parse_extra_fillers, strip_filler
 from .agent.health import BackendHealth, TurnTiming, TurnTimings
+from .agent.prompts import safety_prompt, system_prompt
 from .agent.safety_alerts import SafetySignal, async_send_safety_alerts
 from .agent.turn import NAPPING_REPLY, TurnEngine, TurnReport, TurnRequest
 from .brain import (
@@ -103,11 +104,7 @@ async def async_setup_entry(
     # The drill engine's word lists are files: read them here, off the event loop, not on a
     # child's first quiz.
     await hass.async_add_executor_job(word_lists)
-    services = _create_services(hass, entry)
-    extras = entry.runtime_data.extras
-    extras["agent"] = services
-    extras["timings"] = services.timings
-    extras["backend_health"] = services.health
+    services = entry.runtime_data.agent = _create_services(hass, entry)
 
     extra_fillers, rejected = parse_extra_fillers(entry.options.get(CONF_FILLERS))
     if rejected:
@@ -149,7 +146,7 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
         _LOGGER.warning("Blip's routing options are not valid, using the defaults: %s", err)
         routing = dict(DEFAULT_ROUTING)
     drills = DrillEngine()
-    health = BackendHealth()
+    health = runtime.health
 
     @callback
     def on_failure(failure: BackendFailure, became_down: bool) -> None:
@@ -186,8 +183,7 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
     return BlipAgentServices(
         engine=engine,
         router=Router(routing, drills),
-        # Shared with the timing sensors, whichever platform is set up first creates it.
-        timings=runtime.extras.setdefault("timings", TurnTimings()),
+        timings=runtime.timings,
         health=health,
     )
 
@@ -258,12 +254,14 @@ class BlipConversationEntity(
             self._alert_adults(user_input, decision)
             state.safety_texts.add(user_input.text)
         else:
-            verdict = await self._progress_call("check_limits", self.subentry.subentry_id)
-            if verdict is not None and (reply := getattr(verdict, "reply", None)):
+            verdict = self._progress_safely(
+                "check_limits", self.entry.runtime_data.progress.check_limits, self.child_id
+            )
+            if verdict is not None and verdict.reply:
                 return self._speak_fixed(
-                    user_input, chat_log, str(reply), decision, started, routing_ms
+                    user_input, chat_log, verdict.reply, decision, started, routing_ms
                 )
-            closing = getattr(verdict, "break_reminder", None) or None
+            closing = verdict.break_reminder if verdict is not None else None
 
         request = TurnRequest(
             text=user_input.text,
@@ -280,6 +278,7 @@ class BlipConversationEntity(
             closing=closing,
             local_history=_model_history(_before_safety(history, state.safety_texts)),
         )
+        await self._async_show_prompt(user_input, chat_log, decision)
         report = TurnReport(started=started)
         try:
             async for _content in chat_log.async_add_delta_content_stream(
@@ -295,18 +294,22 @@ class BlipConversationEntity(
         if report.drill_reply is not None:
             state.drill_state = report.drill_reply.state
             if report.drill_reply.results:
-                await self._progress_call(
-                    "record_drill_results", self.subentry.subentry_id, report.drill_reply.results
+                self._progress_safely(
+                    "record_drill_results",
+                    self.entry.runtime_data.progress.record_drill_results,
+                    self.child_id,
+                    report.drill_reply.results,
                 )
         if not is_safety:
             # Timing sensors and diagnostics are seen by every adult in the house; like the
             # progress sensors, they must not give a safety turn away.
             self._record_timing(decision, report, routing_ms)
-        await self._progress_call(
+        self._progress_safely(
             "record_turn",
-            child_id=self.subentry.subentry_id,
-            activity=decision.activity,
-            satellite_id=user_input.satellite_id,
+            self.entry.runtime_data.progress.record_turn,
+            self.child_id,
+            decision.activity,
+            user_input.satellite_id,
         )
         return self._result(user_input, chat_log, report.answer or NAPPING_REPLY)
 
@@ -353,19 +356,50 @@ class BlipConversationEntity(
             name="blip_safety_alerts",
         )
 
-    async def _progress_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call the learning-progress tracker when it is there; never fail the turn over it."""
-        progress = getattr(self.entry.runtime_data, "progress", None)
-        if progress is None or (function := getattr(progress, method, None)) is None:
-            return None
+    @property
+    def child_id(self) -> str:
+        """The child's id: their subentry's, as the progress tracker knows them."""
+        return self.subentry.subentry_id
+
+    @staticmethod
+    def _progress_safely[**P, R](
+        what: str, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R | None:
+        """Call the learning-progress tracker; never fail the child's turn over it."""
         try:
-            result = function(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
+            return call(*args, **kwargs)
         except Exception:
-            _LOGGER.exception("Blip's progress tracker failed in %s", method)
+            _LOGGER.exception("Blip's progress tracker failed in %s", what)
             return None
-        return result
+
+    async def _async_show_prompt(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+        decision: RouteDecision,
+    ) -> None:
+        """Put Blip's system prompt for this turn in the chat log, for HA's debug view.
+
+        Home Assistant renders it as a template (so it goes in raw, a name with braces stays
+        text) and appends the caller's extra prompt and the date. The models get Blip's own
+        prompt from the turn engine; a failure here never costs the child the answer.
+        """
+        if decision.safety is not None or decision.activity is Activity.SAFETY:
+            category = decision.safety.category if decision.safety else None
+            prompt = safety_prompt(
+                category, self.child_name, self.child_age, self.hass.config.country
+            )
+        else:
+            prompt = system_prompt(decision.activity, self.child_name, self.child_age)
+        try:
+            await chat_log.async_provide_llm_data(
+                user_input.as_llm_context(DOMAIN),
+                user_llm_hass_api=None,
+                user_llm_prompt="{% raw %}" + prompt + "{% endraw %}",
+                user_extra_system_prompt=user_input.extra_system_prompt,
+            )
+        except HomeAssistantError as err:
+            _LOGGER.debug("Blip's prompt could not be shown in the chat log: %s", err)
 
     def _speak_fixed(
         self,

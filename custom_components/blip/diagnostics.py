@@ -31,7 +31,10 @@ async def async_get_config_entry_diagnostics(
         },
     }
     diagnostics["progress"] = runtime.progress.as_diagnostics()
-    for name, extra in runtime.extras.items():
-        if hasattr(extra, "as_diagnostics"):
-            diagnostics[name] = extra.as_diagnostics()
+    diagnostics["timings"] = runtime.timings.as_diagnostics()
+    diagnostics["backend_health"] = runtime.health.as_diagnostics()
+    if runtime.stage_timer is not None:
+        diagnostics["stage_timings"] = runtime.stage_timer.as_diagnostics()
+    if runtime.voice is not None:
+        diagnostics["voice"] = runtime.voice.as_diagnostics()
     return diagnostics

@@ -23,7 +23,6 @@ from typing import Any, Final
 
 _LOGGER = logging.getLogger(__name__)
 
-RUNTIME_KEY: Final = "stage_timings"  # entry.runtime_data.extras[RUNTIME_KEY] -> the collector
 STAGE_STT: Final = "stt"
 STAGE_ROUTING: Final = "routing"
 STAGE_FIRST_TOKEN: Final = "first_token"
