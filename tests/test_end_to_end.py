@@ -425,6 +425,7 @@ def assert_stage_timings(hass: HomeAssistant, run: VoiceRun) -> dict[str, float]
 # -- the tests ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the per-backend medians
 async def test_spelling_question_by_voice_is_answered_by_the_drill_engine(
     hass: HomeAssistant, voice_servers: VoiceServers, anthropic_server: FakeAnthropic
 ) -> None:

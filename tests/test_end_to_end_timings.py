@@ -113,6 +113,8 @@ def test_turn_timings_listener_failure_does_not_lose_the_turn() -> None:
 # -- in Home Assistant ---------------------------------------------------------------------------
 
 
+# The per-backend medians are disabled by default (rarely needed); enabled here.
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_sensors_follow_turns_through_the_assist_pipeline(
     hass: HomeAssistant, anthropic_server: FakeAnthropic, tts_server: ServerAddress
 ) -> None:
@@ -170,6 +172,8 @@ async def test_sensors_follow_turns_through_the_assist_pipeline(
     assert stages[STAGE_FIRST_TOKEN]["median_ms"]["claude"] == first_token
 
 
+# The per-backend medians are disabled by default (rarely needed); enabled here.
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_a_turn_outside_the_pipeline_times_the_agent_only(
     hass: HomeAssistant, anthropic_server: FakeAnthropic
 ) -> None:

@@ -64,6 +64,10 @@ from .entity import BlipChildEntity
 
 _LOGGER = logging.getLogger(__name__)
 
+# Children talk at the same time on different satellites; each turn has its own streams and
+# deadlines, so turns are not queued behind each other.
+PARALLEL_UPDATES = 0
+
 # How much earlier conversation the models see (messages, oldest dropped first).
 MODEL_HISTORY_MESSAGES = 20
 # Generous backstop for reading a local stream; first-token and stall deadlines are shorter.

@@ -264,6 +264,7 @@ def _descriptions() -> list[StageSensorDescription]:
         StageSensorDescription(
             key=f"{stage}_median_{backend}",
             translation_key=f"{stage}_median",
+            entity_registry_enabled_default=False,  # per-backend medians: for tuning, rarely
             stage=stage,
             backend=backend,
             **common,

@@ -29,6 +29,8 @@ from .voice.phrase_cache import PhraseCache
 from .voice.speaker import Speaker, SpeechStats
 from .voice.wyoming_client import TtsServerInfo, WyomingTtsClient, WyomingTtsError
 
+# Several satellites may speak at once: each stream has its own connection to the TTS server.
+PARALLEL_UPDATES = 0
 ATTR_SPEAKER: Final = "speaker"
 
 # Spoken when the TTS server fails after a filler started: "say that again" keeps the child in
