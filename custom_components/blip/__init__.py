@@ -25,6 +25,7 @@ from .const import (
     LOCAL_API_OPENAI,
     LOGGER,
 )
+from .log_privacy import PrivateWordsFilter
 from .progress import ProgressManager
 from .services import async_setup_services
 from .validation import (
@@ -68,6 +69,8 @@ class BlipRuntimeData:
     agent: BlipAgentServices | None = None  # conversation platform
     stage_timer: VoiceTurnTimer | None = None  # sensor platform
     voice: BlipVoiceRuntime | None = None  # tts platform, with a Wyoming TTS server only
+    # Keeps children's words and the family's secrets out of other libraries' DEBUG logs.
+    log_privacy: PrivateWordsFilter = field(default_factory=PrivateWordsFilter)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -84,6 +87,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     works (the drill engine, the other backend, a fixed reply). Only a rejected API key stops
     it, so Home Assistant asks the family for a new one (reauth).
     """
+    # First, so that even the key check's request is logged without the family's secrets.
+    log_privacy = PrivateWordsFilter()
+    log_privacy.hide_settings(
+        entry.data, entry.options, *(subentry.data for subentry in entry.subentries.values())
+    )
+    log_privacy.attach()
+    entry.async_on_unload(log_privacy.detach)
+
     claude: anthropic.AsyncAnthropic | None = None
     if api_key := entry.data.get(CONF_API_KEY):
         claude = await async_create_claude_client(
@@ -112,7 +123,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     progress = ProgressManager(hass, entry)
     await progress.async_load()
     entry.runtime_data = BlipRuntimeData(
-        claude=claude, local_base_url=local_base_url, progress=progress
+        claude=claude, local_base_url=local_base_url, progress=progress, log_privacy=log_privacy
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))

@@ -241,6 +241,7 @@ class BlipConversationEntity(
     ) -> conversation.ConversationResult:
         """Answer one turn; the child always hears something."""
         started = time.monotonic()
+        self.entry.runtime_data.log_privacy.hide_turn(user_input.text)
         state = self._conversation_state(chat_log.conversation_id)
         history = self._history(chat_log, state)
 
