@@ -158,6 +158,12 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
             # Anthropic no longer accepts the key: ask the family for a new one.
             entry.async_start_reauth(hass)
         if became_down:
+            # Once per outage (log-when-unavailable); the repair issue says the same.
+            _LOGGER.warning(
+                "%s is not answering (%s); Blip answers from what works until it is back",
+                _BACKEND_NAMES.get(failure.backend, failure.backend),
+                failure.kind.value,
+            )
             ir.async_create_issue(
                 hass,
                 DOMAIN,
@@ -173,6 +179,8 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
 
     @callback
     def on_success(backend: str, recovered: bool) -> None:
+        if recovered:
+            _LOGGER.info("%s is answering again", _BACKEND_NAMES.get(backend, backend))
         # Also clears an issue left from before a restart (deleting a missing one is a no-op).
         ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, backend))
 
