@@ -207,3 +207,22 @@ async def test_timing_sensors_stop_listening_when_blip_unloads(
     assert await hass.config_entries.async_unload(entry.entry_id)
     turn_timings.record(TurnTiming("spelling", "drill", 0.5, None, 1.0, 1.0))
     assert stage_timings.count(STAGE_ROUTING) == 1
+
+
+async def test_per_backend_medians_are_disabled_by_default(hass: HomeAssistant) -> None:
+    """The four latest-turn timing sensors are on; the twelve per-backend medians (for tuning,
+    rarely needed) are registered but disabled until a family enables them."""
+    entry = blip_entry(local_url="http://127.0.0.1:9")
+    await setup_blip(hass, entry)
+    registry = er.async_get(hass)
+    timing = [
+        e
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if e.unique_id.startswith(f"{entry.entry_id}_")
+    ]
+    medians = [e for e in timing if "_median_" in e.unique_id]
+    latest = [e for e in timing if e.unique_id.endswith("_latest")]
+    assert len(medians) == 12 and len(latest) == 4
+    assert all(e.disabled_by is er.RegistryEntryDisabler.INTEGRATION for e in medians)
+    assert all(e.disabled_by is None for e in latest)
+    assert await hass.config_entries.async_unload(entry.entry_id)
