@@ -120,9 +120,11 @@ async def test_debug_logs_and_diagnostics_keep_secrets_and_words(
     assert CONF_VOICE_HOST in TO_REDACT  # the voice server's host goes like the URLs
 
     # Unloaded, Blip stops filtering other libraries' logs.
+    log_privacy = entry.runtime_data.log_privacy
+    assert all(log_privacy in logging.getLogger(name).filters for name in WATCHED_LOGGERS)
     assert await hass.config_entries.async_unload(entry.entry_id)
     for name in WATCHED_LOGGERS:
-        assert not any(isinstance(f, PrivateWordsFilter) for f in logging.getLogger(name).filters)
+        assert log_privacy not in logging.getLogger(name).filters
 
 
 def test_filter_redacts_longest_first_and_leaves_other_records_alone() -> None:
