@@ -92,12 +92,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     log_privacy.hide_settings(
         entry.data, entry.options, *(subentry.data for subentry in entry.subentries.values())
     )
-    log_privacy.attach()
-    entry.async_on_unload(log_privacy.detach)
-    # The loggers outlive Home Assistant's run (shutdown does not unload entries).
-    entry.async_on_unload(
-        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, lambda _: log_privacy.detach())
-    )
+    entry.async_on_unload(log_privacy.async_attach(hass))
 
     claude: anthropic.AsyncAnthropic | None = None
     if api_key := entry.data.get(CONF_API_KEY):

@@ -31,6 +31,9 @@ import logging
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+
 from .const import (
     CONF_API_KEY,
     CONF_AREAS,
@@ -101,6 +104,29 @@ class PrivateWordsFilter(logging.Filter):
         if len(text := text.strip()) >= _MIN_LENGTH and text not in self._turns:
             self._turns.append(text)
             self._reorder()
+
+    @callback
+    def async_attach(self, hass: HomeAssistant) -> CALLBACK_TYPE:
+        """Filter until the returned callback runs (unload) or Home Assistant closes: shutdown
+        does not unload entries, and the loggers outlive Home Assistant's run."""
+        self.attach()
+        closed = False
+
+        @callback
+        def on_close(_: Event) -> None:
+            nonlocal closed
+            closed = True
+            self.detach()
+
+        stop_listening = hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, on_close)
+
+        @callback
+        def unload() -> None:
+            self.detach()
+            if not closed:  # a fired one-time listener is already gone
+                stop_listening()
+
+        return unload
 
     def attach(self) -> None:
         """Start filtering the watched loggers."""
