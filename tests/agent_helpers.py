@@ -97,7 +97,8 @@ async def setup_blip(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    services: BlipAgentServices = entry.runtime_data.extras["agent"]
+    services = entry.runtime_data.agent
+    assert services is not None
     if deadlines is not None:
         services.engine.deadlines = deadlines
     return services

@@ -40,6 +40,22 @@ MAX_STALL_SECONDS = 30.0
 @contextlib.asynccontextmanager
 async def start_fake_server(app: web.Application) -> AsyncIterator[str]:
     """Serve ``app`` on a free 127.0.0.1 port; yield its base URL."""
+    # Requests still being answered when the test ends (a slow or stalled stream the client gave
+    # up on): aiohttp 3.14 leaves their tasks pending past the shutdown grace, and the newer test
+    # plugin fails a test that leaves tasks behind, so they are cancelled and awaited here.
+    in_flight: set[asyncio.Task[Any]] = set()
+
+    @web.middleware
+    async def track(request: web.Request, handler: Any) -> web.StreamResponse:
+        task = asyncio.current_task()
+        assert task is not None
+        in_flight.add(task)
+        try:
+            return await handler(request)
+        finally:
+            in_flight.discard(task)
+
+    app.middlewares.append(track)
     # A short shutdown grace: a stalled stream must not hold a test's teardown for a minute.
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
@@ -49,6 +65,9 @@ async def start_fake_server(app: web.Application) -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        for task in list(in_flight):
+            task.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
         await runner.cleanup()
 
 

@@ -52,6 +52,14 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> ProgressManager
 
 
 def child_device(hass: HomeAssistant, child_id: str = ADA) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, child_id)})
-    assert device is not None
-    return device.id
+    # async_get_device is deprecated on 2026.10 (identifiers are unique per entry only) and
+    # async_get_device_by_identifier is missing on 2026.2: look through Blip's own entries.
+    registry = dr.async_get(hass)
+    devices = [
+        device
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if (DOMAIN, child_id) in device.identifiers
+    ]
+    assert len(devices) == 1, devices
+    return devices[0].id

@@ -383,7 +383,7 @@ async def test_the_option_is_offered_with_claude_and_turns_the_second_opinion_of
     )
     await hass.async_block_till_done()
     assert entry.options[CONF_SECOND_OPINION] is False
-    assert entry.runtime_data.extras["agent"].second_opinion is None
+    assert entry.runtime_data.agent.second_opinion is None
     await converse(hass, PLAIN)
     assert anthropic_server.opinion_requests == []
 

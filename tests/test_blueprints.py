@@ -3,6 +3,7 @@ its automation runs on a real event or time change, against a real Blip where it
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 import shutil
@@ -29,12 +30,18 @@ ADA_SATELLITE = "assist_satellite.ada_room"
 
 
 @pytest.fixture
-def blueprints(hass: HomeAssistant, tmp_path: Path) -> Path:
+async def blueprints(hass: HomeAssistant, tmp_path: Path) -> AsyncIterator[Path]:
     """Install Blip's blueprints the way a family would: in config/blueprints/automation/blip."""
     hass.config.config_dir = str(tmp_path)
     target = tmp_path / "blueprints" / "automation" / "blip"
     shutil.copytree(BLUEPRINT_SOURCE, target)
-    return target
+    yield target
+    # Stopping Home Assistant leaves time triggers scheduled (the next morning's wake-up); turning
+    # the automations off detaches them, as a family disabling them would.
+    if hass.services.has_service("automation", "turn_off"):
+        await hass.services.async_call(
+            "automation", "turn_off", {"entity_id": "all"}, blocking=True
+        )
 
 
 async def automations(hass: HomeAssistant, *configs: tuple[str, dict[str, Any]]) -> None:

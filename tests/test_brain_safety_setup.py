@@ -19,7 +19,7 @@ async def test_the_model_is_loaded_at_set_up_and_shared_by_the_router(
 ) -> None:
     entry = blip_entry(anthropic_server, openai_server)
     services = await setup_blip(hass, entry)
-    model = entry.runtime_data.extras["safety_model"]
+    model = entry.runtime_data.safety_model
     assert isinstance(model, SafetyModel)
     assert services.router.safety.model is model
     # A disclosure only the learned layer catches reaches Claude, never the local model.
@@ -41,7 +41,7 @@ async def test_a_model_that_fails_to_load_leaves_the_rules_and_an_error(
     entry = blip_entry(anthropic_server, openai_server)
     with caplog.at_level(logging.ERROR):
         services = await setup_blip(hass, entry)
-    assert entry.runtime_data.extras["safety_model"] is None
+    assert entry.runtime_data.safety_model is None
     assert services.router.safety.model is None
     assert "rules alone" in caplog.text
     await converse(hass, "i want to kill myself")

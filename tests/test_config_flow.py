@@ -10,6 +10,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.blip.config_flow import CLAUDE_SECTION
 from custom_components.blip.const import (
     CONF_AGE,
     CONF_API_KEY,
@@ -35,7 +36,7 @@ from tests.llm_servers import VALID_KEY, FakeAnthropic, FakeLocalModel
 
 async def _start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER, "show_advanced_options": True}
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
     return result
@@ -48,7 +49,7 @@ async def test_user_flow_claude_and_local(
     result = await _start_user_flow(hass)
     user_input = {
         CONF_API_KEY: VALID_KEY,
-        CONF_CLAUDE_BASE_URL: anthropic_server.base_url,
+        CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: anthropic_server.base_url},
         CONF_LOCAL_URL: local_server.base_url,
         CONF_LOCAL_API: local_server.api,
         CONF_LOCAL_MODEL: "blip-edu",
@@ -80,7 +81,7 @@ async def test_user_flow_invalid_key_then_fixed(
     """A rejected key shows invalid_auth on the key field; fixing it creates the entry."""
     result = await _start_user_flow(hass)
     base = {
-        CONF_CLAUDE_BASE_URL: anthropic_server.base_url,
+        CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: anthropic_server.base_url},
         CONF_LOCAL_API: "openai",
         CONF_LOCAL_MODEL: "blip-edu",
     }
@@ -106,7 +107,7 @@ async def test_user_flow_claude_server_errors(
         result["flow_id"],
         {
             CONF_API_KEY: VALID_KEY,
-            CONF_CLAUDE_BASE_URL: anthropic_server.base_url,
+            CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: anthropic_server.base_url},
             CONF_LOCAL_API: "openai",
             CONF_LOCAL_MODEL: "blip-edu",
         },
@@ -122,7 +123,7 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, unused_tcp_port: in
         result["flow_id"],
         {
             CONF_API_KEY: VALID_KEY,
-            CONF_CLAUDE_BASE_URL: dead,
+            CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: dead},
             CONF_LOCAL_URL: dead,
             CONF_LOCAL_API: "ollama",
             CONF_LOCAL_MODEL: "blip-edu",
@@ -212,6 +213,44 @@ async def test_reauth(hass: HomeAssistant, anthropic_server: FakeAnthropic) -> N
     assert result["reason"] == "reauth_successful"
     assert entry.data[CONF_API_KEY] == VALID_KEY
     assert entry.data[CONF_CLAUDE_BASE_URL] == anthropic_server.base_url
+
+
+async def test_reconfigure_keeps_claude_settings_in_their_section(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic
+) -> None:
+    """The proxy URL shows in the collapsed "Claude connection" section and is stored flat."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            CONF_API_KEY: VALID_KEY,
+            CONF_CLAUDE_BASE_URL: anthropic_server.base_url,
+            CONF_LOCAL_API: "openai",
+            CONF_LOCAL_MODEL: "blip-edu",
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema[CLAUDE_SECTION].schema.schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested == {CONF_CLAUDE_BASE_URL: anthropic_server.base_url}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_API_KEY: VALID_KEY,
+            CONF_LOCAL_API: "openai",
+            CONF_LOCAL_MODEL: "blip-edu",
+            CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: anthropic_server.base_url},
+        },
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()  # the entry reloads with the new settings
+    assert entry.data[CONF_CLAUDE_BASE_URL] == anthropic_server.base_url
+    assert CLAUDE_SECTION not in entry.data
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 CHILD = {

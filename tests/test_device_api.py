@@ -83,7 +83,7 @@ async def test_pairing_then_a_spelling_turn_streams_text_and_blips_voice(
     assert "C, A, T" in turn.done["text"] and turn.done["text"] == turn.shown_text
     assert turn.done["napping"] is None
     assert anthropic_server.chat_requests == []  # the drill engine answered
-    timing = entry.runtime_data.extras["timings"].last
+    timing = entry.runtime_data.timings.last
     assert (timing.activity, timing.answered_by) == ("spelling", "drill")
 
     seconds, level = _mp3_seconds(turn.audio)

@@ -425,6 +425,7 @@ def assert_stage_timings(hass: HomeAssistant, run: VoiceRun) -> dict[str, float]
 # -- the tests ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the per-backend medians
 async def test_spelling_question_by_voice_is_answered_by_the_drill_engine(
     hass: HomeAssistant, voice_servers: VoiceServers, anthropic_server: FakeAnthropic
 ) -> None:
@@ -444,7 +445,7 @@ async def test_spelling_question_by_voice_is_answered_by_the_drill_engine(
     transcript = run.one(PipelineEventType.STT_END)["stt_output"]["text"]
     assert words(transcript) == ["how", "do", "you", "spell", "dinosaur"]
 
-    timing = entry.runtime_data.extras["timings"].last
+    timing = entry.runtime_data.timings.last
     assert (timing.activity, timing.answered_by) == ("spelling", "drill")
     assert anthropic_server.chat_requests == []
     speech = run.one(PipelineEventType.INTENT_END)["intent_output"]["response"]["speech"]
@@ -490,7 +491,7 @@ async def test_claude_question_by_voice_fills_the_wait_in_one_stream(
     assert_stage_timings(hass, run)
     transcript = run.one(PipelineEventType.STT_END)["stt_output"]["text"]
     assert words(transcript) == ["why", "is", "the", "sky", "blue"]
-    timing = entry.runtime_data.extras["timings"].last
+    timing = entry.runtime_data.timings.last
     assert timing.answered_by == "claude" and timing.filler_ms is not None
     assert len(anthropic_server.chat_requests) == 1
 

@@ -113,6 +113,8 @@ def test_turn_timings_listener_failure_does_not_lose_the_turn() -> None:
 # -- in Home Assistant ---------------------------------------------------------------------------
 
 
+# The per-backend medians are disabled by default (rarely needed); enabled here.
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_sensors_follow_turns_through_the_assist_pipeline(
     hass: HomeAssistant, anthropic_server: FakeAnthropic, tts_server: ServerAddress
 ) -> None:
@@ -157,7 +159,7 @@ async def test_sensors_follow_turns_through_the_assist_pipeline(
     assert set(attributes["median_ms"]) == {"claude", "drill"}
     routing, attributes = state_of(hass, LATEST[STAGE_ROUTING])
     assert attributes["backend"] == "drill" and 0 <= float(routing) < 500
-    timings = entry.runtime_data.extras["timings"]
+    timings = entry.runtime_data.timings
     assert float(routing) == pytest.approx(timings.last.routing_ms, abs=0.1)
 
     value, attributes = state_of(hass, median_sensor(LATEST[STAGE_FIRST_TOKEN], "claude"))
@@ -170,6 +172,8 @@ async def test_sensors_follow_turns_through_the_assist_pipeline(
     assert stages[STAGE_FIRST_TOKEN]["median_ms"]["claude"] == first_token
 
 
+# The per-backend medians are disabled by default (rarely needed); enabled here.
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_a_turn_outside_the_pipeline_times_the_agent_only(
     hass: HomeAssistant, anthropic_server: FakeAnthropic
 ) -> None:
@@ -195,11 +199,30 @@ async def test_timing_sensors_stop_listening_when_blip_unloads(
     """After unload, a late turn record reaches neither the old collector nor its sensors."""
     entry = blip_entry(anthropic_server)
     await setup_blip(hass, entry)
-    extras = entry.runtime_data.extras
-    turn_timings: TurnTimings = extras["timings"]
-    stage_timings: StageTimings = extras["stage_timings"].timings
+    turn_timings: TurnTimings = entry.runtime_data.timings
+    assert entry.runtime_data.stage_timer is not None
+    stage_timings: StageTimings = entry.runtime_data.stage_timer.timings
     turn_timings.record(TurnTiming("spelling", "drill", 0.5, None, 1.0, 1.0))
     assert stage_timings.count(STAGE_ROUTING) == 1
     assert await hass.config_entries.async_unload(entry.entry_id)
     turn_timings.record(TurnTiming("spelling", "drill", 0.5, None, 1.0, 1.0))
     assert stage_timings.count(STAGE_ROUTING) == 1
+
+
+async def test_per_backend_medians_are_disabled_by_default(hass: HomeAssistant) -> None:
+    """The four latest-turn timing sensors are on; the twelve per-backend medians (for tuning,
+    rarely needed) are registered but disabled until a family enables them."""
+    entry = blip_entry(local_url="http://127.0.0.1:9")
+    await setup_blip(hass, entry)
+    registry = er.async_get(hass)
+    timing = [
+        e
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if e.unique_id.startswith(f"{entry.entry_id}_")
+    ]
+    medians = [e for e in timing if "_median_" in e.unique_id]
+    latest = [e for e in timing if e.unique_id.endswith("_latest")]
+    assert len(medians) == 12 and len(latest) == 4
+    assert all(e.disabled_by is er.RegistryEntryDisabler.INTEGRATION for e in medians)
+    assert all(e.disabled_by is None for e in latest)
+    assert await hass.config_entries.async_unload(entry.entry_id)

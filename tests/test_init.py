@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+import subprocess
+import sys
+
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.blip.const import (
@@ -96,3 +101,44 @@ async def test_diagnostics_redact_secrets_and_names(
     assert child[CONF_AGE] == 7
     (progress,) = diagnostics["progress"].values()
     assert progress["words"] == 0  # counts only: no words, no names
+
+
+BENCH = "custom_components.blip.bench"
+
+
+def test_importing_blip_does_not_import_the_benchmark() -> None:
+    """The backend benchmark (bench/) is loaded by its action, not with the integration: a
+    fresh interpreter imports every module Home Assistant loads at start and finds no bench."""
+    modules = ["", ".config_flow", ".conversation", ".diagnostics", ".sensor", ".switch", ".tts"]
+    code = "; ".join(
+        [
+            "import sys",
+            *(f"import custom_components.blip{module}" for module in modules),
+            f"print(sorted(m for m in sys.modules if m.startswith('{BENCH}.') or m == '{BENCH}'))",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]", result.stdout
+
+
+async def test_setting_up_blip_does_not_import_the_benchmark(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set-up, every platform and the options flow leave bench/ unloaded."""
+    for name in [m for m in sys.modules if m == BENCH or m.startswith(BENCH + ".")]:
+        monkeypatch.delitem(sys.modules, name)  # restored after the test
+    entry = _entry(anthropic_server)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    hass.config_entries.options.async_abort(result["flow_id"])
+    assert not [m for m in sys.modules if m == BENCH or m.startswith(BENCH + ".")]
+    assert hass.services.has_service(DOMAIN, "run_benchmark")

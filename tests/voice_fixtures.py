@@ -210,9 +210,9 @@ async def setup_blip_with_voice(
 
 def voice_runtime(entry: MockConfigEntry) -> BlipVoiceRuntime:
     """Blip voice's shared state for an entry."""
-    from custom_components.blip.tts import RUNTIME_KEY
-
-    return entry.runtime_data.extras[RUNTIME_KEY]
+    runtime = entry.runtime_data.voice
+    assert runtime is not None
+    return runtime
 
 
 # -- driving Home Assistant's real Assist pipeline, read like a satellite ----------------------

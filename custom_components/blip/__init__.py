@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anthropic
 from homeassistant.config_entries import ConfigEntry
@@ -14,7 +14,8 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .bench.service import async_setup_bench_services
+from .agent.health import BackendHealth, TurnTimings
+from .benchmark_action import async_setup_benchmark_action
 from .brain.safety_model import try_load_safety_model
 from .child_session import ChildSessions
 from .const import (
@@ -31,6 +32,7 @@ from .device_api import (
     async_setup_device_api,
     async_setup_device_entry,
 )
+from .log_privacy import PrivateWordsFilter
 from .progress import ProgressManager
 from .school_words import SchoolWordLists
 from .services import async_setup_services
@@ -40,6 +42,13 @@ from .validation import (
     async_validate_claude,
     normalize_local_url,
 )
+
+if TYPE_CHECKING:
+    from .brain.safety_model import SafetyModel
+    from .conversation import BlipAgentServices
+    from .device_api.access import DeviceAccess
+    from .timing_sensors import VoiceTurnTimer
+    from .tts import BlipVoiceRuntime
 
 # Platform.TTS adds "Blip voice" only when a Wyoming TTS server is configured (see tts.py);
 # always forwarding it keeps unload right after the server is added or removed.
@@ -66,16 +75,29 @@ class BlipRuntimeData:
     progress: ProgressManager
     # Each child's unfinished drill, offered back on any satellite (child_session.py).
     sessions: ChildSessions
-    # Per-area state other parts of Blip attach (stage timings, progress, voice cache…).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Every turn's backend timings: the agent records them, the timing sensors follow them.
+    timings: TurnTimings = field(default_factory=TurnTimings)
+    # Which backends answer and which are resting after failures (the agent's, diagnostics).
+    health: BackendHealth = field(default_factory=BackendHealth)
+    # What each platform adds once it is set up (None before, or when it is not configured).
+    agent: BlipAgentServices | None = None  # conversation platform
+    stage_timer: VoiceTurnTimer | None = None  # sensor platform
+    voice: BlipVoiceRuntime | None = None  # tts platform, with a Wyoming TTS server only
+    # Keeps children's words and the family's secrets out of other libraries' DEBUG logs.
+    log_privacy: PrivateWordsFilter = field(default_factory=PrivateWordsFilter)
     # This week's words from each child's school to-do list (school_words.py).
     school_lists: SchoolWordLists | None = None
+    # The learned safety layer shared by the router; None when it failed to load (the rules
+    # then check alone).
+    safety_model: SafetyModel | None = None
+    # The child-scoped devices paired with Blip (device_api/).
+    devices: DeviceAccess | None = None
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Blip (config entries only) and its actions."""
     async_setup_services(hass)
-    async_setup_bench_services(hass)
+    async_setup_benchmark_action(hass)
     async_setup_device_api(hass)
     return True
 
@@ -87,6 +109,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     works (the drill engine, the other backend, a fixed reply). Only a rejected API key stops
     it, so Home Assistant asks the family for a new one (reauth).
     """
+    # First, so that even the key check's request is logged without the family's secrets.
+    log_privacy = PrivateWordsFilter()
+    log_privacy.hide_settings(
+        entry.data, entry.options, *(subentry.data for subentry in entry.subentries.values())
+    )
+    entry.async_on_unload(log_privacy.async_attach(hass))
+
     claude: anthropic.AsyncAnthropic | None = None
     if api_key := entry.data.get(CONF_API_KEY):
         claude = await async_create_claude_client(
@@ -117,12 +146,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
     sessions = ChildSessions(hass, entry)
     await sessions.async_load()
     entry.runtime_data = BlipRuntimeData(
-        claude=claude, local_base_url=local_base_url, progress=progress, sessions=sessions
+        claude=claude,
+        local_base_url=local_base_url,
+        progress=progress,
+        sessions=sessions,
+        log_privacy=log_privacy,
     )
     await async_setup_device_entry(hass, entry)
     # The learned safety layer, loaded once per set-up off the event loop and shared by the
     # router; None when it fails to load (logged as an error): the rules then check alone.
-    entry.runtime_data.extras["safety_model"] = await hass.async_add_executor_job(
+    entry.runtime_data.safety_model = await hass.async_add_executor_job(
         try_load_safety_model, None, LOGGER
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     AreaSelector,
     AreaSelectorConfig,
@@ -33,7 +34,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from .bench.service import CONF_IMPORT_BENCHMARK, async_last_recommendation
+from .benchmark_action import CONF_IMPORT_BENCHMARK, async_last_recommendation
 from .brain.activities import DEFAULT_ROUTING, Activity, Backend, parse_routing_table
 from .brain.end_of_turn import DEFAULT_PATIENCE, PATIENCE
 from .const import (
@@ -93,7 +94,26 @@ from .validation import (
 CHOOSABLE_ACTIVITIES: tuple[Activity, ...] = tuple(a for a in Activity if a is not Activity.SAFETY)
 
 
-def _backend_schema(advanced: bool) -> vol.Schema:
+# Claude's proxy URL and model are rarely changed: a collapsed section of the backend form
+# (Home Assistant deprecates show_advanced_options for this). Stored flat in the entry's data.
+CLAUDE_SECTION = "claude_connection"
+_CLAUDE_SECTION_KEYS = (CONF_CLAUDE_BASE_URL, CONF_CLAUDE_MODEL)
+
+
+def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
+    """The form's answers as the entry stores them (the section's fields at the top)."""
+    data = {k: v for k, v in user_input.items() if k != CLAUDE_SECTION}
+    return data | dict(user_input.get(CLAUDE_SECTION) or {})
+
+
+def _nested(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored data as suggested values for the form (the section's fields inside it)."""
+    nested = {k: v for k, v in data.items() if k not in _CLAUDE_SECTION_KEYS}
+    nested[CLAUDE_SECTION] = {k: data[k] for k in _CLAUDE_SECTION_KEYS if k in data}
+    return nested
+
+
+def _backend_schema() -> vol.Schema:
     schema: dict[Any, Any] = {
         vol.Optional(CONF_API_KEY): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD)
@@ -108,12 +128,18 @@ def _backend_schema(advanced: bool) -> vol.Schema:
             vol.Coerce(int), vol.Range(min=1, max=65535)
         ),
         vol.Optional(CONF_LISTEN_PORT): vol.All(vol.Coerce(int), vol.Range(min=1, max=65535)),
+        vol.Optional(CLAUDE_SECTION): section(
+            vol.Schema(
+                {
+                    vol.Optional(CONF_CLAUDE_BASE_URL): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.URL)
+                    ),
+                    vol.Required(CONF_CLAUDE_MODEL, default=DEFAULT_CLAUDE_MODEL): str,
+                }
+            ),
+            {"collapsed": True},
+        ),
     }
-    if advanced:
-        schema[vol.Optional(CONF_CLAUDE_BASE_URL)] = TextSelector(
-            TextSelectorConfig(type=TextSelectorType.URL)
-        )
-        schema[vol.Required(CONF_CLAUDE_MODEL, default=DEFAULT_CLAUDE_MODEL)] = str
     return vol.Schema(schema)
 
 
@@ -163,12 +189,12 @@ class BlipConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the backends and check each one for real."""
-        schema = _backend_schema(self.show_advanced_options)
+        schema = _backend_schema()
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = await _async_check_backends(self.hass, user_input)
+            errors = await _async_check_backends(self.hass, _flatten(user_input))
             if not errors:
-                return self.async_create_entry(title="Blip", data=user_input)
+                return self.async_create_entry(title="Blip", data=_flatten(user_input))
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
@@ -216,15 +242,17 @@ class BlipConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the backends of an existing Blip."""
         entry = self._get_reconfigure_entry()
-        schema = _backend_schema(self.show_advanced_options)
+        schema = _backend_schema()
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = await _async_check_backends(self.hass, user_input)
+            errors = await _async_check_backends(self.hass, _flatten(user_input))
             if not errors:
-                return self.async_update_reload_and_abort(entry, data=user_input)
+                return self.async_update_reload_and_abort(entry, data=_flatten(user_input))
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or dict(entry.data)),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or _nested(entry.data)
+            ),
             errors=errors or None,
         )
 

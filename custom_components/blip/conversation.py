@@ -9,10 +9,11 @@ turns also get Claude's second opinion in the background (``agent.second_opinion
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 import logging
 import time
-from typing import Any, Literal
+from typing import Literal
 
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigSubentry
@@ -26,7 +27,7 @@ from . import BlipConfigEntry
 from .agent.backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
 from .agent.fillers import FillerPicker, parse_extra_fillers, strip_filler
 from .agent.health import BackendHealth, TurnTiming, TurnTimings
-from .agent.prompts import HARM_AT_HOME, check_in
+from .agent.prompts import HARM_AT_HOME, check_in, safety_prompt, system_prompt
 from .agent.safety_alerts import SafetySignal, async_send_safety_alerts
 from .agent.second_opinion import (
     SECOND_OPINION_MODEL,
@@ -74,6 +75,10 @@ from .entity import BlipChildEntity
 
 _LOGGER = logging.getLogger(__name__)
 
+# Children talk at the same time on different satellites; each turn has its own streams and
+# deadlines, so turns are not queued behind each other.
+PARALLEL_UPDATES = 0
+
 # How much earlier conversation the models see (messages, oldest dropped first).
 MODEL_HISTORY_MESSAGES = 20
 # Generous backstop for reading a local stream; first-token and stall deadlines are shorter.
@@ -115,11 +120,7 @@ async def async_setup_entry(
     # The drill engine's word lists are files: read them here, off the event loop, not on a
     # child's first quiz.
     await hass.async_add_executor_job(word_lists)
-    services = _create_services(hass, entry)
-    extras = entry.runtime_data.extras
-    extras["agent"] = services
-    extras["timings"] = services.timings
-    extras["backend_health"] = services.health
+    services = entry.runtime_data.agent = _create_services(hass, entry)
 
     extra_fillers, rejected = parse_extra_fillers(entry.options.get(CONF_FILLERS))
     if rejected:
@@ -161,7 +162,7 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
         _LOGGER.warning("Blip's routing options are not valid, using the defaults: %s", err)
         routing = dict(DEFAULT_ROUTING)
     drills = DrillEngine()
-    health = BackendHealth()
+    health = runtime.health
 
     @callback
     def on_failure(failure: BackendFailure, became_down: bool) -> None:
@@ -169,6 +170,12 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
             # Anthropic no longer accepts the key: ask the family for a new one.
             entry.async_start_reauth(hass)
         if became_down:
+            # Once per outage (log-when-unavailable); the repair issue says the same.
+            _LOGGER.warning(
+                "%s is not answering (%s); Blip answers from what works until it is back",
+                _BACKEND_NAMES.get(failure.backend, failure.backend),
+                failure.kind.value,
+            )
             ir.async_create_issue(
                 hass,
                 DOMAIN,
@@ -184,6 +191,8 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
 
     @callback
     def on_success(backend: str, recovered: bool) -> None:
+        if recovered:
+            _LOGGER.info("%s is answering again", _BACKEND_NAMES.get(backend, backend))
         # Also clears an issue left from before a restart (deleting a missing one is a no-op).
         ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, backend))
 
@@ -211,9 +220,8 @@ def _create_services(hass: HomeAssistant, entry: BlipConfigEntry) -> BlipAgentSe
         )
     return BlipAgentServices(
         engine=engine,
-        router=Router(routing, drills, runtime.extras.get("safety_model")),
-        # Shared with the timing sensors, whichever platform is set up first creates it.
-        timings=runtime.extras.setdefault("timings", TurnTimings()),
+        router=Router(routing, drills, runtime.safety_model),
+        timings=runtime.timings,
         health=health,
         second_opinion=second_opinion,
     )
@@ -263,6 +271,7 @@ class BlipConversationEntity(
     ) -> conversation.ConversationResult:
         """Answer one turn; the child always hears something."""
         started = time.monotonic()
+        self.entry.runtime_data.log_privacy.hide_turn(user_input.text)
         state = self._conversation_state(chat_log.conversation_id)
         history = self._history(chat_log, state)
 
@@ -306,19 +315,22 @@ class BlipConversationEntity(
         else:
             if self.services.second_opinion is not None:
                 self.services.second_opinion.start(watch, user_input.text, history, self.child_age)
-            verdict = await self._progress_call("check_limits", self.subentry.subentry_id)
-            if verdict is not None and (reply := getattr(verdict, "reply", None)):
+            verdict = self._progress_safely(
+                "check_limits", self.entry.runtime_data.progress.check_limits, self.child_id
+            )
+            if verdict is not None and verdict.reply:
                 watch.finish()
                 return self._speak_fixed(
-                    user_input, chat_log, str(reply), decision, started, routing_ms
+                    user_input, chat_log, verdict.reply, decision, started, routing_ms
                 )
-            closing = getattr(verdict, "break_reminder", None) or None
+            closing = verdict.break_reminder if verdict is not None else None
             if start.resume_text is not None:
                 sessions.save(
                     child_id, chat_log.conversation_id, start.resume, user_input.satellite_id
                 )
-                await self._progress_call(
+                self._progress_safely(
                     "record_turn",
+                    self.entry.runtime_data.progress.record_turn,
                     child_id=child_id,
                     activity=decision.activity,
                     satellite_id=user_input.satellite_id,
@@ -358,6 +370,7 @@ class BlipConversationEntity(
             after_answer=None if is_safety else after_answer,
             watch_distress=not is_safety,
         )
+        await self._async_show_prompt(user_input, chat_log, decision)
         try:
             async for _content in chat_log.async_add_delta_content_stream(
                 self.entity_id, self.services.engine.stream(request, report, self.fillers)
@@ -378,18 +391,22 @@ class BlipConversationEntity(
                 child_id, chat_log.conversation_id, state.drill_state, user_input.satellite_id
             )
             if report.drill_reply.results:
-                await self._progress_call(
-                    "record_drill_results", self.subentry.subentry_id, report.drill_reply.results
+                self._progress_safely(
+                    "record_drill_results",
+                    self.entry.runtime_data.progress.record_drill_results,
+                    self.child_id,
+                    report.drill_reply.results,
                 )
         if not (is_safety or decision.guarded):
             # Timing sensors and diagnostics are seen by every adult in the house; like the
             # progress sensors, they must not give a safety turn away.
             self._record_timing(decision, report, routing_ms)
-        await self._progress_call(
+        self._progress_safely(
             "record_turn",
-            child_id=self.subentry.subentry_id,
-            activity=decision.activity,
-            satellite_id=user_input.satellite_id,
+            self.entry.runtime_data.progress.record_turn,
+            self.child_id,
+            decision.activity,
+            user_input.satellite_id,
         )
         return self._result(user_input, chat_log, report.answer or NAPPING_REPLY)
 
@@ -481,17 +498,50 @@ class BlipConversationEntity(
             name="blip_safety_alerts",
         )
 
-    async def _progress_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call the learning-progress tracker when it is there; never fail the turn over it."""
-        progress = getattr(self.entry.runtime_data, "progress", None)
-        if progress is None or (function := getattr(progress, method, None)) is None:
-            return None
+    @property
+    def child_id(self) -> str:
+        """The child's id: their subentry's, as the progress tracker knows them."""
+        return self.subentry.subentry_id
+
+    @staticmethod
+    def _progress_safely[**P, R](
+        what: str, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R | None:
+        """Call the learning-progress tracker; never fail the child's turn over it."""
         try:
-            result = function(*args, **kwargs)
+            return call(*args, **kwargs)
         except Exception:
-            _LOGGER.exception("Blip's progress tracker failed in %s", method)
+            _LOGGER.exception("Blip's progress tracker failed in %s", what)
             return None
-        return result
+
+    async def _async_show_prompt(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+        decision: RouteDecision,
+    ) -> None:
+        """Put Blip's system prompt for this turn in the chat log, for HA's debug view.
+
+        Home Assistant renders it as a template (so it goes in raw, a name with braces stays
+        text) and appends the caller's extra prompt and the date. The models get Blip's own
+        prompt from the turn engine; a failure here never costs the child the answer.
+        """
+        if decision.safety is not None or decision.activity is Activity.SAFETY:
+            category = decision.safety.category if decision.safety else None
+            prompt = safety_prompt(
+                category, self.child_name, self.child_age, self.hass.config.country
+            )
+        else:
+            prompt = system_prompt(decision.activity, self.child_name, self.child_age)
+        try:
+            await chat_log.async_provide_llm_data(
+                user_input.as_llm_context(DOMAIN),
+                user_llm_hass_api=None,
+                user_llm_prompt="{% raw %}" + prompt + "{% endraw %}",
+                user_extra_system_prompt=user_input.extra_system_prompt,
+            )
+        except HomeAssistantError as err:
+            _LOGGER.debug("Blip's prompt could not be shown in the chat log: %s", err)
 
     def _speak_fixed(
         self,

@@ -8,9 +8,35 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from . import BlipConfigEntry
-from .const import CONF_API_KEY, CONF_CHILD_NAME, CONF_CLAUDE_BASE_URL
+from .const import (
+    CONF_API_KEY,
+    CONF_AREAS,
+    CONF_CHILD_NAME,
+    CONF_CLAUDE_BASE_URL,
+    CONF_DESIGNATED_ADULT,
+    CONF_FILLERS,
+    CONF_LOCAL_URL,
+    CONF_SAFETY_NOTIFY,
+    CONF_SATELLITES,
+    CONF_VOICE_HOST,
+)
 
-TO_REDACT = {CONF_API_KEY, CONF_CLAUDE_BASE_URL, CONF_CHILD_NAME, "title"}
+# Secrets, where the family's servers are (URLs may carry credentials), who is alerted (notify
+# services are often named after people), the rooms and satellites (where a child sleeps), the
+# family's own filler lines and the children's names. Whether each is set is still visible.
+TO_REDACT = {
+    CONF_API_KEY,
+    CONF_CLAUDE_BASE_URL,
+    CONF_LOCAL_URL,
+    CONF_VOICE_HOST,
+    CONF_SAFETY_NOTIFY,
+    CONF_DESIGNATED_ADULT,
+    CONF_SATELLITES,
+    CONF_AREAS,
+    CONF_FILLERS,
+    CONF_CHILD_NAME,
+    "title",
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -31,7 +57,12 @@ async def async_get_config_entry_diagnostics(
         },
     }
     diagnostics["progress"] = runtime.progress.as_diagnostics()
-    for name, extra in runtime.extras.items():
-        if hasattr(extra, "as_diagnostics"):
-            diagnostics[name] = extra.as_diagnostics()
+    diagnostics["timings"] = runtime.timings.as_diagnostics()
+    diagnostics["backend_health"] = runtime.health.as_diagnostics()
+    if runtime.stage_timer is not None:
+        diagnostics["stage_timings"] = runtime.stage_timer.as_diagnostics()
+    if runtime.voice is not None:
+        diagnostics["voice"] = runtime.voice.as_diagnostics()
+    if runtime.devices is not None:
+        diagnostics["paired_devices"] = runtime.devices.as_diagnostics()
     return diagnostics

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import os
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant import exceptions as ha_exceptions
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -83,6 +84,21 @@ ISSUE_READ_ONLY: Final = "progress_read_only"
 
 class UnsupportedProgressVersion(HomeAssistantError):
     """The progress file was written by a newer Blip with a different layout."""
+
+
+# Since 2026.3 Home Assistant's Store refuses a newer major version itself, before Blip's
+# migration runs; 2026.2 leaves it to the migration (UnsupportedProgressVersion below).
+_NEWER_STORE_VERSION: type[HomeAssistantError] = getattr(
+    ha_exceptions, "UnsupportedStorageVersionError", UnsupportedProgressVersion
+)
+
+
+def _unsupported_reason(err: HomeAssistantError) -> str:
+    """Say what the family can act on: a newer Blip wrote it (not "upgrade Home Assistant")."""
+    found = getattr(err, "found_version", None)
+    if found is None:
+        return str(err)
+    return f"progress file has layout version {found}, this Blip reads version {STORAGE_VERSION}"
 
 
 class _ProgressStore(Store[dict[str, Any]]):
@@ -379,9 +395,9 @@ class ProgressManager:
                 self._report_unreadable(child, backup, reason)
                 return ChildProgress()
             raw = await child.store.async_load()
-        except UnsupportedProgressVersion as err:
+        except (UnsupportedProgressVersion, _NEWER_STORE_VERSION) as err:
             backup = await self.hass.async_add_executor_job(_set_aside, path, stamp, "unsupported")
-            self._report_unreadable(child, backup, str(err))
+            self._report_unreadable(child, backup, _unsupported_reason(err))
             return ChildProgress()
         except Exception as err:
             # Without a backup the file must not be overwritten: keep it read only until the

@@ -26,6 +26,9 @@ from .entity import BlipProgressEntity
 from .progress_model import KIND_SPELLING, ChildProgress
 from .timing_sensors import async_setup_timing_sensors
 
+# Every sensor is pushed from Blip's own state (never polled): nothing to throttle.
+PARALLEL_UPDATES = 0
+
 # Accuracy and "today" figures are computed when read, so updates cost nothing until shown.
 type ValueFn = Callable[[ChildProgress, date], StateType | datetime]
 type AttributesFn = Callable[[ChildProgress, date], dict[str, Any]]

@@ -26,7 +26,6 @@ from typing import Any, Final
 
 _LOGGER = logging.getLogger(__name__)
 
-RUNTIME_KEY: Final = "stage_timings"  # entry.runtime_data.extras[RUNTIME_KEY] -> the collector
 STAGE_END_OF_TURN: Final = "end_of_turn"
 STAGE_STT: Final = "stt"
 STAGE_ROUTING: Final = "routing"

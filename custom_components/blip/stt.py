@@ -48,7 +48,6 @@ from wyoming.error import Error
 from . import BlipConfigEntry
 from .brain.end_of_turn import DEFAULT_PATIENCE, PATIENCE, TurnListener
 from .const import CONF_LISTEN_PATIENCE, CONF_LISTEN_PORT, CONF_VOICE_HOST, DOMAIN, LOGGER
-from .stage_timings import RUNTIME_KEY as STAGE_TIMINGS_KEY
 
 PARALLEL_UPDATES = 0
 RATE: Final = 16000
@@ -202,7 +201,7 @@ class BlipListeningEntity(stt.SpeechToTextEntity):
             return
         last_word = clock.wall_time(listener.last_word)
         self.last_turn = ListenedTurn(last_word, decided, ended_early, clock.decode_seconds)
-        timer = self._entry.runtime_data.extras.get(STAGE_TIMINGS_KEY)
+        timer = self._entry.runtime_data.stage_timer
         if timer is not None and self.entity_id:
             timer.turn_listened(self.entity_id, self.last_turn)
 

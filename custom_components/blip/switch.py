@@ -13,6 +13,9 @@ from . import BlipConfigEntry
 from .const import SUBENTRY_CHILD
 from .entity import BlipProgressEntity
 
+# Switching only changes Blip's own stored state: no device to protect from parallel calls.
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(
     hass: HomeAssistant,

@@ -37,11 +37,10 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .agent.health import TurnTiming, TurnTimings
+from .agent.health import TurnTiming
 from .const import DOMAIN
 from .pipeline_record import PipelineRunRecord, last_word_at, pipeline_runs
 from .stage_timings import (
-    RUNTIME_KEY,
     STAGE_END_OF_TURN,
     STAGE_FIRST_TOKEN,
     STAGE_ROUTING,
@@ -56,7 +55,6 @@ if TYPE_CHECKING:
     from . import BlipConfigEntry
     from .stt import ListenedTurn
 
-TURN_TIMINGS_KEY: Final = "timings"  # the agent's TurnTimings in entry.runtime_data.extras
 # Backends with their own median sensors; the rarer answers (safe or fixed replies, limits)
 # appear in the latest sensors' attributes.
 MEDIAN_BACKENDS: Final = ("drill", "local", "claude")
@@ -281,6 +279,7 @@ def _descriptions() -> list[StageSensorDescription]:
         StageSensorDescription(
             key=f"{stage}_median_{backend}",
             translation_key=f"{stage}_median",
+            entity_registry_enabled_default=False,  # per-backend medians: for tuning, rarely
             stage=stage,
             backend=backend,
             **common,
@@ -297,12 +296,8 @@ async def async_setup_timing_sensors(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Start timing turns and add the timing sensors (called from the sensor platform)."""
-    extras = entry.runtime_data.extras
-    timer = VoiceTurnTimer(hass, entry)
-    extras[RUNTIME_KEY] = timer
-    # Whichever of the agent and the sensors is set up first creates the shared TurnTimings.
-    turn_timings: TurnTimings = extras.setdefault(TURN_TIMINGS_KEY, TurnTimings())
-    entry.async_on_unload(turn_timings.add_listener(timer.turn_recorded))
+    timer = entry.runtime_data.stage_timer = VoiceTurnTimer(hass, entry)
+    entry.async_on_unload(entry.runtime_data.timings.add_listener(timer.turn_recorded))
     async_add_entities(
         [
             BlipStageTimingSensor(entry, timer.timings, description)

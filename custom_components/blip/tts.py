@@ -23,15 +23,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import BlipConfigEntry
 from .const import CONF_VOICE_HOST, CONF_VOICE_PORT, DEFAULT_VOICE_PORT, DOMAIN, LOGGER
 from .phrases import ALL_PHRASES, DRILL_PROMPTS, FIXED_REPLIES, GREETINGS
-from .stage_timings import RUNTIME_KEY as STAGE_TIMINGS_KEY
 from .voice.audio import AudioFormatError, PcmFormat
 from .voice.output import OutputPlan, encode, plan_output
 from .voice.phrase_cache import PhraseCache
 from .voice.speaker import Speaker, SpeechStats
 from .voice.wyoming_client import TtsServerInfo, WyomingTtsClient, WyomingTtsError
 
+# Several satellites may speak at once: each stream has its own connection to the TTS server.
+PARALLEL_UPDATES = 0
 ATTR_SPEAKER: Final = "speaker"
-RUNTIME_KEY: Final = "voice"  # entry.runtime_data.extras[RUNTIME_KEY] -> BlipVoiceRuntime
 
 # Spoken when the TTS server fails after a filler started: "say that again" keeps the child in
 # the conversation instead of in silence.
@@ -116,16 +116,17 @@ async def async_setup_entry(
     if not server.voices:
         raise PlatformNotReady("Blip voice's TTS server has no installed voice")
     runtime = BlipVoiceRuntime(client=client, cache=PhraseCache(), server=server)
-    entry.runtime_data.extras[RUNTIME_KEY] = runtime
+    entry.runtime_data.voice = runtime
     async_add_entities([BlipVoiceEntity(entry, runtime)])
 
 
 class BlipVoiceEntity(tts.TextToSpeechEntity):
     """The "Blip voice" TTS engine: streaming input, exact output formats, no dead air."""
 
-    # Named (Home Assistant's TTS refuses an engine without a name): "Blip" device + "voice".
+    # Named (Home Assistant's TTS refuses an engine without a name): the "Blip voice" device's
+    # "Speech" engine, translated (strings.json entity.tts.speech).
     _attr_has_entity_name = True
-    _attr_name = "voice"
+    _attr_translation_key = "speech"
     # The four preferred_* options reach the engine only if listed: Blip voice needs them to
     # produce the satellite's format itself.
     _attr_supported_options: ClassVar[list[str]] = [
@@ -144,6 +145,10 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
         server = runtime.server
         self._default_voice = server.voices[0].name
         self._attr_unique_id = f"{entry.entry_id}-voice"
+        # Suggested, not forced (the registry keeps a family's own choice): the id the docs,
+        # pipelines and dashboards name since before the device was "Blip voice" and the engine
+        # "Speech" (Blip has a single entry, so it cannot clash).
+        self.entity_id = f"{tts.DOMAIN}.blip_voice"
         self._attr_supported_languages = server.languages or ["en"]
         self._attr_default_language = (
             server.voices[0].languages[0]
@@ -152,9 +157,11 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
         )
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{entry.entry_id}-voice")},
-            name="Blip",
+            # Not Home Assistant's own Wyoming entry: Blip's streaming voice, which speaks to a
+            # Wyoming TTS server (the family's piper) for what it has not cached.
+            name="Blip voice",
             manufacturer="Blip",
-            model=f"Wyoming TTS ({server.name})",
+            model=f"Blip voice ({server.name} via Wyoming)",
             entry_type=DeviceEntryType.SERVICE,
         )
         self._voice_names = {voice.name for voice in server.voices}
@@ -230,7 +237,7 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             yield chunk
 
     def _report_first_audio(self) -> None:
-        timer = self.entry.runtime_data.extras.get(STAGE_TIMINGS_KEY)
+        timer = self.entry.runtime_data.stage_timer
         if timer is None or self.entity_id is None:
             return
         try:

@@ -10,7 +10,6 @@ with the table. Only one benchmark runs at a time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -18,19 +17,21 @@ from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import (
     HomeAssistant,
-    ServiceCall,
     ServiceResponse,
-    SupportsResponse,
-    callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from ..agent.backends import ClaudeClient, LocalModelClient
+from ..benchmark_action import (
+    CONF_IMPORT_BENCHMARK,
+    SERVICE_RUN_BENCHMARK,
+    async_last_recommendation,
+    benchmark_store,
+)
 from ..brain import Activity
 from ..const import (
     CONF_CLAUDE_MODEL,
@@ -52,19 +53,24 @@ from .testset import BENCHMARKED_ACTIVITIES, DEFAULT_TESTSET_DIR, CaseFileError,
 if TYPE_CHECKING:
     from .. import BlipConfigEntry
 
-SERVICE_RUN_BENCHMARK: Final = "run_benchmark"
+# Re-exported: the action's name and the options-flow field live with the action's front door.
+__all__ = [
+    "CONF_IMPORT_BENCHMARK",
+    "EVENT_BENCHMARK_FINISHED",
+    "SERVICE_RUN_BENCHMARK",
+    "async_last_recommendation",
+    "async_run_benchmark",
+    "recommended_rows",
+]
+
 EVENT_BENCHMARK_FINISHED: Final = "blip_benchmark_finished"
-# The options-flow field that imports the last benchmark's recommended routing.
-CONF_IMPORT_BENCHMARK: Final = "import_benchmark"
 ATTR_ACTIVITIES: Final = "activities"
 ATTR_BUDGET_MS: Final = "budget_ms"
 ATTR_CASES_PER_ACTIVITY: Final = "cases_per_activity"
 REPORT_DIR: Final = "blip_benchmark"
 NOTIFICATION_ID: Final = "blip_benchmark"
-STORAGE_KEY: Final = "blip.benchmark"
-STORAGE_VERSION: Final = 1
 LOCAL_READ_TIMEOUT: Final = 60.0
-_DATA_KEY: Final = "blip_benchmark"
+_DATA_KEY: Final = "blip_benchmark_running"
 # The running notification is updated about this many times per run.
 _PROGRESS_STEPS: Final = 10
 
@@ -81,33 +87,14 @@ RUN_BENCHMARK_SCHEMA: Final = vol.Schema(
 )
 
 
-@dataclass
-class _BenchData:
-    """The benchmark's state in hass.data: its store and the entries being benchmarked."""
-
-    store: Store[dict[str, Any]]
-    running: set[str]
-
-
-def _data(hass: HomeAssistant) -> _BenchData:
-    if (data := hass.data.get(_DATA_KEY)) is None:
-        data = hass.data[_DATA_KEY] = _BenchData(
-            Store(hass, STORAGE_VERSION, STORAGE_KEY), running=set()
-        )
-    return data
-
-
-async def async_last_recommendation(hass: HomeAssistant, entry_id: str) -> dict[str, str] | None:
-    """The routing table the entry's last finished benchmark recommended, if any."""
-    stored = await _data(hass).store.async_load() or {}
-    last = (stored.get("entries") or {}).get(entry_id)
-    if not isinstance(last, dict) or not isinstance(last.get("recommended"), dict):
-        return None
-    return {str(k): str(v) for k, v in last["recommended"].items()} or None
+def _running(hass: HomeAssistant) -> set[str]:
+    """The entries being benchmarked now."""
+    running: set[str] = hass.data.setdefault(_DATA_KEY, set())
+    return running
 
 
 async def _async_remember(hass: HomeAssistant, entry_id: str, outcome: BenchOutcome) -> None:
-    store = _data(hass).store
+    store = benchmark_store(hass)
     stored = await store.async_load() or {}
     entries = dict(stored.get("entries") or {})
     entries[entry_id] = {
@@ -215,7 +202,7 @@ async def _async_run(
     backends: dict[str, dict[str, Any]],
     budget_ms: float,
 ) -> None:
-    running = _data(hass).running
+    running = _running(hass)
     try:
         outcome = await run(
             cases,
@@ -268,53 +255,40 @@ async def _async_run(
     )
 
 
-@callback
-def async_setup_bench_services(hass: HomeAssistant) -> None:
-    """Register ``blip.run_benchmark`` (once, when the integration is set up)."""
-
-    async def run_benchmark(call: ServiceCall) -> ServiceResponse:
-        entry = _loaded_entry(hass)
-        running = _data(hass).running
-        if entry.entry_id in running:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="benchmark_running"
-            )
-        activities = [Activity(a) for a in call.data.get(ATTR_ACTIVITIES) or ()] or None
-        try:
-            cases = await hass.async_add_executor_job(
-                load_testset,
-                DEFAULT_TESTSET_DIR,
-                activities,
-                call.data.get(ATTR_CASES_PER_ACTIVITY),
-            )
-        except CaseFileError as err:
-            raise HomeAssistantError(f"Blip's benchmark test set cannot be read: {err}") from err
-        # Scoring reads its word list on first use: read it here, off the event loop.
-        await hass.async_add_executor_job(unsuitable_words)
-        targets, backends = _targets(hass, entry)
-        running.add(entry.entry_id)
-        budget_ms = call.data[ATTR_BUDGET_MS]
-        # Announce first: the run starts eagerly and posts its own progress right away.
-        persistent_notification.async_create(
-            hass,
-            f"Benchmark started: {len(cases)} questions on {', '.join(backends)}.",
-            title="Blip benchmark",
-            notification_id=NOTIFICATION_ID,
+async def async_run_benchmark(hass: HomeAssistant, data: dict[str, Any]) -> ServiceResponse:
+    """Start ``blip.run_benchmark`` (``data`` validated by ``RUN_BENCHMARK_SCHEMA``)."""
+    entry = _loaded_entry(hass)
+    running = _running(hass)
+    if entry.entry_id in running:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="benchmark_running")
+    activities = [Activity(a) for a in data.get(ATTR_ACTIVITIES) or ()] or None
+    try:
+        cases = await hass.async_add_executor_job(
+            load_testset,
+            DEFAULT_TESTSET_DIR,
+            activities,
+            data.get(ATTR_CASES_PER_ACTIVITY),
         )
-        entry.async_create_background_task(
-            hass,
-            _async_run(hass, entry, cases, targets, backends, budget_ms),
-            name="blip benchmark",
-        )
-        return {"started": True, "cases": len(cases), "backends": list(backends)}
-
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_RUN_BENCHMARK,
-        run_benchmark,
-        RUN_BENCHMARK_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+    except CaseFileError as err:
+        raise HomeAssistantError(f"Blip's benchmark test set cannot be read: {err}") from err
+    # Scoring reads its word list on first use: read it here, off the event loop.
+    await hass.async_add_executor_job(unsuitable_words)
+    targets, backends = _targets(hass, entry)
+    running.add(entry.entry_id)
+    budget_ms = data[ATTR_BUDGET_MS]
+    # Announce first: the run starts eagerly and posts its own progress right away.
+    persistent_notification.async_create(
+        hass,
+        f"Benchmark started: {len(cases)} questions on {', '.join(backends)}.",
+        title="Blip benchmark",
+        notification_id=NOTIFICATION_ID,
     )
+    entry.async_create_background_task(
+        hass,
+        _async_run(hass, entry, cases, targets, backends, budget_ms),
+        name="blip benchmark",
+    )
+    return {"started": True, "cases": len(cases), "backends": list(backends)}
 
 
 def recommended_rows(recommended: Mapping[str, str]) -> dict[str, str]:

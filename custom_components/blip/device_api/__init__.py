@@ -115,9 +115,7 @@ async def async_setup_device_entry(hass: HomeAssistant, entry: ConfigEntry) -> N
     access = DeviceAccess(hass, entry.entry_id)
     await access.async_load()
     hass.data.setdefault(DATA_KEY, {})[entry.entry_id] = access
-    extras = getattr(getattr(entry, "runtime_data", None), "extras", None)
-    if isinstance(extras, dict):
-        extras["devices"] = access  # diagnostics: counts per child only
+    entry.runtime_data.devices = access  # diagnostics: counts per child only
 
     async def unload() -> None:
         hass.data.get(DATA_KEY, {}).pop(entry.entry_id, None)
