@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 from wyoming.server import AsyncServer
 
+from custom_components.blip.voice.speakable import speakable_text, split_sentences
+
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
 from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
 from .engine import SynthesisSettings, TtsEngine
@@ -31,8 +33,6 @@ from .handler import (
     TtsEventHandler,
     TtsHandlerOptions,
 )
-from .sentences import split_sentences
-from .text import speakable_text
 from .voices import DEFAULT_VOICE, LoadedVoice, VoiceNotFoundError, find_voice, load_voice
 
 _LOGGER = logging.getLogger("wyoming_servers.tts")

@@ -35,10 +35,10 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
+from custom_components.blip.voice.speakable import SentenceSplitter, speakable_text
+
 from .. import GuardedEventHandler
 from .engine import PiperSynthesizer, TtsEngine, UnknownVoiceError
-from .sentences import SentenceSplitter
-from .text import speakable_text
 
 _LOGGER = logging.getLogger(__name__)
 

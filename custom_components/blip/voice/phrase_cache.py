@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import logging
 
 from .audio import PcmFormat, convert_all
-from .sentences import phrase_sentences, sentence_key
+from .speakable import phrase_sentences, sentence_key
 from .wyoming_client import WyomingTtsClient, WyomingTtsError
 
 _LOGGER = logging.getLogger(__name__)

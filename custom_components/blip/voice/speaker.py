@@ -18,31 +18,20 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import contextlib
 from dataclasses import dataclass, field
 import logging
-import re
 from typing import Final
 
 from .audio import PcmConverter, PcmFormat
 from .phrase_cache import PhraseCache
-from .sentences import SentenceSplitter, split_sentences
+from .speakable import SentenceSplitter, split_sentences
 from .wyoming_client import WyomingTtsClient, WyomingTtsError
 
 _LOGGER = logging.getLogger(__name__)
 
 # Sentences synthesized at the same time (more only pays off on a server with idle cores).
 DEFAULT_PARALLEL_SYNTHESIS: Final = 1
-# An opening sentence is split at its first clause only when both parts are worth a request.
-_MIN_OPENING_CLAUSE_CHARS: Final = 12
-_MIN_REST_CHARS: Final = 4
-_CLAUSE_END: Final = re.compile(r"[,;:]\s+")
-
-
-def opening_clause(sentence: str) -> tuple[str, str] | None:
-    """Split a sentence after its first clause (a comma, semicolon or colon), if it has one."""
-    for match in _CLAUSE_END.finditer(sentence):
-        head, rest = sentence[: match.start() + 1], sentence[match.end() :]
-        if len(head) >= _MIN_OPENING_CLAUSE_CHARS and len(head.split()) >= 3:
-            return (head, rest) if len(rest) >= _MIN_REST_CHARS else None
-    return None
+# An opening sentence nobody cached may be cut after a first clause this long (never inside a
+# spelled word or a number list: the splitter keeps those whole).
+OPENING_CLAUSE_MIN_CHARS: Final = 12
 
 
 @dataclass(slots=True)
@@ -127,16 +116,11 @@ class Speaker:
                 in_flight.release()
 
         async def enqueue(sentence: str) -> None:
-            opening = stats.sentences == 0
             stats.sentences += 1
             cached = await self.cache.async_get(voice, sentence, target)
             if cached is not None:
                 stats.from_cache += 1
                 segments.put_nowait(_Cached(cached))
-                return
-            if opening and (parts := opening_clause(sentence)) is not None:
-                await synthesize_later(parts[0])
-                await synthesize_later(parts[1])
                 return
             await synthesize_later(sentence)
 
@@ -149,7 +133,10 @@ class Speaker:
             segments.put_nowait(segment)
 
         async def read_text() -> None:
-            splitter = SentenceSplitter()
+            splitter = SentenceSplitter(
+                first_clause_min_chars=OPENING_CLAUSE_MIN_CHARS,
+                keep_whole=lambda part: self.cache.contains(voice, part),
+            )
             try:
                 async for piece in text:
                     for sentence in splitter.feed(piece):
