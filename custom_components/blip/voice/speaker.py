@@ -1,7 +1,14 @@
 """Turn streamed text into one continuous stream of PCM, sentence by sentence, in order.
 
-Each sentence is either in the phrase cache (its audio goes out at once) or sent to the Wyoming
-server as its own request. Sentences are synthesized one after another as soon as their text is
+With a server that streams (Blip's own, wyoming-piper), an answer is one synthesis: the
+opening sentences found in the phrase cache (a filler, a greeting) go out at once from memory,
+and from the first sentence that is not cached the rest of the answer is streamed to the server
+as it arrives (``SynthesizeStart``/``Chunk``/``Stop`` over a kept-open connection); the server
+splits it the same way (voice/speakable.py), keeps spelled words whole and has the same phrases
+cached, so cached sentences later in the answer cost no synthesis either.
+
+With any other server, each sentence is either in the phrase cache (its audio goes out at once)
+or sent to the Wyoming server as its own request. Sentences are synthesized one after another as soon as their text is
 complete, never waiting for the previous one to be played, so the server's work overlaps the
 playback; one at a time, because two at once on a small CPU only delay the first. When a stream
 opens with a sentence nobody cached (a drill answer, a quick local reply), its first clause is
@@ -23,7 +30,7 @@ from typing import Final
 from .audio import PcmConverter, PcmFormat
 from .phrase_cache import PhraseCache
 from .speakable import SentenceSplitter, split_sentences
-from .wyoming_client import WyomingTtsClient, WyomingTtsError
+from .wyoming_client import SynthesisStream, WyomingTtsClient, WyomingTtsError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,12 +78,15 @@ class Speaker:
         *,
         apology: str,
         parallel_synthesis: int = DEFAULT_PARALLEL_SYNTHESIS,
+        streaming: bool = False,
     ) -> None:
-        """``apology`` is spoken (from the cache) when the server fails mid-stream."""
+        """``apology`` is spoken (from the cache) when the server fails mid-stream;
+        ``streaming`` when the server supports ``synthesize-start/chunk/stop``."""
         self.client = client
         self.cache = cache
         self.apology = apology
         self.parallel_synthesis = max(1, parallel_synthesis)
+        self.streaming = streaming
 
     async def speak(
         self,
@@ -88,6 +98,110 @@ class Speaker:
     ) -> AsyncGenerator[bytes]:
         """Yield ``target`` PCM for ``text`` as it arrives; never raises for a server failure."""
         stats = stats if stats is not None else SpeechStats()
+        method = self._streamed if self.streaming else self._sentence_by_sentence
+        async with contextlib.aclosing(method(text, target, voice, speaker, stats)) as audio:
+            async for pcm in audio:
+                yield pcm
+
+    async def _streamed(
+        self,
+        text: AsyncIterator[str],
+        target: PcmFormat,
+        voice: str | None,
+        speaker: str | None,
+        stats: SpeechStats,
+    ) -> AsyncGenerator[bytes]:
+        """Cached opening sentences from memory, then the rest as one streamed synthesis."""
+        sentences: asyncio.Queue[str | _TextFailed | None] = asyncio.Queue()
+
+        async def read_text() -> None:
+            splitter = SentenceSplitter()
+            try:
+                async for piece in text:
+                    for sentence in splitter.feed(piece):
+                        sentences.put_nowait(sentence)
+                for sentence in splitter.flush():
+                    sentences.put_nowait(sentence)
+            except Exception:  # the text source failing must still end in speech
+                _LOGGER.exception("The text to speak failed part-way")
+                sentences.put_nowait(_TextFailed())
+            finally:
+                sentences.put_nowait(None)
+
+        async def send_rest(stream: SynthesisStream, first: str) -> bool:
+            """Send the answer from ``first`` on; True if the text stream failed."""
+            item: str | _TextFailed | None = first
+            try:
+                while isinstance(item, str):
+                    stats.synthesized += 1
+                    await stream.send(item + " ")
+                    item = await sentences.get()
+                    if isinstance(item, str):
+                        stats.sentences += 1
+                await stream.finish()
+            except WyomingTtsError:
+                pass  # the audio side reports it
+            return isinstance(item, _TextFailed)
+
+        reader = asyncio.create_task(read_text(), name="blip voice text")
+        sender: asyncio.Task[bool] | None = None
+        stream: SynthesisStream | None = None
+        failed = False
+        try:
+            while (item := await sentences.get()) is not None:
+                if isinstance(item, _TextFailed):
+                    stats.error = "the text stream failed"
+                    failed = True
+                    break
+                stats.sentences += 1
+                cached = await self.cache.async_get(voice, item, target)
+                if cached is not None:
+                    stats.from_cache += 1
+                    yield cached
+                    continue
+                stream = self.client.stream(voice, speaker)
+                sender = asyncio.create_task(send_rest(stream, item), name="blip voice send")
+                converter: PcmConverter | None = None
+                try:
+                    async for source_format, pcm in stream.audio():
+                        if converter is None or converter.source != source_format:
+                            if converter is not None and (tail := converter.flush()):
+                                yield tail
+                            converter = PcmConverter(source_format, target)
+                        if converted := converter.convert(pcm):
+                            yield converted
+                except WyomingTtsError as err:
+                    _LOGGER.warning("Blip voice lost its TTS server mid-answer: %s", err)
+                    stats.error = str(err)
+                    failed = True
+                if converter is not None and (tail := converter.flush()):
+                    yield tail
+                if not failed and await sender:
+                    stats.error = "the text stream failed"
+                    failed = True
+                break
+            if failed:
+                async for pcm in self._apology(target, voice, stats):
+                    yield pcm
+        finally:
+            reader.cancel()
+            tasks = [reader] if sender is None else [reader, sender]
+            if sender is not None:
+                sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if stream is not None:
+                await stream.close()
+
+    async def _sentence_by_sentence(
+        self,
+        text: AsyncIterator[str],
+        target: PcmFormat,
+        voice: str | None,
+        speaker: str | None,
+        stats: SpeechStats,
+    ) -> AsyncGenerator[bytes]:
+        """One request per sentence, for servers that do not stream."""
         segments: asyncio.Queue[_Cached | _Synthesized | _TextFailed | None] = asyncio.Queue()
         in_flight = asyncio.Semaphore(self.parallel_synthesis)
         synth_tasks: list[asyncio.Task[None]] = []
