@@ -14,6 +14,7 @@ import sys
 from wyoming.server import AsyncServer, AsyncTcpServer
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
+from ..openai_audio import API_KEY_ENV, RemoteEndpoint
 from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
 from .handler import SttEventHandler
@@ -103,11 +104,30 @@ def build_parser() -> argparse.ArgumentParser:
     speculation.add_argument(
         "--vad-threshold", type=float, default=0.5, help="Silero speech probability threshold"
     )
-    upstream = parser.add_argument_group("upstream failover")
+    upstream = parser.add_argument_group(
+        "upstream failover (the inference box)",
+        "Point the server at a bigger recogniser, e.g. a GPU box: --upstream "
+        "http://box:8000 --upstream-model mistralai/Voxtral-Mini-3B-2507 (vLLM), or "
+        "--upstream tcp://box:10300 (a Wyoming ASR). An API key, if the box needs one, is "
+        f"read from ${API_KEY_ENV}. The local model answers when the box is down, slow or "
+        "confused.",
+    )
     upstream.add_argument(
         "--upstream",
-        help="tcp://host:port of a bigger Wyoming ASR to prefer; the local model answers "
-        "when it is down, slow or confused",
+        help="tcp://host:port of a Wyoming ASR, or http(s)://host:port of an OpenAI-compatible "
+        "POST /v1/audio/transcriptions endpoint",
+    )
+    upstream.add_argument(
+        "--upstream-model",
+        default="whisper-1",
+        help="model name sent to an http upstream (default whisper-1)",
+    )
+    upstream.add_argument(
+        "--upstream-mode",
+        choices=("prefer", "race"),
+        default="prefer",
+        help="prefer: wait for the box up to --upstream-timeout; race: the first transcript "
+        "(box or local) wins (default prefer)",
     )
     upstream.add_argument(
         "--upstream-timeout",
@@ -133,10 +153,13 @@ def settings_from_args(
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.upstream_timeout <= 0 or args.max_utterance_seconds <= 0:
         parser.error("--upstream-timeout and --max-utterance-seconds must be positive")
-    upstream = None
+    upstream: tuple[str, int] | RemoteEndpoint | None = None
     if args.upstream:
         try:
-            upstream = parse_upstream_uri(args.upstream)
+            if args.upstream.startswith(("http://", "https://")):
+                upstream = RemoteEndpoint.parse(args.upstream)
+            else:
+                upstream = parse_upstream_uri(args.upstream)
         except ValueError as err:
             parser.error(str(err))
     try:
@@ -180,6 +203,8 @@ def settings_from_args(
         transcript_streaming=args.transcript_streaming,
         upstream=upstream,
         upstream_timeout=args.upstream_timeout,
+        upstream_model=args.upstream_model,
+        upstream_mode=args.upstream_mode,
     )
     return engine_settings, service_settings
 
