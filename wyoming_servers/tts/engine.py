@@ -18,9 +18,11 @@ from typing import Final
 
 from piper import SynthesisConfig
 
+from custom_components.blip.voice.audio import PcmFormat, convert_all
 from custom_components.blip.voice.speakable import render_letter_runs
 
 from ..audio import PcmAudio
+from ..openai_audio import RemoteAudioError, RemoteEndpoint, speech
 from .cache import SentenceAudioCache, cache_key, profile_id
 from .voices import LoadedVoice, VoiceNotFoundError
 
@@ -92,22 +94,83 @@ class SynthesisSettings:
     noise_w_scale: float | None = None
 
 
-class PiperSynthesizer:
-    """Runs piper for one voice. `calls` counts real syntheses, so tests can tell cache from piper."""
+@dataclass(frozen=True, slots=True)
+class RemoteVoice:
+    """The inference box's OpenAI-compatible ``/v1/audio/speech`` voice, preferred over piper."""
 
-    def __init__(self, voice: LoadedVoice, settings: SynthesisSettings) -> None:
+    endpoint: RemoteEndpoint
+    model: str = "tts-1"
+    voice: str = "alloy"
+    response_format: str = "pcm"
+    timeout: float = 10.0
+
+    @property
+    def identity(self) -> str:
+        """Part of the cache profile: audio of another box or voice is never served."""
+        return f"{self.endpoint.label}{self.endpoint.prefix}|{self.model}|{self.voice}"
+
+
+class PiperSynthesizer:
+    """Runs piper for one voice. `calls` counts real syntheses, so tests can tell cache from piper.
+
+    With a ``remote`` voice, sentences are spoken by the inference box (converted to this
+    voice's format, so an answer never changes format half-way) and piper speaks only when the
+    box fails; ``remote_failures`` counts those.
+    """
+
+    def __init__(
+        self, voice: LoadedVoice, settings: SynthesisSettings, remote: RemoteVoice | None = None
+    ) -> None:
         self.voice = voice
         self.settings = settings
+        self.remote = remote
         # The text rendering is part of the profile: phrase audio saved before letters were
         # spoken as letter names must not be served again.
-        self.profile = profile_id(
-            voice.fingerprint, {**asdict(settings), "text_rendering": TEXT_RENDERING}
-        )
+        profile_settings: dict[str, object] = {
+            **asdict(settings),
+            "text_rendering": TEXT_RENDERING,
+        }
+        if remote is not None:
+            profile_settings["remote"] = remote.identity
+        self.profile = profile_id(voice.fingerprint, profile_settings)
         self.calls = 0
+        self.remote_calls = 0
+        self.remote_failures = 0
         self._calls_lock = threading.Lock()
 
     def synthesize(self, text: str, speaker_id: int | None) -> PcmAudio:
         """Blocking: synthesize one sentence entirely in memory."""
+        return self.synthesize_checked(text, speaker_id)[0]
+
+    def synthesize_checked(self, text: str, speaker_id: int | None) -> tuple[PcmAudio, bool]:
+        """Blocking: the sentence's audio and whether it is the voice asked for (not a fallback)."""
+        if self.remote is None:
+            return self._piper(text, speaker_id), True
+        with self._calls_lock:
+            self.remote_calls += 1
+        try:
+            audio = speech(
+                self.remote.endpoint,
+                text,
+                model=self.remote.model,
+                voice=self.remote.voice,
+                response_format=self.remote.response_format,
+                timeout=self.remote.timeout,
+            )
+            return self._to_voice_format(audio), True
+        except (RemoteAudioError, ValueError) as err:
+            with self._calls_lock:
+                self.remote_failures += 1
+            _LOGGER.warning("Remote voice failed, piper speaks instead: %s", err)
+            return self._piper(text, speaker_id), False
+
+    def _to_voice_format(self, audio: PcmAudio) -> PcmAudio:
+        source = PcmFormat(rate=audio.rate, width=audio.width, channels=audio.channels)
+        target = PcmFormat(rate=self.voice.sample_rate, width=SAMPLE_WIDTH, channels=CHANNELS)
+        pcm = audio.pcm if source == target else convert_all(audio.pcm, source, target)
+        return PcmAudio(pcm=pcm, rate=target.rate, width=target.width, channels=target.channels)
+
+    def _piper(self, text: str, speaker_id: int | None) -> PcmAudio:
         with self._calls_lock:
             self.calls += 1
         config = SynthesisConfig(
@@ -144,13 +207,18 @@ class TtsEngine:
         cache: SentenceAudioCache,
         settings: SynthesisSettings | None = None,
         max_concurrent: int = 2,
+        remote: RemoteVoice | None = None,
     ) -> None:
         if not voices:
             raise VoiceNotFoundError("no voice loaded")
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
         self.settings = settings or SynthesisSettings()
-        self.synthesizers = {voice.name: PiperSynthesizer(voice, self.settings) for voice in voices}
+        # The remote voice speaks for the default voice (the one the phrases are prepared in).
+        self.synthesizers = {
+            voice.name: PiperSynthesizer(voice, self.settings, remote if index == 0 else None)
+            for index, voice in enumerate(voices)
+        }
         self.default_voice = voices[0]
         self.cache = cache
         self.max_concurrent = max_concurrent
@@ -219,8 +287,9 @@ class TtsEngine:
         self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str, key: str
     ) -> PcmAudio:
         try:
-            audio = synthesizer.synthesize(text, speaker_id)
-            self.cache.remember(key, audio)
+            audio, as_asked = synthesizer.synthesize_checked(text, speaker_id)
+            if as_asked:  # piper standing in for the box is not kept under the box's key
+                self.cache.remember(key, audio)
             return audio
         finally:
             with self._in_flight_lock:
@@ -251,9 +320,10 @@ class TtsEngine:
 
         def synthesize_phrase(item: tuple[str, str]) -> None:
             key, text = item
-            audio = synthesizer.synthesize(text, None)
+            audio, as_asked = synthesizer.synthesize_checked(text, None)
             self.cache.pin(key, audio)
-            self.cache.save_to_disk(voice_name, synthesizer.profile, key, audio)
+            if as_asked:  # the box's voice is saved; piper standing in is tried again next start
+                self.cache.save_to_disk(voice_name, synthesizer.profile, key, audio)
 
         for _ in self._executor.map(synthesize_phrase, to_synthesize.items()):
             pass
