@@ -14,6 +14,7 @@ from wyoming.server import AsyncEventHandler
 from custom_components.blip.phrases import FILLERS_CHEERFUL, FIXED_REPLIES
 from custom_components.blip.voice.audio import PcmFormat
 from custom_components.blip.voice.phrase_cache import PhraseCache
+from custom_components.blip.voice.speakable import split_sentences
 from custom_components.blip.voice.speaker import Speaker, SpeechStats
 from custom_components.blip.voice.wyoming_client import WyomingTtsClient
 from tests import voice_fixtures
@@ -125,11 +126,14 @@ async def test_a_server_dying_mid_answer_ends_in_the_cached_apology() -> None:
     async with running_server(DiesMidAnswer) as address:
         client = WyomingTtsClient(address.host, address.port)
         cache = PhraseCache()
-        cache.add(None, APOLOGY, PIPER, bytes(22050 * 2))
+        apology = split_sentences(APOLOGY)
+        for sentence in apology:
+            cache.add(None, sentence, PIPER, bytes(22050 * 2))
         speaker = Speaker(client, cache, apology=APOLOGY, streaming=True)
         stats = SpeechStats()
         audio = await _speak(speaker, ANSWER, stats)
         await client.close()
     assert stats.apologized
     assert stats.error is not None
-    assert len(audio) == 4410 + 22050 * 2
+    # What the server said before it went away, then every sentence of the apology.
+    assert len(audio) == 4410 + 22050 * 2 * len(apology)

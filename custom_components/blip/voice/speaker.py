@@ -141,6 +141,9 @@ class Speaker:
                 await stream.finish()
             except WyomingTtsError:
                 pass  # the audio side reports it
+            except Exception as err:
+                _LOGGER.exception("Unexpected error while sending text to the TTS server")
+                stream.fail(WyomingTtsError(f"could not send the text: {err!r}"))
             return isinstance(item, _TextFailed)
 
         reader = asyncio.create_task(read_text(), name="blip voice text")

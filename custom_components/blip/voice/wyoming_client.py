@@ -114,13 +114,13 @@ class WyomingTtsClient:
         if len(self._idle) < self.pool_size:
             self._idle.append(client)
         else:
-            await client.disconnect()
+            await _drop(client)
 
     async def close(self) -> None:
         """Close the idle connections (Home Assistant unloads the entry)."""
         idle, self._idle = self._idle, []
         for client in idle:
-            await client.disconnect()
+            await _drop(client)
 
     async def _connect(self) -> AsyncTcpClient:
         self.connections_opened += 1
@@ -146,7 +146,7 @@ class WyomingTtsClient:
         except (OSError, TimeoutError, ValueError) as err:
             raise WyomingTtsError(f"the TTS server did not describe itself: {err}") from err
         finally:
-            await client.disconnect()
+            await _drop(client)
         raise WyomingTtsError("the TTS server closed the connection before describing itself")
 
     async def synthesize(
@@ -182,7 +182,7 @@ class WyomingTtsClient:
         except OSError as err:
             raise WyomingTtsError(f"lost the TTS server: {err}") from err
         finally:
-            await client.disconnect()
+            await _drop(client)
 
 
 class SynthesisStream:
@@ -226,11 +226,16 @@ class SynthesisStream:
             if not self._reused:
                 raise WyomingTtsError(f"lost the TTS server: {err}") from err
             # A pooled connection the server closed meanwhile: try once more on a fresh one.
-            await client.disconnect()
+            await _drop(client)
             self.reconnects += 1
             return await self._try_open(fresh=True)
         self._connected.set()
         return client
+
+    def fail(self, error: WyomingTtsError) -> None:
+        """Make the reader report ``error`` (the sending side broke)."""
+        self._error = error
+        self._connected.set()
 
     async def send(self, text: str) -> None:
         """Send a piece of the answer (a whole sentence with its trailing space is best)."""
@@ -298,7 +303,7 @@ class SynthesisStream:
             return False
         async with self._lock:
             if self._client is not None:
-                await self._client.disconnect()
+                await _drop(self._client)
             self.reconnects += 1
             await self._open(fresh=True)
         return True
@@ -311,7 +316,13 @@ class SynthesisStream:
         if self._done:
             await self._owner._give_back(client)
         else:
-            await client.disconnect()
+            await _drop(client)
+
+
+async def _drop(client: AsyncTcpClient) -> None:
+    """Close a connection that may already be broken (closing one raises BrokenPipeError)."""
+    with contextlib.suppress(OSError):
+        await client.disconnect()
 
 
 def _pcm_format(rate: int, width: int, channels: int) -> PcmFormat:
