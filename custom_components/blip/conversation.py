@@ -57,6 +57,7 @@ from .const import (
     DOMAIN,
     DRILL_REQUEST_PREFIX,
     LOCAL_API_OPENAI,
+    LOCAL_READ_TIMEOUT,
     SUBENTRY_CHILD,
 )
 from .entity import BlipChildEntity
@@ -65,8 +66,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # How much earlier conversation the models see (messages, oldest dropped first).
 MODEL_HISTORY_MESSAGES = 20
-# Generous backstop for reading a local stream; first-token and stall deadlines are shorter.
-LOCAL_READ_TIMEOUT = 30.0
 # Conversations whose drill state is kept (old ones are also dropped when HA ends the session).
 MAX_CONVERSATIONS = 64
 

@@ -41,6 +41,7 @@ from ..const import (
     DEFAULT_LOCAL_MODEL,
     DOMAIN,
     LOCAL_API_OPENAI,
+    LOCAL_READ_TIMEOUT,
     LOGGER,
 )
 from .benchmark import BenchOutcome, run, write_outputs
@@ -63,7 +64,6 @@ REPORT_DIR: Final = "blip_benchmark"
 NOTIFICATION_ID: Final = "blip_benchmark"
 STORAGE_KEY: Final = "blip.benchmark"
 STORAGE_VERSION: Final = 1
-LOCAL_READ_TIMEOUT: Final = 60.0
 _DATA_KEY: Final = "blip_benchmark"
 # The running notification is updated about this many times per run.
 _PROGRESS_STEPS: Final = 10
