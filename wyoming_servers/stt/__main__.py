@@ -245,8 +245,16 @@ async def main(argv: list[str] | None = None) -> None:
         repr(service_settings.initial_prompt) if service_settings.initial_prompt else "off",
         repr(service_settings.hotwords) if service_settings.hotwords else "off",
     )
-    if service_settings.upstream:
-        _LOGGER.info("Preferring upstream %s:%d", *service_settings.upstream)
+    upstream = service_settings.upstream
+    if isinstance(upstream, RemoteEndpoint):
+        _LOGGER.info(
+            "Inference box %s (%s, %s); the local model stands by",
+            upstream.label,
+            service_settings.upstream_model,
+            service_settings.upstream_mode,
+        )
+    elif upstream:
+        _LOGGER.info("Preferring upstream %s:%d", *upstream)
     try:
         if isinstance(server, AsyncTcpServer):
             # Bind first, then say "Ready": whoever waits for that line can connect at once.
