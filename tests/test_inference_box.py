@@ -10,8 +10,10 @@ import contextlib
 from dataclasses import dataclass, field
 import io
 import json
+import os
 from pathlib import Path
 import socket
+import sys
 import wave
 
 from aiohttp import web
@@ -251,3 +253,73 @@ def test_a_box_url_must_be_http() -> None:
     endpoint = RemoteEndpoint.parse("http://box:8000/")
     assert (endpoint.host, endpoint.port, endpoint.prefix) == ("box", 8000, "/v1")
     assert RemoteEndpoint.parse("https://box/api/v1").prefix == "/api/v1"
+
+
+# -- command lines ---------------------------------------------------------------------------
+
+
+async def test_the_stt_server_started_with_a_box_answers_with_the_boxs_transcript(
+    question: bytes,
+) -> None:
+    from wyoming.asr import Transcribe, Transcript
+    from wyoming.audio import AudioChunk, AudioStart, AudioStop
+    from wyoming.client import AsyncTcpClient
+
+    repo = Path(__file__).resolve().parent.parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with serve_box(Box()) as box:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "wyoming_servers.stt", "--uri", f"tcp://127.0.0.1:{port}"),
+            *("--upstream", box.url, "--upstream-model", "voxtral"),
+            cwd=repo,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(repo)},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert process.stderr is not None
+            while b"Ready on" not in (
+                line := await asyncio.wait_for(process.stderr.readline(), 180)
+            ):
+                assert line, "server exited before it was ready"
+            async with AsyncTcpClient("127.0.0.1", port) as client:
+                await client.write_event(Transcribe(language="en").event())
+                await client.write_event(AudioStart(16000, 2, 1).event())
+                for offset in range(0, len(question), 3200):
+                    chunk = AudioChunk(16000, 2, 1, question[offset : offset + 3200])
+                    await client.write_event(chunk.event())
+                await client.write_event(AudioStop().event())
+                while True:
+                    event = await asyncio.wait_for(client.read_event(), 60)
+                    assert event is not None
+                    if Transcript.is_type(event.type):
+                        break
+        finally:
+            process.terminate()
+            await process.wait()
+    assert Transcript.from_event(event).text == BOX_TRANSCRIPT
+    assert box.transcriptions[0]["model"] == "voxtral"
+
+
+def test_the_tts_command_line_builds_an_engine_with_the_box_voice() -> None:
+    from wyoming_servers.tts.__main__ import build_engine, build_parser
+
+    args = build_parser().parse_args(
+        [
+            *("--no-disk-cache", "--remote-voice-url", "http://box:8000"),
+            *("--remote-voice-model", "omnivoice", "--remote-voice", "kid"),
+            *("--remote-voice-format", "wav"),
+        ]
+    )
+    engine = build_engine(args)
+    try:
+        synthesizer, _ = engine.resolve(None, None)
+        assert synthesizer.remote is not None
+        assert (synthesizer.remote.model, synthesizer.remote.voice) == ("omnivoice", "kid")
+        assert synthesizer.remote.response_format == "wav"
+        assert synthesizer.remote.endpoint.label == "http://box:8000"
+    finally:
+        engine.close()
