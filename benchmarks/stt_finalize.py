@@ -203,6 +203,7 @@ class LoopbackBox:
 
         if self._runner is not None:
             return
+
         async def transcriptions(request: web.Request) -> web.Response:
             await request.read()
             return web.json_response({"text": "the box heard you"})
