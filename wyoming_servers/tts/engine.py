@@ -66,7 +66,8 @@ LETTER_PHONEMES: Final = {
 }
 
 
-TEXT_RENDERING: Final = "letter-names-1"
+TEXT_RENDERING: Final = "letter-names-2"
+LETTER_RUN_PAUSE_SECONDS: Final = 0.3
 
 
 def _letter_phonemes(item: str) -> str:
@@ -184,6 +185,10 @@ class PiperSynthesizer:
         pcm = b"".join(
             chunk.audio_int16_bytes for chunk in self.voice.piper.synthesize(spoken, config)
         )
+        if spoken != text:
+            # A pause after the letters: piper runs the next sentence straight on, and the last
+            # letter merged into it ("E. It has" heard as "EIT has").
+            pcm += bytes(int(self.voice.sample_rate * LETTER_RUN_PAUSE_SECONDS) * SAMPLE_WIDTH)
         return PcmAudio(pcm=pcm, rate=self.voice.sample_rate, width=SAMPLE_WIDTH, channels=CHANNELS)
 
 
