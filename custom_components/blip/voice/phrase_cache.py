@@ -54,6 +54,14 @@ class PhraseCache:
         """Whether this voice's audio for the sentence is held."""
         return (voice, sentence_key(sentence)) in self._native
 
+    def could_start(self, voice: str | None, text: str) -> bool:
+        """Whether some held sentence of this voice starts with ``text`` (or is it)."""
+        key = sentence_key(text)
+        return any(
+            clip_voice == voice and sentence.startswith(key)
+            for clip_voice, sentence in self._native
+        )
+
     def native_format(self, voice: str | None) -> PcmFormat | None:
         """The format the server synthesizes this voice in, once a sentence is held."""
         for (clip_voice, _), clip in self._native.items():

@@ -58,6 +58,13 @@ class _TextFailed:
 
 
 @dataclass(slots=True)
+class _Raw:
+    """A piece of the answer passed on as it came (no cached sentence can start with it)."""
+
+    text: str
+
+
+@dataclass(slots=True)
 class SpeechStats:
     """What one stream did; for diagnostics and tests."""
 
@@ -112,29 +119,44 @@ class Speaker:
         stats: SpeechStats,
     ) -> AsyncGenerator[bytes]:
         """Cached opening sentences from memory, then the rest as one streamed synthesis."""
-        sentences: asyncio.Queue[str | _TextFailed | None] = asyncio.Queue()
+        sentences: asyncio.Queue[str | _Raw | _TextFailed | None] = asyncio.Queue()
 
         async def read_text() -> None:
+            # Whole sentences while the answer may still open with a cached one; from the first
+            # text that cannot, the pieces go on as they come, so the server can start on the
+            # first clause before the sentence is complete.
             splitter = SentenceSplitter()
+            raw = False
             try:
                 async for piece in text:
+                    if raw:
+                        sentences.put_nowait(_Raw(piece))
+                        continue
                     for sentence in splitter.feed(piece):
                         sentences.put_nowait(sentence)
-                for sentence in splitter.flush():
-                    sentences.put_nowait(sentence)
+                    pending = splitter.pending_text
+                    if pending.strip() and not self.cache.could_start(voice, pending):
+                        raw = True
+                        sentences.put_nowait(_Raw(pending))
+                if not raw:
+                    for sentence in splitter.flush():
+                        sentences.put_nowait(sentence)
             except Exception:  # the text source failing must still end in speech
                 _LOGGER.exception("The text to speak failed part-way")
                 sentences.put_nowait(_TextFailed())
             finally:
                 sentences.put_nowait(None)
 
-        async def send_rest(stream: SynthesisStream, first: str) -> bool:
+        async def send_rest(stream: SynthesisStream, first: str | _Raw) -> bool:
             """Send the answer from ``first`` on; True if the text stream failed."""
-            item: str | _TextFailed | None = first
+            item: str | _Raw | _TextFailed | None = first
             try:
-                while isinstance(item, str):
-                    stats.synthesized += 1
-                    await stream.send(item + " ")
+                while isinstance(item, str | _Raw):
+                    if isinstance(item, _Raw):
+                        await stream.send(item.text)
+                    else:
+                        stats.synthesized += 1
+                        await stream.send(item + " ")
                     item = await sentences.get()
                     if isinstance(item, str):
                         stats.sentences += 1
@@ -156,12 +178,15 @@ class Speaker:
                     stats.error = "the text stream failed"
                     failed = True
                     break
-                stats.sentences += 1
-                cached = await self.cache.async_get(voice, item, target)
-                if cached is not None:
-                    stats.from_cache += 1
-                    yield cached
-                    continue
+                if isinstance(item, str):
+                    stats.sentences += 1
+                    cached = await self.cache.async_get(voice, item, target)
+                    if cached is not None:
+                        stats.from_cache += 1
+                        yield cached
+                        continue
+                else:
+                    stats.synthesized += 1
                 stream = self.client.stream(voice, speaker)
                 sender = asyncio.create_task(send_rest(stream, item), name="blip voice send")
                 converter: PcmConverter | None = None
