@@ -45,8 +45,9 @@ _LOGGER = logging.getLogger(__name__)
 PROGRAM_NAME: Final = "blip-piper"
 DEFAULT_MAX_TEXT_CHARS: Final = 5000
 DEFAULT_SAMPLES_PER_CHUNK: Final = 1024
-# An answer may open with a clause this long (about 1.5 s of speech) instead of a sentence.
-DEFAULT_FIRST_CLAUSE_MIN_CHARS: Final = 24
+# An answer may open with a clause this long (about 0.8 s of speech, the same as Blip voice used
+# when it asked sentence by sentence) instead of a sentence.
+DEFAULT_FIRST_CLAUSE_MIN_CHARS: Final = 12
 # Text events are small; nothing a TTS client sends needs a big payload.
 _MAX_TTS_PAYLOAD_BYTES: Final = 64 * 1024
 
