@@ -265,6 +265,10 @@ class TtsEngine:
             return True
         return any(phrase.startswith(text) for phrase in self._phrase_texts)
 
+    def is_phrase_start(self, text: str) -> bool:
+        """Whether speakable ``text`` begins a phrase of the list."""
+        return bool(text) and any(phrase.startswith(text) for phrase in self._phrase_texts)
+
     async def sentence_audio(
         self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str
     ) -> tuple[PcmAudio, bool]:

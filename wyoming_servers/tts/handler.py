@@ -230,6 +230,10 @@ class TtsEventHandler(GuardedEventHandler):
     ) -> SentenceSplitter:
         def keep_whole(text: str) -> bool:
             speakable = speakable_text(text, is_ssml=is_ssml)
+            if speakable[-1:] in ",;:":
+                # An opening clause: cut it off (even if it is cached: then it is instant) unless
+                # a phrase starts with it, which must stay whole to be found in the cache.
+                return self.engine.is_phrase_start(speakable)
             return self.engine.is_cached_or_phrase_start(synthesizer, speaker_id, speakable)
 
         return SentenceSplitter(
