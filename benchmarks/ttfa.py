@@ -55,7 +55,7 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
 
 from custom_components.blip.agent.fillers import FillerPicker  # noqa: E402
 from custom_components.blip.const import CONF_FILLER  # noqa: E402
-from custom_components.blip.voice.sentences import split_sentences  # noqa: E402
+from custom_components.blip.voice.speakable import split_sentences  # noqa: E402
 from tests.agent_helpers import AGENT_ID, blip_entry  # noqa: E402
 from tests.llm_servers import FakeAnthropic, start_fake_server  # noqa: E402
 from tests.voice_fixtures import (  # noqa: E402

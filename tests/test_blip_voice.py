@@ -26,8 +26,8 @@ from custom_components.blip.voice.audio import (
 from custom_components.blip.voice.containers import caf_header, wav_header
 from custom_components.blip.voice.output import encode, plan_output
 from custom_components.blip.voice.phrase_cache import PhraseCache
-from custom_components.blip.voice.sentences import SentenceSplitter, split_sentences
-from custom_components.blip.voice.speaker import Speaker, SpeechStats, opening_clause
+from custom_components.blip.voice.speakable import SentenceSplitter, split_sentences
+from custom_components.blip.voice.speaker import Speaker, SpeechStats
 from custom_components.blip.voice.wyoming_client import WyomingTtsClient, WyomingTtsError
 from tests import voice_fixtures
 from tests.voice_fixtures import (
@@ -249,7 +249,7 @@ def test_sentences_are_released_as_soon_as_they_are_complete() -> None:
     assert splitter.feed("Dr. Smith measured 3.5 metres") == []
     assert splitter.flush() == ["Dr. Smith measured 3.5 metres"]
     long_run = "word " * 100
-    assert all(len(sentence) <= 300 for sentence in split_sentences(long_run))
+    assert all(len(sentence) <= 400 for sentence in split_sentences(long_run * 2))
 
 
 # -- the speaker against the project's Wyoming TTS server -------------------------------------------
@@ -395,21 +395,27 @@ async def test_unreachable_server_is_a_clear_error(unused_tcp_port: int) -> None
         await anext(client.synthesize("Hello there."))
 
 
-def test_opening_clause_is_split_only_where_a_speaker_pauses() -> None:
-    assert opening_clause("Dog is spelled D, O, G.") == ("Dog is spelled D,", "O, G.")
-    assert opening_clause("Yes, it is a dog.") is None  # too short a clause to be worth it
-    assert opening_clause("There are no pauses in this sentence.") is None
-
-
 async def test_an_uncached_opening_sentence_starts_with_its_first_clause(
     tts_server: ServerAddress,
 ) -> None:
-    """A drill answer has no filler before it: its first clause is asked for on its own, so the
-    child hears it sooner; later sentences are whole."""
+    """An answer with no filler before it starts with its first clause on its own, so the child
+    hears it sooner; a spelled word is never cut (the letters are one run); later sentences are
+    whole."""
     client = RecordingClient(tts_server.host, tts_server.port)
     speaker = Speaker(client, PhraseCache(), apology=APOLOGY)
     spoken = await _whole(
-        speaker.speak(_pieces("Dog is spelled D, O, G. It starts with the letter D."), PIPER, None)
+        speaker.speak(
+            _pieces(
+                "Great job today, you got it right. Dog is spelled D, O, G. It starts with the letter D."
+            ),
+            PIPER,
+            None,
+        )
     )
-    assert client.requested == ["Dog is spelled D,", "O, G.", "It starts with the letter D."]
+    assert client.requested == [
+        "Great job today,",
+        "you got it right.",
+        "Dog is spelled D, O, G.",
+        "It starts with the letter D.",
+    ]
     assert PIPER.duration(len(spoken)) > 2.5

@@ -23,7 +23,7 @@ from custom_components.blip.diagnostics import async_get_config_entry_diagnostic
 from custom_components.blip.phrases import ALL_PHRASES, FILLERS_CHEERFUL, GREETINGS
 from custom_components.blip.tts import WHOLE_REPLIES, BlipVoiceEntity
 from custom_components.blip.voice.audio import PcmFormat
-from custom_components.blip.voice.sentences import phrase_sentences, split_sentences
+from custom_components.blip.voice.speakable import phrase_sentences, split_sentences
 from tests import voice_fixtures
 from tests.agent_helpers import blip_entry
 from tests.voice_fixtures import (

@@ -21,7 +21,7 @@ import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.blip.phrases import FIXED_REPLIES
-from custom_components.blip.voice.sentences import split_sentences
+from custom_components.blip.voice.speakable import split_sentences
 from tests import voice_fixtures
 from tests.agent_helpers import AGENT_ID, blip_entry
 from tests.llm_servers import FakeAnthropic

@@ -14,6 +14,9 @@ import wave
 
 import numpy as np
 
+# The one PCM decoder (shared with Blip voice; a pure module of the integration's package).
+from custom_components.blip.voice.audio import decode_samples
+
 SUPPORTED_WIDTHS = (1, 2, 3, 4)
 # Formats a client may claim: beyond these no microphone goes, and a rate of 1 Hz would make
 # the resampler turn every byte into thousands of samples.
@@ -47,19 +50,7 @@ def pcm_to_float32(pcm: bytes, width: int, channels: int = 1) -> np.ndarray:
     _check_format(width, channels)
     frame_bytes = width * channels
     usable = len(pcm) - len(pcm) % frame_bytes  # a torn frame at the end is dropped
-    raw = np.frombuffer(pcm, dtype=np.uint8, count=usable)
-    if width == 1:  # 8-bit WAV is unsigned
-        samples = (raw.astype(np.float32) - 128.0) / 128.0
-    elif width == 2:
-        samples = raw.view("<i2").astype(np.float32) / 32768.0
-    elif width == 3:
-        triplets = raw.reshape(-1, 3).astype(np.int32)
-        values = triplets[:, 0] | (triplets[:, 1] << 8) | (triplets[:, 2] << 16)
-        values = np.where(values >= 1 << 23, values - (1 << 24), values)
-        samples = values.astype(np.float32) / float(1 << 23)
-    else:
-        samples = (raw.view("<i4").astype(np.float64) / float(1 << 31)).astype(np.float32)
-    return samples.reshape(-1, channels)
+    return decode_samples(pcm[:usable], width).reshape(-1, channels)
 
 
 def float32_to_pcm(samples: np.ndarray, width: int) -> bytes:

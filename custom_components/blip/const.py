@@ -65,6 +65,10 @@ DEFAULT_QUIET_END: Final = "07:00:00"
 
 # Timeouts (seconds) for talking to the backends.
 CONNECT_TIMEOUT: Final = 5.0
+# Backstop for one read of a local model's stream, in seconds, for conversations and the backend
+# benchmark alike; the first-token and stall deadlines (and a benchmark case's timeout) are
+# the real limits and are much shorter.
+LOCAL_READ_TIMEOUT: Final = 60.0
 VALIDATE_TIMEOUT: Final = 10.0
 
 EVENT_SAFETY_SIGNAL: Final = "blip_safety_signal"

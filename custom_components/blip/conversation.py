@@ -69,6 +69,7 @@ from .const import (
     DEFAULT_SECOND_OPINION,
     DOMAIN,
     LOCAL_API_OPENAI,
+    LOCAL_READ_TIMEOUT,
     SUBENTRY_CHILD,
 )
 from .entity import BlipChildEntity
@@ -81,8 +82,6 @@ PARALLEL_UPDATES = 0
 
 # How much earlier conversation the models see (messages, oldest dropped first).
 MODEL_HISTORY_MESSAGES = 20
-# Generous backstop for reading a local stream; first-token and stall deadlines are shorter.
-LOCAL_READ_TIMEOUT = 30.0
 # Conversations whose drill state is kept (old ones are also dropped when HA ends the session).
 MAX_CONVERSATIONS = 64
 

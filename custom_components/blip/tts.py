@@ -9,7 +9,7 @@ instead of after five seconds of Home Assistant's format conversion. See docs/vo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -65,6 +65,41 @@ COMMON_SATELLITE_FORMATS: Final = (
 ASSUMED_NATIVE_FORMAT: Final = PcmFormat(rate=22050, width=2, channels=1)
 
 
+AUDIO_OPTIONS: Final = (
+    tts.ATTR_PREFERRED_FORMAT,
+    tts.ATTR_PREFERRED_SAMPLE_RATE,
+    tts.ATTR_PREFERRED_SAMPLE_CHANNELS,
+    tts.ATTR_PREFERRED_SAMPLE_BYTES,
+)
+
+
+def satellite_tts_options(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """The audio options of every Assist satellite, or [] where they cannot be listed.
+
+    Home Assistant has no public call that lists satellites with their ``tts_options``; its
+    assist_satellite component keeps them under the typed key ``DATA_COMPONENT`` (the same on
+    2026.2 and 2026.10). This is the one place that reads it. If a release moves it, this returns
+    [] and Blip voice falls back to the formats requests came with (``learn_format``).
+    """
+    try:
+        from homeassistant.components.assist_satellite.const import DATA_COMPONENT
+    except ImportError:
+        return []
+    try:
+        component = hass.data.get(DATA_COMPONENT)
+        entities = list(getattr(component, "entities", ()))
+    except Exception:  # a changed internal must never stop Blip voice
+        return []
+    found: list[dict[str, Any]] = []
+    for satellite in entities:
+        options = getattr(satellite, "tts_options", None)
+        if isinstance(options, Mapping):
+            audio = {key: options[key] for key in AUDIO_OPTIONS if options.get(key) is not None}
+            if audio and audio not in found:
+                found.append(audio)
+    return found
+
+
 @dataclass
 class BlipVoiceRuntime:
     """Blip voice's shared state, reachable from the entry for diagnostics and tests."""
@@ -76,6 +111,14 @@ class BlipVoiceRuntime:
     last_stats: SpeechStats | None = None
     warmed_up: asyncio.Event = field(default_factory=asyncio.Event)
     home_assistant_cache_entries: int = 0
+    # Audio options requests actually came with: the fallback when satellites cannot be listed.
+    learned_formats: list[dict[str, Any]] = field(default_factory=list)
+
+    def learn_format(self, options: Mapping[str, Any]) -> None:
+        """Remember a request's audio options (format and sample options only)."""
+        audio = {key: options[key] for key in AUDIO_OPTIONS if options.get(key) is not None}
+        if audio and audio not in self.learned_formats and len(self.learned_formats) < 16:
+            self.learned_formats.append(audio)
 
     def as_diagnostics(self) -> dict[str, Any]:
         """Health of Blip voice for diagnostics: counts only, never the words spoken."""
@@ -117,6 +160,7 @@ async def async_setup_entry(
         raise PlatformNotReady("Blip voice's TTS server has no installed voice")
     runtime = BlipVoiceRuntime(client=client, cache=PhraseCache(), server=server)
     entry.runtime_data.voice = runtime
+    entry.async_on_unload(client.close)
     async_add_entities([BlipVoiceEntity(entry, runtime)])
 
 
@@ -172,7 +216,9 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
                 self._voices.setdefault(language, []).append(
                     tts.Voice(voice_id=voice.name, name=voice.description)
                 )
-        self._speaker = Speaker(runtime.client, runtime.cache, apology=APOLOGY)
+        self._speaker = Speaker(
+            runtime.client, runtime.cache, apology=APOLOGY, streaming=server.supports_streaming
+        )
         self._native_format = ASSUMED_NATIVE_FORMAT
 
     @callback
@@ -193,6 +239,7 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             plan = plan_output(request.options, self._native_format)
         except AudioFormatError as err:
             raise HomeAssistantError(f"Blip voice cannot produce that audio: {err}") from err
+        self.runtime.learn_format(request.options)
         voice = self._known_voice(request.options.get(tts.ATTR_VOICE))
         stats = SpeechStats()
         self.runtime.streams += 1
@@ -312,9 +359,7 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
     def _satellite_formats(self) -> list[dict[str, Any]]:
         """The common satellite formats plus those of the family's own satellites."""
         formats: list[dict[str, Any]] = [dict(options) for options in COMMON_SATELLITE_FORMATS]
-        component = self.hass.data.get("assist_satellite")
-        for satellite in getattr(component, "entities", ()):
-            options = getattr(satellite, "tts_options", None)
+        for options in [*satellite_tts_options(self.hass), *self.runtime.learned_formats]:
             if options and dict(options) not in formats:
                 formats.append(dict(options))
         return formats

@@ -11,6 +11,7 @@ from pathlib import Path
 import sys
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
+from ..openai_audio import API_KEY_ENV, RemoteEndpoint
 from ..serve import add_serve_arguments, limits_from_args
 from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
@@ -100,11 +101,30 @@ def build_parser() -> argparse.ArgumentParser:
     speculation.add_argument(
         "--vad-threshold", type=float, default=0.5, help="Silero speech probability threshold"
     )
-    upstream = parser.add_argument_group("upstream failover")
+    upstream = parser.add_argument_group(
+        "upstream failover (the inference box)",
+        "Point the server at a bigger recogniser, e.g. a GPU box: --upstream "
+        "http://box:8000 --upstream-model mistralai/Voxtral-Mini-3B-2507 (vLLM), or "
+        "--upstream tcp://box:10300 (a Wyoming ASR). An API key, if the box needs one, is "
+        f"read from ${API_KEY_ENV}. The local model answers when the box is down, slow or "
+        "confused.",
+    )
     upstream.add_argument(
         "--upstream",
-        help="tcp://host:port of a bigger Wyoming ASR to prefer; the local model answers "
-        "when it is down, slow or confused",
+        help="tcp://host:port of a Wyoming ASR, or http(s)://host:port of an OpenAI-compatible "
+        "POST /v1/audio/transcriptions endpoint",
+    )
+    upstream.add_argument(
+        "--upstream-model",
+        default="whisper-1",
+        help="model name sent to an http upstream (default whisper-1)",
+    )
+    upstream.add_argument(
+        "--upstream-mode",
+        choices=("prefer", "race"),
+        default="prefer",
+        help="prefer: wait for the box up to --upstream-timeout; race: the first transcript "
+        "(box or local) wins (default prefer)",
     )
     upstream.add_argument(
         "--upstream-timeout",
@@ -130,10 +150,13 @@ def settings_from_args(
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.upstream_timeout <= 0 or args.max_utterance_seconds <= 0:
         parser.error("--upstream-timeout and --max-utterance-seconds must be positive")
-    upstream = None
+    upstream: tuple[str, int] | RemoteEndpoint | None = None
     if args.upstream:
         try:
-            upstream = parse_upstream_uri(args.upstream)
+            if args.upstream.startswith(("http://", "https://")):
+                upstream = RemoteEndpoint.parse(args.upstream)
+            else:
+                upstream = parse_upstream_uri(args.upstream)
         except ValueError as err:
             parser.error(str(err))
     try:
@@ -177,6 +200,8 @@ def settings_from_args(
         transcript_streaming=args.transcript_streaming,
         upstream=upstream,
         upstream_timeout=args.upstream_timeout,
+        upstream_model=args.upstream_model,
+        upstream_mode=args.upstream_mode,
     )
     return engine_settings, service_settings
 
@@ -214,8 +239,16 @@ async def main(argv: list[str] | None = None) -> None:
         repr(service_settings.initial_prompt) if service_settings.initial_prompt else "off",
         repr(service_settings.hotwords) if service_settings.hotwords else "off",
     )
-    if service_settings.upstream:
-        _LOGGER.info("Preferring upstream %s:%d", *service_settings.upstream)
+    upstream = service_settings.upstream
+    if isinstance(upstream, RemoteEndpoint):
+        _LOGGER.info(
+            "Inference box %s (%s, %s); the local model stands by",
+            upstream.label,
+            service_settings.upstream_model,
+            service_settings.upstream_mode,
+        )
+    elif upstream:
+        _LOGGER.info("Preferring upstream %s:%d", *upstream)
     try:
         # Bind first, then say "Ready": whoever waits for that line can connect at once.
         try:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from wyoming.asr import Transcribe
 from wyoming.info import AsrModel, AsrProgram, Attribution, Info
 
+from ..openai_audio import RemoteEndpoint
 from .endpointing import (
     SAMPLE_RATE,
     EndpointSettings,
@@ -34,7 +35,7 @@ from .endpointing import (
     UtteranceBuffer,
 )
 from .engine import DecodeOptions, DecodeResult, WhisperEngine
-from .upstream import UpstreamRecognizer
+from .upstream import HttpUpstreamRecognizer, UpstreamRecognizer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,8 +62,12 @@ class ServiceSettings:
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     max_utterance_seconds: float = 60.0
     transcript_streaming: bool = True
-    upstream: tuple[str, int] | None = None
+    # A Wyoming ASR (host, port) or an OpenAI-compatible transcription endpoint.
+    upstream: tuple[str, int] | RemoteEndpoint | None = None
     upstream_timeout: float = 1.0
+    upstream_model: str = "whisper-1"
+    # "prefer": wait for the upstream (bounded); "race": the first transcript wins.
+    upstream_mode: Literal["prefer", "race"] = "prefer"
 
 
 @dataclass(slots=True)
@@ -205,8 +210,16 @@ class Utterance:
         self.on_pause: Callable[[int], None] | None = None
         self.on_partial: Callable[[str, int, float], None] | None = None
         self.on_speech_resumed: Callable[[], None] | None = None
-        self._upstream: UpstreamRecognizer | None = None
-        if settings.upstream is not None:
+        self._upstream: UpstreamRecognizer | HttpUpstreamRecognizer | None = None
+        if isinstance(settings.upstream, RemoteEndpoint):
+            self._upstream = HttpUpstreamRecognizer(
+                settings.upstream,
+                model=settings.upstream_model,
+                language=self.options.language,
+                prompt=self.options.initial_prompt,
+                timeout=settings.upstream_timeout,
+            )
+        elif settings.upstream is not None:
             host, port = settings.upstream
             self._upstream = UpstreamRecognizer(
                 host,
@@ -289,7 +302,7 @@ class Utterance:
         local.add_done_callback(_retrieve_exception)
         try:
             if self._upstream is not None:
-                upstream_text = await self._upstream.result(service.settings.upstream_timeout)
+                upstream_text = await self._upstream_text(local)
                 if upstream_text:
                     service.stats.upstream_used += 1
                     local.cancel()
@@ -308,6 +321,23 @@ class Utterance:
             self.buffer.length / SAMPLE_RATE,
         )
         return outcome
+
+    async def _upstream_text(self, local: asyncio.Task[Outcome]) -> str | None:
+        """The upstream's transcript; None when it fails, is too slow, or (race) loses."""
+        assert self._upstream is not None
+        wait = self._service.settings.upstream_timeout
+        if self._service.settings.upstream_mode == "prefer":
+            return await self._upstream.result(wait)
+        upstream = asyncio.ensure_future(self._upstream.result(wait))
+        done, _ = await asyncio.wait({upstream, local}, return_when=asyncio.FIRST_COMPLETED)
+        if upstream in done:
+            return upstream.result()
+        if local.exception() is not None:
+            return await upstream  # the local model failed: the box is all there is
+        upstream.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await upstream
+        return None
 
     async def _local_result(self) -> Outcome:
         language = self.options.language

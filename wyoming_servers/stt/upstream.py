@@ -1,4 +1,8 @@
-"""Forwarding an utterance to a bigger remote Wyoming ASR (the inference box), as it streams.
+"""Forwarding an utterance to a bigger remote recogniser (the inference box).
+
+Two kinds: a Wyoming ASR server (audio forwarded as it streams), or an OpenAI-compatible
+``/v1/audio/transcriptions`` endpoint (vLLM serving Voxtral, a faster-whisper server), posted
+the whole utterance at AudioStop.
 
 The upstream hears the audio while the child speaks, so its answer can be ready soon after
 AudioStop. Whatever goes wrong there (refused connection, a stall, bytes that are not Wyoming, a
@@ -18,6 +22,7 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event, async_write_event
 
 from wyoming_servers import WyomingProtocolError, read_event_bounded
+from wyoming_servers.openai_audio import RemoteAudioError, RemoteEndpoint, transcribe
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -132,3 +137,74 @@ class UpstreamRecognizer:
     async def _write(self, event: Event) -> None:
         assert self._writer is not None
         await async_write_event(event, self._writer)
+
+
+class HttpUpstreamRecognizer:
+    """One utterance sent to the inference box's ``/v1/audio/transcriptions`` at AudioStop.
+
+    The endpoint takes a whole file, so audio is collected while the child speaks and posted
+    once; the request runs in a worker thread. A box that is down, resets the connection or
+    answers nonsense ends as ``None`` at once, and the caller uses the local transcript.
+    """
+
+    def __init__(
+        self,
+        endpoint: RemoteEndpoint,
+        *,
+        model: str,
+        language: str | None,
+        prompt: str | None,
+        timeout: float,
+    ) -> None:
+        self._endpoint = endpoint
+        self._model = model
+        self._language = language
+        self._prompt = prompt
+        self._timeout = timeout
+        self._audio = bytearray()
+        self._task: asyncio.Task[str | None] | None = None
+
+    def send_audio(self, pcm16: bytes) -> None:
+        """Collect 16 kHz mono 16-bit audio."""
+        if self._task is None:
+            self._audio.extend(pcm16)
+
+    def start(self) -> asyncio.Task[str | None]:
+        """Post the utterance (once); the task's result is the transcript or None."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._post(), name="blip-stt-box")
+        return self._task
+
+    async def result(self, wait_seconds: float) -> str | None:
+        """The box's transcript, or None if it failed or took longer than ``wait_seconds``."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.start()), wait_seconds)
+        except TimeoutError:
+            _LOGGER.warning(
+                "Inference box gave no transcript within %.2f s; using the local one",
+                wait_seconds,
+            )
+            return None
+
+    async def _post(self) -> str | None:
+        audio = bytes(self._audio)
+        try:
+            text = await asyncio.to_thread(
+                transcribe,
+                self._endpoint,
+                audio,
+                model=self._model,
+                language=self._language,
+                prompt=self._prompt,
+                timeout=self._timeout,
+            )
+        except RemoteAudioError as err:
+            _LOGGER.warning("Inference box unavailable, using the local model: %s", err)
+            return None
+        if not is_plausible_transcript(text):
+            _LOGGER.warning("Inference box sent an implausible transcript; ignoring it")
+            return None
+        return text
+
+    async def close(self) -> None:
+        """Nothing to close: a request still running ends by its own timeout."""

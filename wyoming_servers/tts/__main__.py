@@ -16,10 +16,13 @@ import logging
 import os
 from pathlib import Path
 
+from custom_components.blip.voice.speakable import speakable_text, split_sentences
+
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
+from ..openai_audio import API_KEY_ENV, RemoteEndpoint
 from ..serve import ServeLimits, WyomingServer, add_serve_arguments, limits_from_args
 from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
-from .engine import SynthesisSettings, TtsEngine
+from .engine import RemoteVoice, SynthesisSettings, TtsEngine
 from .handler import (
     DEFAULT_FIRST_CLAUSE_MIN_CHARS,
     DEFAULT_MAX_TEXT_CHARS,
@@ -28,8 +31,6 @@ from .handler import (
     TtsEventHandler,
     TtsHandlerOptions,
 )
-from .sentences import split_sentences
-from .text import speakable_text
 from .voices import DEFAULT_VOICE, LoadedVoice, VoiceNotFoundError, find_voice, load_voice
 
 _LOGGER = logging.getLogger("wyoming_servers.tts")
@@ -138,6 +139,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--length-scale", type=float, help="speaking pace (> 1 is slower)")
     parser.add_argument("--noise-scale", type=float, help="piper generator noise")
     parser.add_argument("--noise-w-scale", type=float, help="piper phoneme width noise")
+    remote = parser.add_argument_group(
+        "remote voice (the inference box)",
+        "Speak with a bigger voice on a GPU box through an OpenAI-compatible "
+        "POST /v1/audio/speech, e.g. --remote-voice-url http://box:8000 --remote-voice-model "
+        f"omnivoice --remote-voice kid-friendly. An API key is read from ${API_KEY_ENV}. The "
+        "phrase cache is generated with the remote voice; piper speaks whenever the box fails.",
+    )
+    remote.add_argument("--remote-voice-url", help="http(s)://host:port of the box")
+    remote.add_argument(
+        "--remote-voice-model", default="tts-1", help="model name sent to the box (default tts-1)"
+    )
+    remote.add_argument(
+        "--remote-voice", default="alloy", help="voice name sent to the box (default alloy)"
+    )
+    remote.add_argument(
+        "--remote-voice-format",
+        choices=("pcm", "wav"),
+        default="pcm",
+        help="response_format asked for: pcm (24 kHz 16-bit mono) or wav (default pcm)",
+    )
+    remote.add_argument(
+        "--remote-voice-timeout",
+        type=float,
+        default=10.0,
+        help="seconds one sentence may take on the box before piper speaks it (default 10)",
+    )
     add_zeroconf_argument(parser, PROGRAM_NAME)
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
     return parser
@@ -159,7 +186,22 @@ def build_engine(args: argparse.Namespace) -> TtsEngine:
         noise_scale=args.noise_scale,
         noise_w_scale=args.noise_w_scale,
     )
-    return TtsEngine(voices, cache=cache, settings=settings, max_concurrent=args.max_concurrent)
+    remote = None
+    if args.remote_voice_url:
+        remote = RemoteVoice(
+            endpoint=RemoteEndpoint.parse(args.remote_voice_url),
+            model=args.remote_voice_model,
+            voice=args.remote_voice,
+            response_format=args.remote_voice_format,
+            timeout=args.remote_voice_timeout,
+        )
+    return TtsEngine(
+        voices,
+        cache=cache,
+        settings=settings,
+        max_concurrent=args.max_concurrent,
+        remote=remote,
+    )
 
 
 async def serve(engine: TtsEngine, args: argparse.Namespace, limits: ServeLimits) -> None:
@@ -194,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     try:
         engine = build_engine(args)
+    except ValueError as err:  # a --remote-voice-url that is not an http(s) URL
+        parser.error(str(err))
     except VoiceNotFoundError as err:
         parser.exit(1, f"{parser.prog}: error: {err}\n")
 

@@ -19,7 +19,11 @@ from typing import Final
 import numpy as np
 from piper import SynthesisConfig
 
+from custom_components.blip.voice.audio import PcmFormat, convert_all
+from custom_components.blip.voice.speakable import render_letter_runs
+
 from ..audio import PcmAudio
+from ..openai_audio import RemoteAudioError, RemoteEndpoint, speech
 from .cache import SentenceAudioCache, cache_key, profile_id
 from .voices import LoadedVoice, VoiceNotFoundError
 
@@ -31,6 +35,56 @@ CHANNELS = 1
 
 class SentenceTooLongError(ValueError):
     """What piper would be given is too long to synthesize within the server's bounds."""
+
+
+# English letter names in espeak's phonemes, passed to piper as ``[[ phonemes ]]``. Written as
+# text, "A" is read as the article ("uh"), "S" after a word as "as", a final "E" is swallowed:
+# tiny.en heard 15 of 30 spelled answers right with "D, I, N", 39 of 40 with these (see
+# benchmarks/spelled_letters.py). Only piper sees these: the cache key is the plain text.
+LETTER_PHONEMES: Final = {
+    "A": "ˈeɪ",
+    "B": "bˈiː",
+    "C": "sˈiː",
+    "D": "dˈiː",
+    "E": "ˈiː",
+    "F": "ˈɛf",
+    "G": "dʒˈiː",
+    "H": "ˈeɪtʃ",
+    "I": "ˈaɪ",
+    "J": "dʒˈeɪ",
+    "K": "kˈeɪ",
+    "L": "ˈɛl",
+    "M": "ˈɛm",
+    "N": "ˈɛn",
+    "O": "ˈoʊ",
+    "P": "pˈiː",
+    "Q": "kjˈuː",
+    "R": "ˈɑːɹ",
+    "S": "ˈɛs",
+    "T": "tˈiː",
+    "U": "jˈuː",
+    "V": "vˈiː",
+    "W": "dˈʌbəljuː",
+    "X": "ˈɛks",
+    "Y": "wˈaɪ",
+    "Z": "zˈiː",
+}
+
+
+TEXT_RENDERING: Final = "letter-names-2"
+LETTER_RUN_PAUSE_SECONDS: Final = 0.3
+
+
+def _letter_phonemes(item: str) -> str:
+    phonemes = LETTER_PHONEMES.get(item)
+    return f"[[ {phonemes} ]]" if phonemes else item
+
+
+def piper_input(text: str, languages: Sequence[str]) -> str:
+    """What piper is given for a speakable sentence: spelled letters as letter names."""
+    if not any(language.lower().startswith("en") for language in languages):
+        return text
+    return render_letter_runs(text, _letter_phonemes)
 
 
 class UnknownVoiceError(VoiceNotFoundError):
@@ -46,18 +100,83 @@ class SynthesisSettings:
     noise_w_scale: float | None = None
 
 
-class PiperSynthesizer:
-    """Runs piper for one voice. `calls` counts real syntheses, so tests can tell cache from piper."""
+@dataclass(frozen=True, slots=True)
+class RemoteVoice:
+    """The inference box's OpenAI-compatible ``/v1/audio/speech`` voice, preferred over piper."""
 
-    def __init__(self, voice: LoadedVoice, settings: SynthesisSettings) -> None:
+    endpoint: RemoteEndpoint
+    model: str = "tts-1"
+    voice: str = "alloy"
+    response_format: str = "pcm"
+    timeout: float = 10.0
+
+    @property
+    def identity(self) -> str:
+        """Part of the cache profile: audio of another box or voice is never served."""
+        return f"{self.endpoint.label}{self.endpoint.prefix}|{self.model}|{self.voice}"
+
+
+class PiperSynthesizer:
+    """Runs piper for one voice. `calls` counts real syntheses, so tests can tell cache from piper.
+
+    With a ``remote`` voice, sentences are spoken by the inference box (converted to this
+    voice's format, so an answer never changes format half-way) and piper speaks only when the
+    box fails; ``remote_failures`` counts those.
+    """
+
+    def __init__(
+        self, voice: LoadedVoice, settings: SynthesisSettings, remote: RemoteVoice | None = None
+    ) -> None:
         self.voice = voice
         self.settings = settings
-        self.profile = profile_id(voice.fingerprint, asdict(settings))
+        self.remote = remote
+        # The text rendering is part of the profile: phrase audio saved before letters were
+        # spoken as letter names must not be served again.
+        profile_settings: dict[str, object] = {
+            **asdict(settings),
+            "text_rendering": TEXT_RENDERING,
+        }
+        if remote is not None:
+            profile_settings["remote"] = remote.identity
+        self.profile = profile_id(voice.fingerprint, profile_settings)
         self.calls = 0
+        self.remote_calls = 0
+        self.remote_failures = 0
         self._calls_lock = threading.Lock()
 
     def synthesize(self, text: str, speaker_id: int | None) -> PcmAudio:
         """Blocking: synthesize one sentence entirely in memory."""
+        return self.synthesize_checked(text, speaker_id)[0]
+
+    def synthesize_checked(self, text: str, speaker_id: int | None) -> tuple[PcmAudio, bool]:
+        """Blocking: the sentence's audio and whether it is the voice asked for (not a fallback)."""
+        if self.remote is None:
+            return self._piper(text, speaker_id), True
+        with self._calls_lock:
+            self.remote_calls += 1
+        try:
+            audio = speech(
+                self.remote.endpoint,
+                text,
+                model=self.remote.model,
+                voice=self.remote.voice,
+                response_format=self.remote.response_format,
+                timeout=self.remote.timeout,
+            )
+            return self._to_voice_format(audio), True
+        except (RemoteAudioError, ValueError) as err:
+            with self._calls_lock:
+                self.remote_failures += 1
+            _LOGGER.warning("Remote voice failed, piper speaks instead: %s", err)
+            return self._piper(text, speaker_id), False
+
+    def _to_voice_format(self, audio: PcmAudio) -> PcmAudio:
+        source = PcmFormat(rate=audio.rate, width=audio.width, channels=audio.channels)
+        target = PcmFormat(rate=self.voice.sample_rate, width=SAMPLE_WIDTH, channels=CHANNELS)
+        pcm = audio.pcm if source == target else convert_all(audio.pcm, source, target)
+        return PcmAudio(pcm=pcm, rate=target.rate, width=target.width, channels=target.channels)
+
+    def _piper(self, text: str, speaker_id: int | None) -> PcmAudio:
         with self._calls_lock:
             self.calls += 1
         config = SynthesisConfig(
@@ -67,7 +186,9 @@ class PiperSynthesizer:
             noise_w_scale=self.settings.noise_w_scale,
         )
         piper = self.voice.piper
-        sentences = piper.phonemize(text)
+        # Spelled letters are given to piper as letter names (see piper_input).
+        spoken = piper_input(text, self.voice.languages)
+        sentences = piper.phonemize(spoken)
         total = sum(len(phonemes) for phonemes in sentences)
         if total > MAX_PHONEMES_PER_SENTENCE:
             raise SentenceTooLongError(
@@ -81,6 +202,10 @@ class PiperSynthesizer:
             for piece in phoneme_pieces(phonemes, MAX_PHONEMES_PER_CALL):
                 audio = piper.phoneme_ids_to_audio(piper.phonemes_to_ids(piece), config)
                 pcm += _to_int16(audio)
+        if spoken != text:
+            # A pause after the letters: piper runs the next sentence straight on, and the last
+            # letter merged into it ("E. It has" heard as "EIT has").
+            pcm += bytes(int(self.voice.sample_rate * LETTER_RUN_PAUSE_SECONDS) * SAMPLE_WIDTH)
         return PcmAudio(
             pcm=bytes(pcm), rate=self.voice.sample_rate, width=SAMPLE_WIDTH, channels=CHANNELS
         )
@@ -160,13 +285,18 @@ class TtsEngine:
         cache: SentenceAudioCache,
         settings: SynthesisSettings | None = None,
         max_concurrent: int = 2,
+        remote: RemoteVoice | None = None,
     ) -> None:
         if not voices:
             raise VoiceNotFoundError("no voice loaded")
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
         self.settings = settings or SynthesisSettings()
-        self.synthesizers = {voice.name: PiperSynthesizer(voice, self.settings) for voice in voices}
+        # The remote voice speaks for the default voice (the one the phrases are prepared in).
+        self.synthesizers = {
+            voice.name: PiperSynthesizer(voice, self.settings, remote if index == 0 else None)
+            for index, voice in enumerate(voices)
+        }
         self.default_voice = voices[0]
         self.cache = cache
         self.max_concurrent = max_concurrent
@@ -208,6 +338,10 @@ class TtsEngine:
             return True
         return any(phrase.startswith(text) for phrase in self._phrase_texts)
 
+    def is_phrase_start(self, text: str) -> bool:
+        """Whether speakable ``text`` begins a phrase of the list."""
+        return bool(text) and any(phrase.startswith(text) for phrase in self._phrase_texts)
+
     async def sentence_audio(
         self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str
     ) -> tuple[PcmAudio, bool]:
@@ -235,8 +369,9 @@ class TtsEngine:
         self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str, key: str
     ) -> PcmAudio:
         try:
-            audio = synthesizer.synthesize(text, speaker_id)
-            self.cache.remember(key, audio)
+            audio, as_asked = synthesizer.synthesize_checked(text, speaker_id)
+            if as_asked:  # piper standing in for the box is not kept under the box's key
+                self.cache.remember(key, audio)
             return audio
         finally:
             with self._in_flight_lock:
@@ -267,9 +402,10 @@ class TtsEngine:
 
         def synthesize_phrase(item: tuple[str, str]) -> None:
             key, text = item
-            audio = synthesizer.synthesize(text, None)
+            audio, as_asked = synthesizer.synthesize_checked(text, None)
             self.cache.pin(key, audio)
-            self.cache.save_to_disk(voice_name, synthesizer.profile, key, audio)
+            if as_asked:  # the box's voice is saved; piper standing in is tried again next start
+                self.cache.save_to_disk(voice_name, synthesizer.profile, key, audio)
 
         for _ in self._executor.map(synthesize_phrase, to_synthesize.items()):
             pass

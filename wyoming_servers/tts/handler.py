@@ -35,18 +35,19 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
+from custom_components.blip.voice.speakable import SentenceSplitter, speakable_text
+
 from ..serve import BlipEventHandler
 from .engine import PiperSynthesizer, TtsEngine, UnknownVoiceError
-from .sentences import SentenceSplitter
-from .text import speakable_text
 
 _LOGGER = logging.getLogger(__name__)
 
 PROGRAM_NAME: Final = "blip-piper"
 DEFAULT_MAX_TEXT_CHARS: Final = 5000
 DEFAULT_SAMPLES_PER_CHUNK: Final = 1024
-# An answer may open with a clause this long (about 1.5 s of speech) instead of a sentence.
-DEFAULT_FIRST_CLAUSE_MIN_CHARS: Final = 24
+# An answer may open with a clause this long (about 0.8 s of speech, the same as Blip voice used
+# when it asked sentence by sentence) instead of a sentence.
+DEFAULT_FIRST_CLAUSE_MIN_CHARS: Final = 12
 # Sentences waiting to be spoken on one connection; a client that never reads its audio cannot
 # queue more than this (its requests are refused with "queue-full").
 MAX_QUEUED_JOBS: Final = 256
@@ -245,6 +246,10 @@ class TtsEventHandler(BlipEventHandler):
     ) -> SentenceSplitter:
         def keep_whole(text: str) -> bool:
             speakable = speakable_text(text, is_ssml=is_ssml)
+            if speakable[-1:] in ",;:":
+                # An opening clause: cut it off (even if it is cached: then it is instant) unless
+                # a phrase starts with it, which must stay whole to be found in the cache.
+                return self.engine.is_phrase_start(speakable)
             return self.engine.is_cached_or_phrase_start(synthesizer, speaker_id, speakable)
 
         return SentenceSplitter(

@@ -34,6 +34,7 @@ from ..const import (
     DEFAULT_LOCAL_MODEL,
     LOCAL_API_OPENAI,
     LOCAL_APIS,
+    LOCAL_READ_TIMEOUT,
 )
 from ..validation import normalize_local_url
 from .benchmark import run, write_outputs
@@ -42,10 +43,6 @@ from .recommend import BUDGET_METRICS, DEFAULT_BUDGET_METRIC, DEFAULT_BUDGET_MS
 from .report import format_table
 from .runner import DEFAULT_CASE_TIMEOUT, BenchTarget, CaseResult, DrillTarget, ModelTarget
 from .testset import BENCHMARKED_ACTIVITIES, DEFAULT_TESTSET_DIR, CaseFileError, load_testset
-
-# How long a local-model stream may go quiet before the socket gives up (the per-case
-# timeout is the real deadline).
-LOCAL_READ_TIMEOUT = 60.0
 
 
 class UsageError(Exception):

@@ -42,6 +42,7 @@ from ..const import (
     DEFAULT_LOCAL_MODEL,
     DOMAIN,
     LOCAL_API_OPENAI,
+    LOCAL_READ_TIMEOUT,
     LOGGER,
 )
 from .benchmark import BenchOutcome, run, write_outputs
@@ -69,7 +70,6 @@ ATTR_BUDGET_MS: Final = "budget_ms"
 ATTR_CASES_PER_ACTIVITY: Final = "cases_per_activity"
 REPORT_DIR: Final = "blip_benchmark"
 NOTIFICATION_ID: Final = "blip_benchmark"
-LOCAL_READ_TIMEOUT: Final = 60.0
 _DATA_KEY: Final = "blip_benchmark_running"
 # The running notification is updated about this many times per run.
 _PROGRESS_STEPS: Final = 10

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import logging
 
 from .audio import PcmFormat, convert_all
-from .sentences import phrase_sentences, sentence_key
+from .speakable import phrase_sentences, sentence_key
 from .wyoming_client import WyomingTtsClient, WyomingTtsError
 
 _LOGGER = logging.getLogger(__name__)
@@ -53,6 +53,14 @@ class PhraseCache:
     def contains(self, voice: str | None, sentence: str) -> bool:
         """Whether this voice's audio for the sentence is held."""
         return (voice, sentence_key(sentence)) in self._native
+
+    def could_start(self, voice: str | None, text: str) -> bool:
+        """Whether some held sentence of this voice starts with ``text`` (or is it)."""
+        key = sentence_key(text)
+        return any(
+            clip_voice == voice and sentence.startswith(key)
+            for clip_voice, sentence in self._native
+        )
 
     def native_format(self, voice: str | None) -> PcmFormat | None:
         """The format the server synthesizes this voice in, once a sentence is held."""

