@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 import json
 import logging
+from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import Event, HomeAssistant, callback
@@ -27,7 +28,6 @@ from custom_components.blip.agent.second_opinion import (
 )
 from custom_components.blip.agent.turn import Deadlines
 from custom_components.blip.brain import (
-    DrillState,
     HistoryTurn,
     RouteDecision,
     Router,
@@ -78,11 +78,11 @@ class RecordingRouter(Router):
         self,
         text: str,
         history: Sequence[HistoryTurn] = (),
-        drill_state: DrillState | None = None,
-        age: int | None = None,
+        *args: Any,
+        **kwargs: Any,
     ) -> RouteDecision:
         self.heard.append(list(history))
-        return super().decide(text, history, drill_state, age)
+        return super().decide(text, history, *args, **kwargs)
 
 
 def _opened_by(hass: HomeAssistant, event_type: str) -> asyncio.Event:

@@ -29,7 +29,8 @@ from custom_components.blip.brain import HistoryTurn, SafetyCategory
             '```json\n{"distress": true, "category": "Running away", "confidence": 1}\n```',
             SafetyCategory.RUNNING_AWAY,
         ),
-        ('{"distress": true, "category": "neglect", "confidence": 0.7}', None),
+        ('{"distress": true, "category": "neglect", "confidence": 0.7}', SafetyCategory.NEGLECT),
+        ('{"distress": true, "category": "something else", "confidence": 0.7}', None),
     ],
 )
 def test_a_distress_verdict_is_a_flag(reply: str, category: SafetyCategory | None) -> None:

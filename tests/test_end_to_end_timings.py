@@ -222,7 +222,8 @@ async def test_per_backend_medians_are_disabled_by_default(hass: HomeAssistant) 
     ]
     medians = [e for e in timing if "_median_" in e.unique_id]
     latest = [e for e in timing if e.unique_id.endswith("_latest")]
-    assert len(medians) == 12 and len(latest) == 4
+    # Five stages (end-of-turn wait, STT, routing, first token, first audio) x three backends.
+    assert len(medians) == 15 and len(latest) == 5
     assert all(e.disabled_by is er.RegistryEntryDisabler.INTEGRATION for e in medians)
     assert all(e.disabled_by is None for e in latest)
     assert await hass.config_entries.async_unload(entry.entry_id)

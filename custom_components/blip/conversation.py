@@ -27,9 +27,10 @@ from . import BlipConfigEntry
 from .agent.backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
 from .agent.fillers import FillerPicker, parse_extra_fillers, strip_filler
 from .agent.health import BackendHealth, TurnTiming, TurnTimings
-from .agent.prompts import HARM_AT_HOME, check_in, safety_prompt, system_prompt
+from .agent.prompts import HARM_AT_HOME, check_in, guarded_prompt, safety_prompt, system_prompt
 from .agent.safety_alerts import SafetySignal, async_send_safety_alerts
 from .agent.second_opinion import (
+    DISTRESS_MARKER_INSTRUCTION,
     SECOND_OPINION_MODEL,
     CheckIns,
     DistressFlag,
@@ -530,8 +531,13 @@ class BlipConversationEntity(
             prompt = safety_prompt(
                 category, self.child_name, self.child_age, self.hass.config.country
             )
+        elif decision.guarded:
+            prompt = guarded_prompt(None, self.child_name, self.child_age)
         else:
             prompt = system_prompt(decision.activity, self.child_name, self.child_age)
+        if decision.safety is None and decision.backend is Backend.CLAUDE:
+            # Claude may flag distress in its own answer (agent/second_opinion.py).
+            prompt = f"{prompt}\n\n{DISTRESS_MARKER_INSTRUCTION}"
         try:
             await chat_log.async_provide_llm_data(
                 user_input.as_llm_context(DOMAIN),
