@@ -9,7 +9,6 @@ from typing import Any
 
 from wyoming.audio import AudioChunk
 from wyoming.event import Event
-from wyoming.server import AsyncEventHandler
 
 from custom_components.blip.phrases import FILLERS_CHEERFUL, FIXED_REPLIES
 from custom_components.blip.voice.audio import PcmFormat
@@ -19,6 +18,7 @@ from custom_components.blip.voice.speaker import Speaker, SpeechStats
 from custom_components.blip.voice.wyoming_client import WyomingTtsClient
 from tests import voice_fixtures
 from tests.wyoming_fixtures import running_server
+from wyoming_servers.serve import BlipEventHandler
 from wyoming_servers.tts.engine import TtsEngine
 from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions
 
@@ -111,7 +111,7 @@ async def test_a_connection_the_server_closed_is_replaced_without_the_child_noti
     assert PIPER.duration(len(audio)) > 4.0
 
 
-class DiesMidAnswer(AsyncEventHandler):
+class DiesMidAnswer(BlipEventHandler):
     """A streaming server that sends a little audio of the answer and then goes away."""
 
     async def handle_event(self, event: Event) -> bool:

@@ -141,6 +141,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
             local_url, entry.data.get(CONF_LOCAL_API, LOCAL_API_OPENAI)
         )
 
+    # The learned safety layer, loaded off the event loop before anything that needs undoing
+    # (timers, stores) is set up; None when it fails to load (logged as an error): the rules
+    # then check alone.
+    safety_model = await hass.async_add_executor_job(try_load_safety_model, None, LOGGER)
     progress = ProgressManager(hass, entry)
     await progress.async_load()
     sessions = ChildSessions(hass, entry)
@@ -151,13 +155,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: BlipConfigEntry) -> bool
         progress=progress,
         sessions=sessions,
         log_privacy=log_privacy,
+        safety_model=safety_model,
     )
     await async_setup_device_entry(hass, entry)
-    # The learned safety layer, loaded once per set-up off the event loop and shared by the
-    # router; None when it fails to load (logged as an error): the rules then check alone.
-    entry.runtime_data.safety_model = await hass.async_add_executor_job(
-        try_load_safety_model, None, LOGGER
-    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.runtime_data.school_lists = SchoolWordLists(hass, entry)
     entry.runtime_data.school_lists.async_start()
