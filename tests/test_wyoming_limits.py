@@ -190,18 +190,25 @@ async def test_silent_and_trickling_connections_are_closed_when_idle(
 
         reader, writer = await asyncio.open_connection(address.host, address.port)
         received = b""
-        for byte in b'{"type": "describe"':  # a header that never ends
-            writer.write(bytes([byte]))
-            await writer.drain()
-            try:
-                received += await asyncio.wait_for(reader.read(65536), 0.1)
-            except TimeoutError:
-                continue
-            if received:
-                break
-        received += await asyncio.wait_for(reader.read(), 5)
+        reset = False
+        try:
+            for byte in b'{"type": "describe"':  # a header that never ends
+                writer.write(bytes([byte]))
+                await writer.drain()
+                try:
+                    received += await asyncio.wait_for(reader.read(65536), 0.1)
+                except TimeoutError:
+                    continue
+                if received:
+                    break
+            received += await asyncio.wait_for(reader.read(), 5)
+        except (ConnectionResetError, BrokenPipeError):
+            # The server closed while trickled bytes sat unread in its buffer, so the kernel
+            # reset the connection, which can drop the error event before it is read.
+            reset = True
         writer.close()
-        assert [event.data["code"] for event in parse_events(received)] == ["idle-timeout"]
+        codes = [event.data["code"] for event in parse_events(received)]
+        assert codes == ["idle-timeout"] or (reset and codes in ([], ["idle-timeout"]))
 
 
 async def test_a_client_waiting_for_long_synthesis_is_not_idle(engine: TtsEngine) -> None:
