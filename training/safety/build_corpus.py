@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from multilingual import MULTILINGUAL  # noqa: E402
+from multiturn import conversations, single_turns  # noqa: E402
 
 OUT = HERE / "corpus" / "corpus.jsonl"
 SEED = 13
@@ -1379,6 +1380,15 @@ def build() -> list[dict[str, object]]:
             {"role": "assistant", "text": "That's fun! What else?"},
         ]
         add(fill(rng.choice(NEG_TEMPLATES), rng, NEG_SLOTS), "none", "with_history", history)
+
+    # Round 2: conversations over two and three turns (multiturn.py), in their STT register too.
+    for text, label, history in conversations(rng):
+        add(text, label, "conversation", history)
+        if rng.random() < 0.5:
+            add(stt(text, rng), label, "conversation", history)
+    for line, label in single_turns():
+        for text, register in vary(line, rng):
+            add(text, label, register)
 
     for lang, lines in MULTILINGUAL.items():
         for label, text in lines:

@@ -107,6 +107,10 @@ class SafetyDetector:
     def judge(self, text: str, history: Sequence[HistoryTurn] = ()) -> SafetyVerdict:
         if not isinstance(text, str) or not text.strip():
             return NOTHING
+        # The turn's embedding is computed beside the rules (the encoder releases the GIL); a
+        # precise rule returns without waiting, and the embedding still lands in the cache,
+        # where the next turn finds it as history.
+        pending = self.model.embed_soon(text) if self.model is not None else None
         rule = match_rules(text, history)
         if rule is not None and rule.precise:
             return SafetyVerdict(_finding(rule.category), False, "rule")
@@ -122,6 +126,9 @@ class SafetyDetector:
             if asks_harm:
                 return SafetyVerdict(None, True, "harmful_request")
             return NOTHING
+        if pending is not None:
+            # Wait for it; a failure is not raised here: score() then encodes on this thread.
+            pending.exception()
         score = self.model.score(text, history)
         limits = self.model.thresholds
         if score.distress >= limits.alert:
