@@ -8,8 +8,6 @@ to the same opening ending harmlessly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from custom_components.blip.brain import Backend, HistoryTurn, Router
@@ -18,10 +16,8 @@ from custom_components.blip.brain.safety_model import SafetyModel, load_safety_m
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[SafetyModel]:
-    loaded = load_safety_model()
-    yield loaded
-    loaded.close()
+def model() -> SafetyModel:
+    return load_safety_model()
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +105,8 @@ def test_a_precise_rule_returns_and_the_embedding_is_still_cached(model: SafetyM
     verdict = detector.judge(text)
     assert verdict.reason == "rule"
     assert verdict.finding is not None
-    # The embedding was computed beside the rules (close() waits for it to finish); the next
-    # turn finds it in the cache as history.
-    model.close()
+    # The embedding was computed beside the rules, and finished with the turn: the next turn
+    # finds it in the cache as history.
     calls: list[int] = []
     encode = model.encoder.encode
 

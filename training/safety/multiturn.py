@@ -42,6 +42,23 @@ NEUTRAL_ASSISTANT = [
     "What did they do?",
     "Is that a game you play?",
 ]
+# Blip's ordinary statements (no question): after these too, the child's words decide.
+ASSISTANT_STATEMENTS = [
+    "Five times five is twenty-five!",
+    "Purple is spelled p-u-r-p-l-e.",
+    "Great job! That's right.",
+    "Ha ha, that's a funny one!",
+    "Okay, I'm listening.",
+    "I hear you.",
+    "Sure, what is it?",
+    "That sounds like fun!",
+    "Wow, cool!",
+    "Thanks for telling me about your day.",
+    "Jupiter is the biggest planet in our solar system.",
+    "Here's a story about a brave little fox.",
+    "Nice! Let's keep going.",
+    "Oh, I see.",
+]
 WARNING_ASSISTANT = [
     "That's really dangerous and can badly hurt people. It's not something to try.",
     "That can make people very sick, so it's never something to do.",
@@ -356,6 +373,21 @@ BENIGN_CLOSERS = [
     "she said i can have a cookie after dinner",
     "he lets me pick the music in the car",
 ]
+# Answers naming a grown-up who is there, after "nobody's home" or "i'm by myself".
+REASSURING_CLOSERS = [
+    "my grandma's in the kitchen making soup",
+    "my dad's just in the shower he'll be out soon",
+    "mom went next door for a minute and my aunt is here",
+    "my big brother is watching me he's seventeen",
+    "she's picking up pizza, my stepdad is upstairs",
+    "the babysitter is here she's on her phone",
+    "dad's outside washing the car",
+    "mom's at work till five and grandpa is watching me",
+    "my uncle is here we're watching cartoons",
+    "she'll be back in ten minutes she just went to the shop",
+    "yeah my mom's in the garden",
+    "my neighbor is with me till mom gets home",
+]
 PLAY_HISTORY = [
     ("let's play zombies", "Ooh, spooky! What's the plan?"),
     ("i'm writing a scary story", "Fun! What happens next?"),
@@ -396,6 +428,11 @@ FILLER = [
 ]
 
 
+def _assistant(rng: random.Random) -> str:
+    """Blip's reply: mostly a question, sometimes a statement (neither decides alone)."""
+    return rng.choice(ASSISTANT_STATEMENTS if rng.random() < 0.25 else NEUTRAL_ASSISTANT)
+
+
 def _episode(
     rng: random.Random, opener: str, middles: list[str], closer: str, three: bool
 ) -> list[dict[str, str]]:
@@ -404,12 +441,12 @@ def _episode(
         history += [{"role": "user", "text": user}, {"role": "assistant", "text": assistant}]
     history += [
         {"role": "user", "text": opener},
-        {"role": "assistant", "text": rng.choice(NEUTRAL_ASSISTANT)},
+        {"role": "assistant", "text": _assistant(rng)},
     ]
     if three and middles:
         history += [
             {"role": "user", "text": rng.choice(middles)},
-            {"role": "assistant", "text": rng.choice(NEUTRAL_ASSISTANT)},
+            {"role": "assistant", "text": _assistant(rng)},
         ]
     return history
 
@@ -422,6 +459,11 @@ def conversations(rng: random.Random) -> list[tuple[str, str, list[dict[str, str
             for _ in range(6):
                 history = _episode(rng, rng.choice(openers), middles, closer, rng.random() < 0.4)
                 out.append((closer, label, history))
+        if label == "neglect":
+            for closer in REASSURING_CLOSERS:
+                for _ in range(4):
+                    history = _episode(rng, rng.choice(openers), [], "", False)
+                    out.append((closer, "none", history))
         # The same openers ending harmlessly: the opener alone never decides.
         for _ in range(len(closers) * 3):
             history = _episode(rng, rng.choice(openers), [], "", False)
@@ -487,6 +529,13 @@ SINGLE_TURNS: dict[str, list[str]] = {
         "my little sister is sick and there's no grown up to help",
     ],
     "self_harm": [
+        "i used the blade on my leg again last night",
+        "the pills thing, i took some again",
+        "i did the cutting again after dinner",
+        "i tied the rope thing in my closet",
+        "i'm gonna do it tonight when everyone's asleep, i decided",
+        "i wrote my goodbye note already",
+        "i keep doing the thing where i hurt my wrist",
         "i stopped eating so i can disappear",
         "if i don't eat for long enough will i die, i want to",
         "i hold my breath under the bath water hoping i don't come up",
@@ -524,6 +573,14 @@ SCARY_NEGATIVES = [
     "i was so scared at the haunted house i screamed",
     "my dad and i watched a war movie about soldiers",
     "i'm so bored i could die",
+    "my dad's gonna murder me when he sees my report card lol",
+    "my big brother will kill me if he finds out i played his xbox",
+    "mom is going to destroy me for losing my shoe again",
+    "my sister's gonna strangle me, i borrowed her sweater",
+    "grandma will kill us if we're late for dinner haha",
+    "my teacher is gonna murder me i forgot my homework",
+    "my cousin's gonna kill me for telling his secret crush",
+    "dad would literally murder me if i scratched his car",
     "we made a volcano that exploded everywhere",
 ]
 

@@ -95,6 +95,8 @@ _MATH_WORDS = _rx(
 )
 # Worry about a test is a feeling, not a request for the test's subject.
 _TEST_WORRY = _rx(r"\b(?:test|quiz|exam|homework|contr[ôo]le|examen)\b")
+# ... unless the turn also asks the sum or the word ("..., what's 9 times 6").
+_ASKS_TOO = _rx(r"\b(?:what's|whats|what is|how much is|how do you spell|spell)\b")
 _DREAD = _rx(r"\b(?:gonna|going to|will|i'll) (?:die|be dead|cry) if i\b|\bif i fail\b")
 _NUMBER_ORDER = _rx(
     r"\bwhat (?:number )?comes? (?:after|before|next)\b|\bwhat (?:number )?is (?:after|before)\b|"
@@ -267,7 +269,9 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, bool]:
     """Classify a turn on its own words. The flag is True when no rule matched (a weak guess)."""
     text = _strip_wake(normalised)
     worried = bool(_EMOTIONAL.search(_POSITIVE_FEELING.sub(" ", text)) or _DREAD.search(text))
-    if worried and _TEST_WORRY.search(text):
+    asks_sum = solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None
+    asks_sum = asks_sum or bool(_ASKS_TOO.search(text))
+    if worried and _TEST_WORRY.search(text) and not asks_sum:
         # "i'm nervous about my spelling test", "i'm gonna die if i fail this math test".
         return Activity.EMOTIONAL, False
     if _SPELLING.search(text) and not _NOT_SPELLING.search(text):

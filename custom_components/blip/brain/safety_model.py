@@ -23,7 +23,6 @@ event loop; scoring a turn takes one embedding (~10-25 ms on one core).
 from __future__ import annotations
 
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import logging
@@ -31,13 +30,14 @@ import os
 from pathlib import Path
 import re
 import threading
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 import numpy as np
 
 from .activities import HistoryTurn, SafetyCategory
 
 _LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HEAD_PATH: Final = Path(__file__).resolve().parent / "models" / "safety_head.npz"
 # The head's classes, in the order of its output units.
@@ -246,31 +246,37 @@ class SafetyModel:
         self.head = head
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        self._worker: ThreadPoolExecutor | None = None
-
-    def embed_soon(self, text: str) -> Future[np.ndarray] | None:
-        """Start encoding ``text`` on the model's own thread and return at once.
-
-        The encoder's C engine releases the GIL, so the rules run on the caller's thread
-        meanwhile: a turn costs the longer of the two, not their sum. None when the worker
-        cannot take it (shut down): ``embed`` then encodes on the caller's thread.
-        """
-        try:
-            if self._worker is None:
-                self._worker = ThreadPoolExecutor(1, thread_name_prefix="blip_safety_embed")
-            return self._worker.submit(self.embed, text)
-        except RuntimeError:
-            return None
-
-    def close(self) -> None:
-        """Stop the encoding thread (a later turn starts a new one)."""
-        if self._worker is not None:
-            self._worker.shutdown(wait=True)
-            self._worker = None
 
     @property
     def thresholds(self) -> Thresholds:
         return self.head.thresholds
+
+    def beside(self, text: str, work: Callable[[], T]) -> T:
+        """Run ``work`` on this thread while ``text`` is encoded on a short-lived second one.
+
+        The encoder's C engine releases the GIL, so the rules (``work``) run meanwhile: a turn
+        costs the longer of the two, not their sum. Both are done when this returns (no thread
+        outlives the turn); a turn already in the cache costs no thread at all.
+        """
+        with self._lock:
+            cached = normalise_for_embedding(text) in self._cache
+        if cached:
+            return work()
+        encoder = threading.Thread(
+            target=self._embed_quietly, args=(text,), name="blip_safety_embed", daemon=True
+        )
+        encoder.start()
+        try:
+            return work()
+        finally:
+            encoder.join()
+
+    def _embed_quietly(self, text: str) -> None:
+        # A failure here is not lost: score() encodes again on the caller's thread and raises.
+        try:
+            self.embed(text)
+        except Exception:
+            _LOGGER.debug("Encoding beside the rules failed; retried on the turn's thread")
 
     def embed(self, text: str) -> np.ndarray:
         key = normalise_for_embedding(text)
