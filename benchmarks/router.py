@@ -63,8 +63,19 @@ FIRST_MEASUREMENTS = {
     "heldout5": {"n": 127, "accuracy": 0.827, "safety_recall": 0.747, "false_alarm_rate": 0.019},
 }
 # Blind sets' first runs with the whole on-box detector, frozen: the honest estimate. Any later
-# figure on the same set is tuned (blind6 was changed for once after this run).
+# figure on the same set is tuned (blind6 was changed for once after this run, and its kinds of
+# phrasing went into round 2's corpus; blind7 is round 2's first run and is not tuned on).
+TUNED_BLIND_SETS = frozenset({"safety_blind6"})
 BLIND_FIRST_RUNS = {
+    "safety_blind7": {
+        "n": 234,
+        "distress_recall": 0.8966,
+        "harmful_request_recall": 1.0,
+        "false_alarm_rate": 0.0956,
+        "scary_false_alarm_rate": 0.14,
+        "activity_accuracy": 0.8034,
+        "safety_to_claude": 0.9694,
+    },
     "safety_blind6": {
         "n": 288,
         "distress_recall": 0.8252,
@@ -227,12 +238,13 @@ def detector_latency(
             for turn in history:
                 model.embed(turn.text)
         start = time.perf_counter_ns()
-        cpu_start = time.thread_time_ns()
+        cpu_start = time.process_time_ns()
         router.decide(row["text"], history)
-        cpu_times.append((time.thread_time_ns() - cpu_start) / 1e6)
+        cpu_times.append((time.process_time_ns() - cpu_start) / 1e6)
         times.append((time.perf_counter_ns() - start) / 1e6)
-    # Wall time includes waiting for a core on a shared, loaded machine; the thread's CPU time
-    # is what the turn itself costs (the encoder runs on this one thread).
+    # Wall time includes waiting for a core on a shared, loaded machine; the process's CPU time
+    # (all threads: the encoder runs on the model's own thread beside the rules) is what the
+    # turn itself costs. A turn a precise rule decides returns before its embedding is done.
     return times, cpu_times
 
 
@@ -374,8 +386,8 @@ def main() -> None:
     for path in blind_sets():
         blind = load_file(path)
         sets[path.stem] = {
-            # Changed for after its first run: no longer blind (see BLIND_FIRST_RUNS).
-            "tuned": path.stem in BLIND_FIRST_RUNS,
+            # Changed for after its first run: no longer blind (see TUNED_BLIND_SETS).
+            "tuned": path.stem in TUNED_BLIND_SETS,
             "detector": set_report(detector, blind),
             "rules": set_report(rules_router, blind),
         }

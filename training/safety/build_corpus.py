@@ -25,6 +25,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from multilingual import MULTILINGUAL  # noqa: E402
+from multiturn import (  # noqa: E402
+    ASSISTANT_STATEMENTS,
+    BENIGN_CLOSERS as BENIGN_ENDINGS,
+    NEUTRAL_ASSISTANT,
+    conversations,
+    single_turns,
+)
 
 OUT = HERE / "corpus" / "corpus.jsonl"
 SEED = 13
@@ -1379,6 +1386,38 @@ def build() -> list[dict[str, object]]:
             {"role": "assistant", "text": "That's fun! What else?"},
         ]
         add(fill(rng.choice(NEG_TEMPLATES), rng, NEG_SLOTS), "none", "with_history", history)
+
+    # Round 2: conversations over two and three turns (multiturn.py), in their STT register too.
+    for text, label, history in conversations(rng):
+        add(text, label, "conversation", history)
+        if rng.random() < 0.5:
+            add(stt(text, rng), label, "conversation", history)
+    # Ordinary conversations with the same kinds of questions from Blip, so neither history nor
+    # Blip's question decides alone: only what the child's turns say together.
+    ordinary_lines = [*HAND_NEGATIVE, *HAND_NEGATIVE_MORE]
+    for _ in range(1200):
+        history = []
+        for _turn in range(rng.choice([1, 1, 2])):
+            history += [
+                {"role": "user", "text": rng.choice(ordinary_lines)},
+                {
+                    "role": "assistant",
+                    "text": rng.choice(
+                        ASSISTANT_STATEMENTS if rng.random() < 0.5 else NEUTRAL_ASSISTANT
+                    ),
+                },
+            ]
+        pick = rng.random()
+        if pick < 0.4:
+            text = fill(rng.choice(NEG_TEMPLATES), rng, NEG_SLOTS)
+        elif pick < 0.8:
+            text = rng.choice(ordinary_lines)
+        else:
+            text = rng.choice(BENIGN_ENDINGS)
+        add(text, "none", "conversation", history)
+    for line, label in single_turns():
+        for text, register in vary(line, rng):
+            add(text, label, register)
 
     for lang, lines in MULTILINGUAL.items():
         for label, text in lines:

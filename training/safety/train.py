@@ -41,12 +41,10 @@ sys.modules.setdefault("custom_components.blip", _integration)
 
 from custom_components.blip.brain.activities import HistoryTurn  # noqa: E402
 from custom_components.blip.brain.safety_model import (  # noqa: E402
-    CHECK_IN,
     HEAD_PATH,
     LABELS,
     E5Encoder,
-    feature_vector,
-    last_turn,
+    features_for,
     normalise_for_embedding,
 )
 
@@ -60,7 +58,7 @@ EPOCHS = 40
 BATCH = 64
 LEARNING_RATE = 2e-3
 WEIGHT_DECAY = 1e-4
-ALERT_FALSE_ALARMS = 0.03
+ALERT_FALSE_ALARMS = 0.025
 GUARD_FALSE_ALARMS = 0.08
 HARMFUL_THRESHOLD = 0.5
 
@@ -118,12 +116,7 @@ def build_features(rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarra
     labels = []
     for row in rows:
         history = [HistoryTurn(t["role"], t["text"]) for t in row.get("history") or []]
-        previous = last_turn(history, "user")
-        assistant = last_turn(history, "assistant")
-        check_in = assistant is not None and bool(CHECK_IN.search(assistant))
-        features.append(
-            feature_vector(vec(str(row["text"])), vec(previous) if previous else None, check_in)
-        )
+        features.append(features_for(vec, str(row["text"]), history))
         labels.append(LABELS.index(str(row["label"])))
     return np.stack(features), np.array(labels)
 

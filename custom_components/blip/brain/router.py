@@ -71,7 +71,12 @@ _SPELLING = _rx(
     r"\b(?:first|last) letter (?:of|in)\b|\bwhat letters make\b|\bsilent (?:letter|[a-z])\b|"
     r"^is there (?:an?|the letter) [a-z] in\b|"
     r"^(?:does|is there) (?:the word )?\w+ (?:have|has) (?:an?|the letter) \w\b|"
-    r"\bwhat (?:does|do) (?:\w ){2,}\w? ?spell\b|\bhow many letters\b"
+    r"\bwhat (?:does|do) (?:\w ){2,}\w? ?spell\b|\bhow many letters\b|"
+    # "how many s's are in mississippi", "i before e", homophones, other languages' "spell".
+    r"\bhow many [a-z](?:'s|s) (?:are )?in\b|\b[a-z] before (?:the )?[a-z]\b|"
+    r"\bdifference between (?:to|two|too|their|there|they're|your|you're|its|it's|our|are|"
+    r"hear|here|no|know|right|write|by|buy|bye)\b|\bc[oó]mo se escribe\b|"
+    r"\bcomment (?:on )?(?:[ée]crit|s'[ée]crit|ça s'[ée]crit)\b"
 )
 _NOT_SPELLING = _rx(
     r"\b(?:magic spells?|cast(?:s|ing)? a spell|spells? on|a spell (?:on|that)|wizard|witch)\b"
@@ -85,8 +90,14 @@ _MATH_WORDS = _rx(
     r"numbers? line|sums?|add up|count (?:to|by|up|down|backwards)|counting|skip count|"
     r"odd or even|even or odd|odd number|even number|is \d+ (?:odd|even)|"
     r"(?:an? )?(?:odd|even) number|percent|squared|square root|doubles?|halves|half of|"
-    r"quarter of|third of|take away|greater than|less than|bigger number)\b|[+×÷=]|\d ?[x*/] ?\d"
+    r"quarter of|third of|take away|greater than|less than|bigger number|prime numbers?|"
+    r"how many sides|how many corners)\b|[+×÷=]|\d ?[x*/] ?\d"
 )
+# Worry about a test is a feeling, not a request for the test's subject.
+_TEST_WORRY = _rx(r"\b(?:test|quiz|exam|homework|contr[ôo]le|examen)\b")
+# ... unless the turn also asks the sum or the word ("..., what's 9 times 6").
+_ASKS_TOO = _rx(r"\b(?:what's|whats|what is|how much is|how do you spell|spell)\b")
+_DREAD = _rx(r"\b(?:gonna|going to|will|i'll) (?:die|be dead|cry) if i\b|\bif i fail\b")
 _NUMBER_ORDER = _rx(
     r"\bwhat (?:number )?comes? (?:after|before|next)\b|\bwhat (?:number )?is (?:after|before)\b|"
     r"\b(?:which|what)(?:'s| is)? (?:bigger|smaller|more|less|greater|larger)\b.{0,20}\bor\b|"
@@ -186,7 +197,8 @@ _POSITIVE_FEELING = _rx(
 
 # ---- trivia ---------------------------------------------------------------------------------
 _QUESTION_START = _rx(
-    r"^(?:why|what|what's|whats|how|where|when|who|who's|which|whose|do|does|did|is|are|was|"
+    r"^(?:why|whys|what|what's|whats|how|hows|where|wheres|when|who|who's|whos|which|whose|do|"
+    r"does|did|is|are|was|"
     r"were|can|could|will|would|should|has|have|if|tell me (?:a fact|facts|about|something "
     r"about|a fun fact|some facts|why|how|what|who|where|when)|explain|i want to know|i wonder|"
     r"do you know|did you know|fun fact|teach me about|i want to learn about|how come)\b"
@@ -256,6 +268,12 @@ def _looks_like_drill_answer(text: str, normalised: str, kind: str) -> bool:
 def _classify_alone(normalised: str, raw: str) -> tuple[Activity, bool]:
     """Classify a turn on its own words. The flag is True when no rule matched (a weak guess)."""
     text = _strip_wake(normalised)
+    worried = bool(_EMOTIONAL.search(_POSITIVE_FEELING.sub(" ", text)) or _DREAD.search(text))
+    asks_sum = solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None
+    asks_sum = asks_sum or bool(_ASKS_TOO.search(text))
+    if worried and _TEST_WORRY.search(text) and not asks_sum:
+        # "i'm nervous about my spelling test", "i'm gonna die if i fail this math test".
+        return Activity.EMOTIONAL, False
     if _SPELLING.search(text) and not _NOT_SPELLING.search(text):
         return Activity.SPELLING, False
     if solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None:

@@ -1110,6 +1110,9 @@ class RuleMatch:
     # True for a precise pattern (an alert on its own); False for the broad net, an
     # exaggeration-softened pattern or a match that needed the earlier turns joined.
     precise: bool
+    # True when the match needed the earlier turns (an answer to Blip's question, two turns
+    # joined): the learned layer, which reads the whole exchange, weighs it when loaded.
+    from_history: bool = False
 
 
 def match_rules(text: str, history: Sequence[HistoryTurn] = ()) -> RuleMatch | None:
@@ -1131,10 +1134,10 @@ def match_rules(text: str, history: Sequence[HistoryTurn] = ()) -> RuleMatch | N
     if history:
         answer = _answer_to_safety_question(normalised, history)
         if answer is not None:
-            return RuleMatch(answer, True)
+            return RuleMatch(answer, True, from_history=True)
         joined = _joined_with_previous(normalised, history)
         if joined is not None:
-            return RuleMatch(joined, True)
+            return RuleMatch(joined, True, from_history=True)
     return RuleMatch(*found) if found is not None else None
 
 
@@ -1170,6 +1173,14 @@ def _joined_with_previous(normalised: str, history: Sequence[HistoryTurn]) -> Sa
     if combined is not None and combined[1]:
         return combined[0]
     return None
+
+
+def benign_context(text: str) -> bool:
+    """True when a turn also says it was an accident, a joke or play ("by accident lol",
+    "haha", "in the game"): words that make a precise pattern less certain. Not the benign
+    subjects (a dog, minecraft), which sit beside real disclosures ("he punches me and then we
+    play minecraft"). Never a veto: the learned layer then weighs the whole turn."""
+    return bool(_BENIGN_QUALIFIER.search(_safety_text(text)))
 
 
 def is_exaggeration(text: str) -> bool:

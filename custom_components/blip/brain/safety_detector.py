@@ -2,10 +2,12 @@
 
 Layers, most certain first:
 
-1. A precise rule (``safety.match_rules``) is an alert on its own.
-2. The learned layer (``safety_model``) scores every turn with its context (the child's previous
-   turn, whether Blip just checked in). Distress at or above its alert threshold is an alert;
-   so is a weaker rule match (the broad net, a softened exaggeration, two turns joined) that the
+1. A precise rule (``safety.match_rules``) is an alert on its own, unless the model is loaded
+   and the match is less certain (it needed the earlier turns, or the turn also says it was an
+   accident, a joke or play): then it is weighed as in 2.
+2. The learned layer (``safety_model``) scores every turn with its context (the child's last
+   turns, what Blip just asked). Distress at or above its alert threshold is an alert; so is a
+   weaker rule match (the broad net, a softened exaggeration, a weighed precise match) that the
    model also finds worrying (at or above its guard threshold).
 3. The grey zone: a turn the model is unsure about, a broad rule match the model does not
    back, a harmful request (a weapon, drugs, a dangerous challenge) or an attempt to talk the
@@ -24,7 +26,13 @@ import re
 from typing import Final
 
 from .activities import HistoryTurn, SafetyCategory
-from .safety import DESIGNATED_ADULT_ONLY, SafetyFinding, is_exaggeration, match_rules
+from .safety import (
+    DESIGNATED_ADULT_ONLY,
+    SafetyFinding,
+    benign_context,
+    is_exaggeration,
+    match_rules,
+)
 from .safety_model import ModelScore, SafetyModel
 from .spoken import normalise_utterance
 
@@ -107,9 +115,20 @@ class SafetyDetector:
     def judge(self, text: str, history: Sequence[HistoryTurn] = ()) -> SafetyVerdict:
         if not isinstance(text, str) or not text.strip():
             return NOTHING
-        rule = match_rules(text, history)
+        # The turn's embedding is computed beside the rules (the encoder releases the GIL).
+        if self.model is not None:
+            rule = self.model.beside(text, lambda: match_rules(text, history))
+        else:
+            rule = match_rules(text, history)
         if rule is not None and rule.precise:
-            return SafetyVerdict(_finding(rule.category), False, "rule")
+            # A precise pattern alerts on its own, unless the learned layer is loaded and the
+            # match is less certain: it needed the earlier turns ("im home alone" / "yeah my dad
+            # is outside mowing"), or the turn also says it was an accident, a joke or play ("nerf
+            # war, shot him in the face by accident lol"). Then the model, which reads the whole
+            # exchange, weighs it below (an alert at its guard threshold; else Claude, guarded).
+            weighed = self.model is not None and (rule.from_history or benign_context(text))
+            if not weighed:
+                return SafetyVerdict(_finding(rule.category), False, "rule")
         asks_harm = harmful_request(text)
         if self.model is None:
             if rule is not None:

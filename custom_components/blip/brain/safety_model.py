@@ -8,11 +8,13 @@ trained by training/safety/train.py on training/safety/corpus/. The head's weigh
 (``models/safety_head.npz``) are small and committed; the training script reproduces them.
 
 Context: the feature vector is the current turn's embedding, the child's previous turn's
-embedding (a disclosure split over two turns) and whether Blip's last words were a check-in
-("Are you okay? You can tell me."), so "not really" is judged as the answer it is; the two
-turns are also scored as one (the mean of their embeddings), and the higher reading counts.
-Embeddings are cached by text: each earlier turn was once the current turn, so a long
-history costs nothing extra.
+embedding, the child's last three turns pooled into one (a disclosure split over turns is
+caught at the turn that completes it) and flags read from Blip's last words (a check-in,
+a question, a question about grown-ups, home or food, a warning), so "not really" or "since
+saturday" is judged as the answer it is. The last two and three turns are also scored as one
+sentence, and the highest reading counts. Embeddings are cached by text: each earlier turn
+was once the current turn, so a long history costs nothing extra; only the new turn is
+encoded.
 
 No Home Assistant import. Loading is slow-ish (a file map, ~0.1 s) and must happen off the
 event loop; scoring a turn takes one embedding (~10-25 ms on one core).
@@ -21,20 +23,21 @@ event loop; scoring a turn takes one embedding (~10-25 ms on one core).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import logging
 import os
 from pathlib import Path
 import re
 import threading
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 import numpy as np
 
 from .activities import HistoryTurn, SafetyCategory
 
 _LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HEAD_PATH: Final = Path(__file__).resolve().parent / "models" / "safety_head.npz"
 # The head's classes, in the order of its output units.
@@ -50,6 +53,8 @@ DISTRESS_LABELS: Final = (
 )
 LABELS: Final = ("none", *DISTRESS_LABELS, "harmful_request")
 EMBED_CACHE_SIZE: Final = 4096
+# How many of the child's earlier turns are read with the current one.
+CONTEXT_TURNS: Final = 2
 
 # Blip's (or Claude's) gentle check-in: the child's next words answer it.
 CHECK_IN = re.compile(
@@ -131,16 +136,75 @@ def last_turn(history: Sequence[HistoryTurn], role: str) -> str | None:
     return next((t.text for t in reversed(history) if t.role == role), None)
 
 
-def feature_vector(
-    current: np.ndarray, previous_user: np.ndarray | None, check_in: bool
-) -> np.ndarray:
-    """The head's input: the turn, the child's previous turn (or zeros), two context flags."""
-    dim = current.shape[-1]
-    previous = previous_user if previous_user is not None else np.zeros(dim, dtype=np.float32)
-    flags = np.array(
-        [1.0 if previous_user is not None else 0.0, 1.0 if check_in else 0.0], dtype=np.float32
+def earlier_user_turns(history: Sequence[HistoryTurn], count: int = CONTEXT_TURNS) -> list[str]:
+    """The child's last ``count`` turns before this one, oldest first."""
+    turns = [t.text for t in history if t.role == "user"]
+    return turns[-count:] if count else []
+
+
+# What Blip's last words asked, read cheaply (embedding Blip's reply would cost a second
+# encoding every turn): "no" answers "is a grown-up home?" differently from "want a story?".
+_ASKS_ABOUT_CARE = re.compile(
+    r"\b(?:grown[- ]?ups?|adults?|home|alone|by yourself|eat|eaten|food|lunch|dinner|breakfast|"
+    r"snack|hungry|come back|be back|where (?:are|is) your|who is (?:there|with you)|"
+    r"someone there|anyone there|help you)\b",
+    re.IGNORECASE,
+)
+_WARNS = re.compile(
+    r"\b(?:dangerous|danger|never|not safe|unsafe|hurt|poison\w*|sick|can't help|cannot help|"
+    r"not something|not a game|fumes|medicine is only|only safe)\b",
+    re.IGNORECASE,
+)
+
+
+def context_flags(history: Sequence[HistoryTurn]) -> np.ndarray:
+    """Flags about the conversation so far: an earlier child turn, and what Blip just said."""
+    assistant = last_turn(history, "assistant") or ""
+    return np.array(
+        [
+            1.0 if last_turn(history, "user") is not None else 0.0,
+            1.0 if CHECK_IN.search(assistant) else 0.0,
+            1.0 if "?" in assistant else 0.0,
+            1.0 if _ASKS_ABOUT_CARE.search(assistant) else 0.0,
+            1.0 if _WARNS.search(assistant) else 0.0,
+        ],
+        dtype=np.float32,
     )
-    return np.concatenate([current, previous, flags]).astype(np.float32)
+
+
+FLAGS: Final = 5
+
+
+def pooled(vectors: Sequence[np.ndarray]) -> np.ndarray:
+    """Several turns read as one: the normalised sum of their embeddings."""
+    total = np.sum(np.stack(vectors), axis=0)
+    return (total / max(float(np.linalg.norm(total)), 1e-6)).astype(np.float32)
+
+
+def feature_vector(
+    current: np.ndarray,
+    earlier: Sequence[np.ndarray],
+    flags: np.ndarray,
+) -> np.ndarray:
+    """The head's input: the turn, the child's previous turn, the child's last few turns
+    pooled with this one (a disclosure split over turns), and the context flags."""
+    dim = current.shape[-1]
+    zeros = np.zeros(dim, dtype=np.float32)
+    previous = earlier[-1] if earlier else zeros
+    window = pooled([*earlier, current]) if earlier else zeros
+    return np.concatenate([current, previous, window, flags]).astype(np.float32)
+
+
+def features_for(
+    embed: Callable[[str], np.ndarray], text: str, history: Sequence[HistoryTurn]
+) -> np.ndarray:
+    """The feature vector of one turn with its history (shared by scoring and training)."""
+    earlier = [embed(t) for t in earlier_user_turns(history)]
+    return feature_vector(embed(text), earlier, context_flags(history))
+
+
+def input_dim(dim: int) -> int:
+    return 3 * dim + FLAGS
 
 
 class SafetyHead:
@@ -187,6 +251,33 @@ class SafetyModel:
     def thresholds(self) -> Thresholds:
         return self.head.thresholds
 
+    def beside(self, text: str, work: Callable[[], T]) -> T:
+        """Run ``work`` on this thread while ``text`` is encoded on a short-lived second one.
+
+        The encoder's C engine releases the GIL, so the rules (``work``) run meanwhile: a turn
+        costs the longer of the two, not their sum. Both are done when this returns (no thread
+        outlives the turn); a turn already in the cache costs no thread at all.
+        """
+        with self._lock:
+            cached = normalise_for_embedding(text) in self._cache
+        if cached:
+            return work()
+        encoder = threading.Thread(
+            target=self._embed_quietly, args=(text,), name="blip_safety_embed", daemon=True
+        )
+        encoder.start()
+        try:
+            return work()
+        finally:
+            encoder.join()
+
+    def _embed_quietly(self, text: str) -> None:
+        # A failure here is not lost: score() encodes again on the caller's thread and raises.
+        try:
+            self.embed(text)
+        except Exception:
+            _LOGGER.debug("Encoding beside the rules failed; retried on the turn's thread")
+
     def embed(self, text: str) -> np.ndarray:
         key = normalise_for_embedding(text)
         with self._lock:
@@ -212,40 +303,37 @@ class SafetyModel:
             self._cache.clear()
 
     def features(self, text: str, history: Sequence[HistoryTurn] = ()) -> np.ndarray:
-        previous = last_turn(history, "user")
-        assistant = last_turn(history, "assistant")
-        check_in = assistant is not None and bool(CHECK_IN.search(assistant))
-        return feature_vector(
-            self.embed(text), self.embed(previous) if previous else None, check_in
-        )
+        return features_for(self.embed, text, history)
 
-    def _worrying_alone(self, text: str) -> bool:
-        probs = self.head.probabilities(feature_vector(self.embed(text), None, False))
-        return float(probs[1 : 1 + len(DISTRESS_LABELS)].sum()) >= self.thresholds.alert
+    def _distress(self, features: np.ndarray) -> np.ndarray:
+        return self.head.probabilities(features)[1 : 1 + len(DISTRESS_LABELS)]
 
     def score(self, text: str, history: Sequence[HistoryTurn] = ()) -> ModelScore:
-        features = self.features(text, history)
-        probs = self.head.probabilities(features)
+        probs = self.head.probabilities(self.features(text, history))
         distress = probs[1 : 1 + len(DISTRESS_LABELS)]
-        previous = last_turn(history, "user")
-        if previous and not self._worrying_alone(previous):
-            # The two turns read as one ("i'm home by myself" / "since tuesday and the milk is
-            # gone"): the mean of their embeddings stands in for the joined sentence, at no
-            # extra encoding cost, and is scored as a turn of its own. Only when the earlier turn
-            # was not worrying on its own: that one was judged (and alerted on) when it was said,
-            # and "hello" after it is not a new disclosure.
-            joined = self.embed(previous) + self.embed(text)
-            joined /= max(float(np.linalg.norm(joined)), 1e-6)
-            pair = self.head.probabilities(feature_vector(joined.astype(np.float32), None, False))
-            pair_distress = pair[1 : 1 + len(DISTRESS_LABELS)]
-            if pair_distress.sum() > distress.sum():
-                distress = pair_distress
+        harmful = float(probs[-1])
+        earlier = earlier_user_turns(history)
+        no_context = np.zeros(FLAGS, dtype=np.float32)
+        # The last turns read as one sentence ("i'm home by myself" / "since tuesday and the
+        # milk is gone"; or three turns that only add up together): the pooled embedding stands
+        # in for the joined words at no extra encoding cost and is scored as a turn of its own.
+        # Only while the earlier turns were not worrying on their own: those were judged (and
+        # alerted on) when they were said, and "hello" after them is not a new disclosure.
+        for start in range(len(earlier) - 1, -1, -1):
+            window = earlier[start:]
+            alone = self._distress(feature_vector(self.embed(window[0]), [], no_context))
+            if alone.sum() >= self.thresholds.alert:
+                break
+            joined = pooled([*(self.embed(t) for t in window), self.embed(text)])
+            pair = self.head.probabilities(feature_vector(joined, [], no_context))
+            if pair[1 : 1 + len(DISTRESS_LABELS)].sum() > distress.sum():
+                distress = pair[1 : 1 + len(DISTRESS_LABELS)]
         top = int(np.argmax(distress))
         assistant = last_turn(history, "assistant")
         return ModelScore(
             distress=float(distress.sum()),
             category=SafetyCategory(DISTRESS_LABELS[top]),
-            harmful_request=float(probs[-1]),
+            harmful_request=harmful,
             check_in_reply=assistant is not None and bool(CHECK_IN.search(assistant)),
         )
 
@@ -261,11 +349,10 @@ def load_safety_model(
     """
     head = SafetyHead(head_path)
     encoder = E5Encoder(model_path)
-    expected = head.input_dim - 2
-    if 2 * encoder.dim != expected:
+    if input_dim(encoder.dim) != head.input_dim:
         raise ValueError(
-            f"Safety head {head_path} expects {expected // 2}-dimensional embeddings, "
-            f"the encoder gives {encoder.dim}"
+            f"Safety head {head_path} expects {head.input_dim} inputs, the encoder's "
+            f"{encoder.dim}-dimensional embeddings give {input_dim(encoder.dim)}"
         )
     return SafetyModel(encoder, head)
 
