@@ -87,16 +87,6 @@ BLIND_FIRST_RUNS = {
     },
 }
 LATENCY_PASSES = 5
-DISTRESS = (
-    "self_harm",
-    "abuse",
-    "neglect",
-    "grooming",
-    "bullying",
-    "violence_at_home",
-    "immediate_danger",
-    "running_away",
-)
 # Ordinary turns that use scary words, for sets that don't mark them ("scary": true).
 _SCARY_WORDS = re.compile(
     r"\b(?:die|died|dies|dying|dead|death|kill\w*|murder\w*|hurt\w*|knife|knives|gun\w*|"

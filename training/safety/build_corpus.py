@@ -37,17 +37,6 @@ OUT = HERE / "corpus" / "corpus.jsonl"
 SEED = 13
 PER_TEMPLATE = 14
 
-DISTRESS = (
-    "self_harm",
-    "abuse",
-    "neglect",
-    "grooming",
-    "bullying",
-    "violence_at_home",
-    "immediate_danger",
-    "running_away",
-)
-LABELS = ("none", *DISTRESS, "harmful_request")
 
 SLOTS: dict[str, list[str]] = {
     "parent": [
