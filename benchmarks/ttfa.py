@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 from pathlib import Path
 import random
 import re
@@ -199,8 +200,44 @@ async def _add_home_assistant_wyoming(hass: HomeAssistant, host: str, port: int)
     )
 
 
+class HomeAssistantCacheHits:
+    """How many of the pipeline's TTS requests Home Assistant's own TTS cache answered.
+
+    Counted where Home Assistant looks a message up (``async_cache_message_in_memory``), so it
+    tells whether any layer that fills Home Assistant's cache ever pays off for a turn.
+    """
+
+    def __init__(self) -> None:
+        self.lookups = 0
+        self.hits = 0
+
+    def patch(self) -> Any:
+        from homeassistant.components.tts import SpeechManager
+
+        original = SpeechManager.async_cache_message_in_memory
+        counter = self
+
+        generate = SpeechManager._async_generate_tts_audio
+
+        def counted(manager: Any, *args: Any, **kwargs: Any) -> Any:
+            counter.lookups += 1
+            counter.hits += 1  # taken back below when the engine has to speak after all
+            return original(manager, *args, **kwargs)
+
+        def generated(manager: Any, *args: Any, **kwargs: Any) -> Any:
+            counter.hits -= 1
+            return generate(manager, *args, **kwargs)
+
+        return patch.multiple(
+            SpeechManager,
+            async_cache_message_in_memory=counted,
+            _async_generate_tts_audio=generated,
+        )
+
+
 async def run(turns: int, thinking: float) -> dict[str, Any]:
     """All scenarios; figures are medians in milliseconds from the intent stage's start."""
+    ha_cache = HomeAssistantCacheHits()
     claude = FakeAnthropic()
     claude.script.reply = _fresh_answer
     claude.script.first_token_delay = thinking
@@ -218,12 +255,18 @@ async def run(turns: int, thinking: float) -> dict[str, Any]:
             ):
                 claude.base_url = claude_url
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # let custom_components load
-                with patch(
-                    "homeassistant.components.tts._init_tts_cache_dir", return_value=ha_tts_cache
+                with (
+                    patch(
+                        "homeassistant.components.tts._init_tts_cache_dir",
+                        return_value=ha_tts_cache,
+                    ),
+                    ha_cache.patch(),
                 ):
                     assert await async_setup_component(hass, "homeassistant", {})
                     assert await async_setup_component(hass, "assist_pipeline", {})
                     entry = await setup_blip_with_voice(hass, address, blip_entry(claude))
+                    await hass.async_block_till_done(wait_background_tasks=True)
+                    ha_cache.lookups = ha_cache.hits = 0  # only the pipeline's requests count
                     wyoming_tts = await _add_home_assistant_wyoming(
                         hass, address.host, address.port
                     )
@@ -273,8 +316,10 @@ async def run(turns: int, thinking: float) -> dict[str, Any]:
                     await hass.config_entries.async_unload(entry.entry_id)
         finally:
             engine.close()
+    results["home_assistant_tts_cache"] = {"lookups": ha_cache.lookups, "hits": ha_cache.hits}
     results["goals"] = _goals(results)
     results["settings"] = {"turns": turns, "thinking_s": thinking}
+    results["load_average"] = [round(value, 2) for value in os.getloadavg()]
     return results
 
 

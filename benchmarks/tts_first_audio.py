@@ -75,17 +75,20 @@ ANSWER_TOPICS = [
 ]
 
 
+# Every opening clause (up to the first comma at 12 characters or more, where the server may cut
+# it off to speak it at once) names the topic, so no two answers of a run share an opening and no
+# cache, of phrases or of recent sentences, can hold it: the streamed figures are fresh synthesis.
 ANSWER_TEMPLATES = [
     "Ooh, {thing} is {quality} because {reason}, which is a really clever trick of nature. "
     "Scientists have studied {thing} for hundreds of years to understand it better. "
     "Next time you see {thing}, you can tell your family why it is {quality}!",
-    "Great thinking, {thing} is {quality} because {reason}, and that happens every single day. "
+    "Great thinking about {thing}, it is {quality} because {reason}, every single day. "
     "People all over the world have wondered about {thing} for a very long time. "
     "Maybe one day you can learn even more about why it is {quality}!",
-    "Here is a fun fact for you, {thing} is {quality} because {reason}, believe it or not. "
+    "Here is a fun fact about {thing}, it is {quality} because {reason}, believe it or not. "
     "Lots of curious kids ask about {thing} just like you did today. "
     "Can you think of something else that is {quality} too?",
-    "You know what, {thing} is {quality} because {reason}, and isn't that amazing to think about? "
+    "You know, {thing} is {quality} because {reason}, and isn't that amazing to think about? "
     "Books in the library can tell you many more stories about {thing}. "
     "Let's keep wondering together about things that are {quality}!",
 ]
@@ -93,7 +96,7 @@ MAX_RUNS = len(ANSWER_TOPICS) * len(ANSWER_TEMPLATES) // 2
 
 
 def answer_text(index: int) -> str:
-    """A different three-sentence answer for every index below 2 * MAX_RUNS."""
+    """A different three-sentence answer, with its own opening, for every index below 2 * MAX_RUNS."""
     # Consecutive runs cycle through the templates (their first clauses differ in length).
     template = ANSWER_TEMPLATES[index % len(ANSWER_TEMPLATES)]
     thing, quality, reason = ANSWER_TOPICS[index // len(ANSWER_TEMPLATES) % len(ANSWER_TOPICS)]
@@ -317,6 +320,7 @@ async def measure(
         "streamed_at_once_speedup_vs_wyoming_piper": round(
             median_ms(at_once[reference.name]) / median_ms(at_once[ours.name]), 2
         ),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "stream_pacing": f"first piece >= {HA_FIRST_PIECE_CHARS} chars, then a word every {int(WORD_INTERVAL_SECONDS * 1000)} ms",
     }
 

@@ -5,7 +5,7 @@ dies mid-answer, one is not there), with the real tiny.en and piper behind them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import contextlib
 from dataclasses import dataclass, field
 import io
@@ -24,7 +24,7 @@ from custom_components.blip.voice.audio import PcmFormat, convert_all
 from tests.wyoming_fixtures import default_voice
 from wyoming_servers.openai_audio import OPENAI_PCM_RATE, RemoteEndpoint
 from wyoming_servers.stt.engine import EngineSettings, WhisperEngine, default_model_path
-from wyoming_servers.stt.service import ServiceSettings, SttService
+from wyoming_servers.stt.service import ServiceSettings, SttService, UpstreamHealth
 from wyoming_servers.tts.cache import SentenceAudioCache
 from wyoming_servers.tts.engine import RemoteVoice, TtsEngine
 
@@ -40,6 +40,13 @@ class Box:
     transcriptions: list[dict[str, object]] = field(default_factory=list)
     speech_requests: list[dict[str, object]] = field(default_factory=list)
     url: str = ""
+    runner: web.AppRunner | None = None
+
+    async def kill(self) -> None:
+        """The box goes away: its listening socket and every connection close."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
 
     async def transcriptions_endpoint(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -96,10 +103,11 @@ async def serve_box(box: Box) -> AsyncIterator[Box]:
     await site.start()
     port = runner.addresses[0][1]
     box.url = f"http://127.0.0.1:{port}"
+    box.runner = runner
     try:
         yield box
     finally:
-        await runner.cleanup()
+        await box.kill()
 
 
 def _closed_port_url() -> str:
@@ -131,9 +139,16 @@ def question() -> bytes:
     return speech + noise
 
 
-async def _transcribe(service: SttService, audio: bytes) -> tuple[str, str, float]:
+async def _transcribe(
+    service: SttService, audio: bytes, halfway: Callable[[], Awaitable[None]] | None = None
+) -> tuple[str, str, float]:
+    """Stream ``audio`` in 30 ms chunks, then AudioStop: text, source, seconds after AudioStop.
+
+    ``halfway`` runs when half of the audio has been sent (the box is killed mid-utterance)."""
     utterance = service.new_utterance(None)
     for offset in range(0, len(audio), 960):
+        if halfway is not None and offset <= len(audio) // 2 < offset + 960:
+            await halfway()
         utterance.add_audio(audio[offset : offset + 960])
         await asyncio.sleep(0)  # let a speculative decode start, as real time would
     started = asyncio.get_running_loop().time()
@@ -169,6 +184,68 @@ async def test_a_box_that_dies_or_is_down_leaves_the_local_model_answering(
     assert source in ("speculative", "final")
     assert "seven times eight" in text.lower() or "7 times 8" in text
     assert service.stats.upstream_failed == 1
+
+
+@pytest.mark.parametrize("mode", ["prefer", "race"])
+async def test_the_box_killed_mid_utterance_leaves_the_local_decode_already_under_way(
+    whisper: WhisperEngine, question: bytes, mode: str
+) -> None:
+    """The local model decoded speculatively while the box was in use, so when the box dies the
+    transcript is that decode: started in the end-of-speech silence, before AudioStop, not a
+    new one begun once the box failed."""
+    async with serve_box(Box()) as box:
+        settings = ServiceSettings(
+            language="en", upstream=RemoteEndpoint.parse(box.url), upstream_mode=mode
+        )
+        service = SttService(whisper, settings)
+        text, source, _ = await _transcribe(service, question, halfway=box.kill)
+    assert source == "speculative"
+    assert "seven times eight" in text.lower() or "7 times 8" in text
+    assert service.stats.final_decodes == 0
+    assert service.stats.speculations_reused == 1
+    assert box.transcriptions == []
+
+
+async def test_a_box_that_went_silent_is_not_waited_for_again_at_once(
+    whisper: WhisperEngine, question: bytes
+) -> None:
+    """A box that stops answering (a power cut: no refusal, only silence) costs one utterance
+    the upstream timeout; the next ones go to the local model without that wait."""
+    async with serve_box(Box("stall")) as box:
+        settings = ServiceSettings(
+            language="en", upstream=RemoteEndpoint.parse(box.url), upstream_timeout=0.5
+        )
+        service = SttService(whisper, settings)
+        first = await _transcribe(service, question)
+        second = await _transcribe(service, question)
+    assert first[1] == second[1] == "speculative"
+    assert first[2] >= 0.5  # the box's whole timeout
+    assert service.stats.upstream_failed == 1
+    assert service.stats.upstream_skipped == 1
+    assert len(box.transcriptions) == 1  # the second utterance never went to the box
+
+
+def test_upstream_health_rests_a_failed_upstream_longer_each_time_until_it_answers() -> None:
+    now = [100.0]
+    health = UpstreamHealth(rest=5.0, max_rest=12.0, clock=lambda: now[0])
+    assert health.available()
+    health.failed()
+    assert not health.available()
+    now[0] += 5.0
+    assert health.available()  # its retry
+    health.failed()
+    now[0] += 9.9
+    assert not health.available()  # 10 s this time
+    now[0] += 0.1
+    health.failed()
+    now[0] += 11.9
+    assert not health.available()  # at most 12 s
+    now[0] += 0.1
+    assert health.available()
+    health.succeeded()
+    health.failed()
+    now[0] += 5.0
+    assert health.available()  # back to 5 s after a success
 
 
 async def test_racing_a_stalled_box_the_local_model_wins(

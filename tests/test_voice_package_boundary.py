@@ -41,3 +41,35 @@ def test_the_wheel_carries_the_voice_package_but_not_the_integration() -> None:
     include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     assert "custom_components.blip.voice" in include
     assert not any(pattern in ("custom_components", "custom_components*") for pattern in include)
+
+
+def test_one_audio_converter_serves_the_integration_and_the_servers() -> None:
+    """Blip voice and the three servers convert PCM with the very same code."""
+    from custom_components.blip.voice import audio as voice_audio
+    from wyoming_servers import audio as server_audio
+    from wyoming_servers.stt import handler as stt_handler
+    from wyoming_servers.tts import engine as tts_engine
+    from wyoming_servers.wake import handler as wake_handler
+
+    for name in server_audio.__all__:
+        assert getattr(server_audio, name) is getattr(voice_audio, name), name
+    assert stt_handler.StreamConverter is voice_audio.StreamConverter
+    assert wake_handler.StreamConverter is voice_audio.StreamConverter
+    assert tts_engine.convert_pcm is voice_audio.convert_pcm
+
+
+def test_no_second_resampler_anywhere() -> None:
+    """Resampling lives in voice/audio.py only (no interpolation, audioop or soxr elsewhere)."""
+    single = VOICE / "audio.py"
+    paths = [*(ROOT / "wyoming_servers").rglob("*.py"), *(ROOT / "custom_components").rglob("*.py")]
+    for path in paths:
+        if path == single:
+            continue
+        source = path.read_text(encoding="utf-8")
+        for marker in ("np.interp", "import audioop", "import soxr", "AudioChunkConverter"):
+            assert marker not in source, (path, marker)
+        tree = ast.parse(source)
+        names = [
+            node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef | ast.FunctionDef)
+        ]
+        assert not [name for name in names if "resampl" in name.lower()], path

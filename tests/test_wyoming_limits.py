@@ -30,9 +30,8 @@ from tests.wyoming_fixtures import (
 from wyoming_servers.audio import (
     CONVERT_PIECE_FRAMES,
     PcmAudio,
-    PcmConverter,
-    float32_to_pcm,
-    pcm_to_float32,
+    PcmFormat,
+    StreamConverter,
     silence,
 )
 from wyoming_servers.serve import ServeLimits, parse_allow
@@ -257,28 +256,36 @@ async def test_a_deeply_nested_header_is_a_clean_bad_event(
 # -- audio: bounded conversion -----------------------------------------------------------------
 
 
-def test_an_8_mib_chunk_converts_in_bounded_memory() -> None:
-    """8 MiB of 4 kHz 8-bit audio, upsampled in one piece, cost 1.7 GB of float64."""
-    converter = PcmConverter(16000, 2, 1)
-    chunk = bytes(range(256)) * (8 * 1024 * 1024 // 256)
+def test_a_large_chunk_converts_in_bounded_memory() -> None:
+    """A chunk of 4 kHz 8-bit audio, filtered in one piece, would cost 1 GiB per MiB of it."""
+    converter = StreamConverter(PcmFormat(16000, 2, 1))
+    chunk = bytes(range(256)) * (1024 * 1024 // 256)
     tracemalloc.start()
     try:
-        pcm = converter.convert(chunk, 4000, 1, 1)
+        pcm = converter.convert(chunk, PcmFormat(4000, 1, 1))
+        pcm += converter.flush()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert abs(len(pcm) - 4 * len(chunk) * 2) <= 16  # 35 minutes, upsampled 4x
-    # The output itself is 64 MiB; the working arrays add a few MiB.
-    assert peak < 3 * len(pcm)
+    assert len(pcm) == 4 * len(chunk) * 2  # upsampled 4x, to 16-bit
+    # The output is 8 MiB, held twice while it is joined; one piece's arrays add at most 32 MiB,
+    # whatever the chunk's size.
+    assert peak < 2 * len(pcm) + 32 * 1024 * 1024
 
 
-def test_converting_in_pieces_matches_converting_whole() -> None:
+def test_converting_in_one_call_matches_a_stream_of_small_chunks() -> None:
+    """The pieces a big chunk is cut into leave no seam: the same bytes as a 20 ms stream."""
     audio = speak("Hey Jarvis. " * 4)  # longer than one piece
     assert audio.frames > 2 * CONVERT_PIECE_FRAMES
-    # One piece, as the converter did before: decode, resample, encode the whole clip at once.
-    reference = PcmConverter(16000, 2, 1)._resample(pcm_to_float32(audio.pcm, 2, 1), audio.rate)
-    pieces = PcmConverter(16000, 2, 1).convert(audio.pcm, audio.rate, 2, 1)
-    assert pieces == float32_to_pcm(reference, 2)
+    source, target = audio.format, PcmFormat(16000, 2, 1)
+    whole = StreamConverter(target)
+    streamed = StreamConverter(target)
+    step = audio.rate * 2 // 50
+    pieces = b"".join(
+        streamed.convert(audio.pcm[offset : offset + step], source)
+        for offset in range(0, len(audio.pcm), step)
+    )
+    assert whole.convert(audio.pcm, source) + whole.flush() == pieces + streamed.flush()
 
 
 # -- wake word: chunk size ---------------------------------------------------------------------

@@ -351,7 +351,7 @@ def speak(text: str, *, repeatable: bool = True) -> PcmAudio:
 
 def rms(audio: PcmAudio) -> float:
     """Root mean square level in [0, 1]: distinguishes speech from silence."""
-    from wyoming_servers.audio import pcm_to_float32
+    from wyoming_servers.audio import decode_samples
 
-    samples = pcm_to_float32(audio.pcm, audio.width, audio.channels)
+    samples = decode_samples(audio.pcm, audio.width)
     return float((samples**2).mean() ** 0.5) if len(samples) else 0.0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import http.client
-import io
 import json
 import os
 from typing import Final
@@ -22,7 +21,7 @@ from urllib.parse import urlparse
 import uuid
 import wave
 
-from .audio import PcmAudio
+from .audio import PcmAudio, pcm_to_wav_bytes, wav_bytes_to_pcm
 
 # OpenAI's "pcm" response format: 24 kHz, 16-bit, mono, little-endian.
 OPENAI_PCM_RATE: Final = 24000
@@ -93,17 +92,6 @@ class RemoteEndpoint:
             connection.close()
 
 
-def wav_bytes(pcm16: bytes, rate: int) -> bytes:
-    """16-bit mono PCM as a WAV file."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav_file:
-        wav_file.setnchannels(1)
-        wav_file.setsampwidth(2)
-        wav_file.setframerate(rate)
-        wav_file.writeframes(pcm16)
-    return buffer.getvalue()
-
-
 def _multipart(fields: dict[str, str], file_bytes: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts: list[bytes] = []
@@ -135,7 +123,7 @@ def transcribe(
         fields["language"] = language
     if prompt:
         fields["prompt"] = prompt
-    body, content_type = _multipart(fields, wav_bytes(pcm16, rate))
+    body, content_type = _multipart(fields, pcm_to_wav_bytes(PcmAudio(pcm16, rate, 2, 1)))
     data = endpoint.post("/audio/transcriptions", body, content_type, timeout, MAX_TRANSCRIPT_BYTES)
     try:
         text = json.loads(data)["text"]
@@ -165,13 +153,7 @@ def speech(
             raise RemoteAudioError(f"{endpoint.label} sent no usable audio")
         return PcmAudio(pcm=data, rate=OPENAI_PCM_RATE, width=2, channels=1)
     try:
-        with wave.open(io.BytesIO(data), "rb") as wav_file:
-            audio = PcmAudio(
-                pcm=wav_file.readframes(wav_file.getnframes()),
-                rate=wav_file.getframerate(),
-                width=wav_file.getsampwidth(),
-                channels=wav_file.getnchannels(),
-            )
+        audio = wav_bytes_to_pcm(data)
     except (wave.Error, EOFError) as err:
         raise RemoteAudioError(f"{endpoint.label} sent no usable audio") from err
     if not audio.pcm:

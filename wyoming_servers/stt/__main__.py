@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blip-wyoming-stt",
         description="Wyoming speech-to-text with faster-whisper that starts decoding during the "
-        "end-of-speech silence, with optional failover from a remote Wyoming ASR.",
+        "end-of-speech silence, optionally behind an inference box (an OpenAI-compatible "
+        "/v1/audio/transcriptions, or another Wyoming ASR) with the local model as fallback.",
     )
     add_serve_arguments(parser, 10300)
     model = parser.add_argument_group("model")
@@ -106,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Point the server at a bigger recogniser, e.g. a GPU box: --upstream "
         "http://box:8000 --upstream-model mistralai/Voxtral-Mini-3B-2507 (vLLM), or "
         "--upstream tcp://box:10300 (a Wyoming ASR). An API key, if the box needs one, is "
-        f"read from ${API_KEY_ENV}. The local model answers when the box is down, slow or "
-        "confused.",
+        f"read from ${API_KEY_ENV}. The local model decodes every utterance anyway and answers "
+        "when the box is down, slow or confused; a box that failed is left out for 5 s "
+        "(doubling up to 60 s while it keeps failing) so no child waits on a dead box.",
     )
     upstream.add_argument(
         "--upstream",

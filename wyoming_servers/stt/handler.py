@@ -10,7 +10,7 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 from wyoming.info import Describe
 
-from wyoming_servers.audio import PcmConverter, check_client_format
+from wyoming_servers.audio import PcmFormat, StreamConverter, check_client_format
 from wyoming_servers.serve import BadEventError, BlipEventHandler
 
 from .partials import partial_event, pause_event, speaking_event, wants_partials
@@ -36,7 +36,7 @@ class SttEventHandler(BlipEventHandler):
         self._service = service
         self._transcribe: Transcribe | None = None
         self._utterance: Utterance | None = None
-        self._converter = PcmConverter(rate=16000, width=2, channels=1)
+        self._converter = StreamConverter(PcmFormat(rate=16000, width=2, channels=1))
         # A chunk may end mid-frame; its torn bytes wait here for the next chunk of that format.
         self._torn_frame = b""
         self._torn_format: tuple[int, int, int] | None = None
@@ -124,7 +124,8 @@ class SttEventHandler(BlipEventHandler):
             self._torn_frame = b""
         else:
             self._torn_frame = audio[whole:]
-        pcm16 = self._converter.convert(audio[:whole], chunk.rate, chunk.width, chunk.channels)
+        source = PcmFormat(chunk.rate, chunk.width, chunk.channels)
+        pcm16 = self._converter.convert(audio[:whole], source)
         self._utterance.add_audio(pcm16)
 
     def _reset_audio(self) -> None:

@@ -81,6 +81,41 @@ class SttStats:
     final_decodes: int = 0
     upstream_used: int = 0
     upstream_failed: int = 0
+    # Utterances that did not wait for an upstream that failed moments before (see UpstreamHealth).
+    upstream_skipped: int = 0
+
+
+class UpstreamHealth:
+    """Whether the upstream is worth waiting for: after a failure it rests, then gets a retry.
+
+    A box that went away without a word (power cut, cable out: no connection refused, only
+    silence) would otherwise cost every utterance the whole upstream timeout before the local
+    transcript, which was ready at AudioStop, could go out. After a failure the upstream is left
+    out for ``rest`` seconds (doubling on each further failure, up to ``max_rest``); the first
+    utterance after that tries it again, and one success restores it.
+    """
+
+    def __init__(
+        self, rest: float = 5.0, max_rest: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._first_rest = rest
+        self._max_rest = max_rest
+        self._clock = clock
+        self._rest = rest
+        self._until = 0.0
+
+    def available(self) -> bool:
+        """Whether this utterance should use the upstream."""
+        return self._clock() >= self._until
+
+    def succeeded(self) -> None:
+        self._rest = self._first_rest
+        self._until = 0.0
+
+    def failed(self) -> None:
+        if self._until:  # failed again on its retry: rest longer
+            self._rest = min(self._rest * 2, self._max_rest)
+        self._until = self._clock() + self._rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +135,7 @@ class SttService:
         self.engine = engine
         self.settings = settings
         self.stats = SttStats()
+        self.upstream_health = UpstreamHealth()
         self.info = build_info(engine, settings)
 
     def decode_options(self, transcribe: Transcribe | None) -> DecodeOptions:
@@ -211,7 +247,10 @@ class Utterance:
         self.on_partial: Callable[[str, int, float], None] | None = None
         self.on_speech_resumed: Callable[[], None] | None = None
         self._upstream: UpstreamRecognizer | HttpUpstreamRecognizer | None = None
-        if isinstance(settings.upstream, RemoteEndpoint):
+        if settings.upstream is not None and not service.upstream_health.available():
+            # It failed moments ago: the local model alone answers this one, without a wait.
+            service.stats.upstream_skipped += 1
+        elif isinstance(settings.upstream, RemoteEndpoint):
             self._upstream = HttpUpstreamRecognizer(
                 settings.upstream,
                 model=settings.upstream_model,
@@ -271,14 +310,18 @@ class Utterance:
 
     def _speculation_done(self, speculation: _Speculation, task: asyncio.Task[Any]) -> None:
         """Tell a client that wants partials what the pause's decode heard, if still current."""
-        if (
-            self.on_partial is None
-            or task.cancelled()
-            or task.exception() is not None
-            or self._speculation is not speculation
-        ):
+        if task.cancelled() or task.exception() is not None:
             return
         result = task.result()
+        # Whether speculation can finish inside the client's end-of-speech silence (no words):
+        # benchmarks/stt_finalize.py reads this line.
+        _LOGGER.debug(
+            "Speculative decode took %.0f ms (%.2f s of audio)",
+            result.seconds * 1000,
+            speculation.end / SAMPLE_RATE,
+        )
+        if self.on_partial is None or self._speculation is not speculation:
+            return
         self.on_partial(result.text, self.buffer.speech_end, result.seconds)
 
     def _drop_speculation(self) -> None:
@@ -305,11 +348,14 @@ class Utterance:
                 upstream_text = await self._upstream_text(local)
                 if upstream_text:
                     service.stats.upstream_used += 1
+                    service.upstream_health.succeeded()
                     local.cancel()
                     return Outcome(
                         upstream_text, (upstream_text,), "upstream", self.options.language
                     )
                 service.stats.upstream_failed += 1
+                if upstream_text is None:  # an empty transcript (silence) is not a failure
+                    service.upstream_health.failed()
             outcome = await local
         finally:
             if not local.done():
@@ -323,7 +369,7 @@ class Utterance:
         return outcome
 
     async def _upstream_text(self, local: asyncio.Task[Outcome]) -> str | None:
-        """The upstream's transcript; None when it fails, is too slow, or (race) loses."""
+        """The upstream's transcript; None when it fails or is too slow, "" when it loses a race."""
         assert self._upstream is not None
         wait = self._service.settings.upstream_timeout
         if self._service.settings.upstream_mode == "prefer":
@@ -337,7 +383,7 @@ class Utterance:
         upstream.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await upstream
-        return None
+        return ""  # lost the race: not a failure of the upstream
 
     async def _local_result(self) -> Outcome:
         language = self.options.language

@@ -19,10 +19,9 @@ from typing import Final
 import numpy as np
 from piper import SynthesisConfig
 
-from custom_components.blip.voice.audio import PcmFormat, convert_all
 from custom_components.blip.voice.speakable import render_letter_runs
 
-from ..audio import PcmAudio
+from ..audio import PcmAudio, convert_pcm
 from ..openai_audio import RemoteAudioError, RemoteEndpoint, speech
 from .cache import SentenceAudioCache, cache_key, profile_id
 from .voices import LoadedVoice, VoiceNotFoundError
@@ -171,10 +170,7 @@ class PiperSynthesizer:
             return self._piper(text, speaker_id), False
 
     def _to_voice_format(self, audio: PcmAudio) -> PcmAudio:
-        source = PcmFormat(rate=audio.rate, width=audio.width, channels=audio.channels)
-        target = PcmFormat(rate=self.voice.sample_rate, width=SAMPLE_WIDTH, channels=CHANNELS)
-        pcm = audio.pcm if source == target else convert_all(audio.pcm, source, target)
-        return PcmAudio(pcm=pcm, rate=target.rate, width=target.width, channels=target.channels)
+        return convert_pcm(audio, self.voice.sample_rate, SAMPLE_WIDTH, CHANNELS)
 
     def _piper(self, text: str, speaker_id: int | None) -> PcmAudio:
         with self._calls_lock:

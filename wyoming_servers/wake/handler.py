@@ -21,7 +21,7 @@ from wyoming.event import Event
 from wyoming.info import Attribution, Describe, Info, WakeModel, WakeProgram
 from wyoming.wake import Detect, Detection, NotDetected
 
-from ..audio import PcmConverter, check_client_format
+from ..audio import PcmFormat, StreamConverter, check_client_format
 from ..serve import BadEventError, BlipEventHandler
 from .models import (
     CHANNELS,
@@ -103,7 +103,7 @@ class WakeEventHandler(BlipEventHandler):
         self.context = context
         self._selected: list[WakeWordModel] = list(context.models)
         self._detector: WakeWordDetector | None = None
-        self._converter = PcmConverter(SAMPLE_RATE, SAMPLE_WIDTH, CHANNELS)
+        self._converter = StreamConverter(PcmFormat(SAMPLE_RATE, SAMPLE_WIDTH, CHANNELS))
         self._streaming = False
         self._detected_in_stream = False
         self._last_client_timestamp: int | None = None
@@ -172,7 +172,8 @@ class WakeEventHandler(BlipEventHandler):
             )
         if not self._streaming:
             await self._start_stream()  # tolerate clients that skip AudioStart
-        pcm = self._converter.convert(chunk.audio, chunk.rate, chunk.width, chunk.channels)
+        source = PcmFormat(chunk.rate, chunk.width, chunk.channels)
+        pcm = self._converter.convert(chunk.audio, source)
         if chunk.timestamp is not None:
             self._last_client_timestamp = chunk.timestamp
         assert self._detector is not None

@@ -1,22 +1,36 @@
-"""PCM formats and streaming conversion between them (rate, channels, sample width).
+"""The one PCM module: formats, streaming conversion (rate, channels, width) and WAV bytes.
 
-Everything here works chunk by chunk: audio is converted as it arrives and nothing waits for
-the end of a sentence. The resampler holds back only the few input frames its filter needs to
-see ahead (under a millisecond); ``flush`` releases them at the end of the stream.
+Used by both sides: Blip voice in Home Assistant (satellite formats) and the Wyoming servers
+(microphones in any format to 16 kHz for speech-to-text and wake words, the inference box's
+24 kHz to the voice's rate). It is pure (numpy and the standard library) so a HACS install, which
+carries only custom_components/blip/, has it, and the pip-installed servers import it from here.
+
+Everything works chunk by chunk: audio is converted as it arrives and nothing waits for the end
+of a sentence. The resampler holds back only the few input frames its filter needs to see ahead
+(about a millisecond); ``flush`` releases them at the end of the stream. Chunks are converted in
+pieces of at most CONVERT_PIECE_FRAMES input frames, so the working arrays stay small whatever a
+client sends in one chunk.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+import io
 from typing import Final
+import wave
 
 import numpy as np
 
 SUPPORTED_WIDTHS: Final = (1, 2, 3, 4)
-MAX_CHANNELS: Final = 8
+# Beyond these no microphone or player goes; a claimed rate of 1 Hz would make the resampler
+# turn every byte into thousands of samples.
+MAX_CHANNELS: Final = 16
 MIN_RATE: Final = 4000
 MAX_RATE: Final = 192000
+# Input frames converted at a time: bounds the float working arrays (the filter's tap matrix is
+# output frames x taps) to a few megabytes, however large a chunk is.
+CONVERT_PIECE_FRAMES: Final = 8192
 
 # Resampling filter: a Kaiser-windowed sinc with this many zero crossings on each side.
 _ZERO_CROSSINGS: Final = 16
@@ -61,6 +75,45 @@ class PcmFormat:
     def duration(self, byte_count: int) -> float:
         """Seconds of audio in ``byte_count`` bytes."""
         return byte_count / self.bytes_per_second
+
+
+def check_client_format(rate: object, width: object, channels: object) -> None:
+    """Raise ValueError unless a client's claimed audio format is one a microphone can have.
+
+    For values straight off the wire (a Wyoming ``audio-chunk``), before any PcmFormat is built.
+    """
+    for name, value, low, high in (
+        ("rate", rate, MIN_RATE, MAX_RATE),
+        ("width", width, min(SUPPORTED_WIDTHS), max(SUPPORTED_WIDTHS)),
+        ("channels", channels, 1, MAX_CHANNELS),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class PcmAudio:
+    """A whole clip of raw little-endian PCM with its format."""
+
+    pcm: bytes
+    rate: int
+    width: int
+    channels: int
+
+    @property
+    def format(self) -> PcmFormat:
+        """The clip's format (validated)."""
+        return PcmFormat(self.rate, self.width, self.channels)
+
+    @property
+    def frames(self) -> int:
+        """Whole frames in the clip."""
+        return len(self.pcm) // (self.width * self.channels)
+
+    @property
+    def duration_seconds(self) -> float:
+        """Length of the clip."""
+        return self.frames / self.rate
 
 
 def decode_samples(data: bytes, width: int) -> np.ndarray:
@@ -230,11 +283,22 @@ class PcmConverter:
         if self._identity:
             return data
         data = self._pending + data
-        usable = len(data) - len(data) % self.source.frame_bytes
+        frame_bytes = self.source.frame_bytes
+        usable = len(data) - len(data) % frame_bytes
         self._pending = data[usable:]
         if not usable:
             return b""
-        samples = decode_samples(data[:usable], self.source.width)
+        piece_bytes = CONVERT_PIECE_FRAMES * frame_bytes
+        if usable <= piece_bytes:
+            return self._convert_piece(data[:usable])
+        view = memoryview(data)[:usable]
+        return b"".join(
+            self._convert_piece(view[offset : offset + piece_bytes])
+            for offset in range(0, usable, piece_bytes)
+        )
+
+    def _convert_piece(self, data: bytes | memoryview) -> bytes:
+        samples = decode_samples(data, self.source.width)  # type: ignore[arg-type]
         frames = _mix_channels(samples.reshape(-1, self.source.channels), self._resample_channels)
         if self._resampler is not None:
             frames = self._resampler.process(frames)
@@ -254,3 +318,67 @@ def convert_all(data: bytes, source: PcmFormat, target: PcmFormat) -> bytes:
     """Convert a whole clip (used for the phrase cache)."""
     converter = PcmConverter(source, target)
     return converter.convert(data) + converter.flush()
+
+
+class StreamConverter:
+    """A stream whose chunks each name their own format (Wyoming's ``audio-chunk``), to one target.
+
+    A change of source format mid-stream starts a new conversion (the resampler's state belongs
+    to one source rate). ``reset`` forgets the stream, for the next utterance.
+    """
+
+    def __init__(self, target: PcmFormat) -> None:
+        """Convert whatever arrives to ``target``."""
+        self.target = target
+        self._converter: PcmConverter | None = None
+
+    def reset(self) -> None:
+        """Forget the previous stream."""
+        self._converter = None
+
+    def convert(self, data: bytes, source: PcmFormat) -> bytes:
+        """The next chunk, in the target format (a torn last frame waits for the next chunk)."""
+        if self._converter is None or self._converter.source != source:
+            self._converter = PcmConverter(source, self.target)
+        return self._converter.convert(data)
+
+    def flush(self) -> bytes:
+        """End of stream: the resampler's held-back tail."""
+        converter, self._converter = self._converter, None
+        return b"" if converter is None else converter.flush()
+
+
+def convert_pcm(audio: PcmAudio, rate: int, width: int, channels: int) -> PcmAudio:
+    """A whole clip in another format."""
+    target = PcmFormat(rate, width, channels)
+    return PcmAudio(convert_all(audio.pcm, audio.format, target), rate, width, channels)
+
+
+def silence(seconds: float, rate: int, width: int = 2, channels: int = 1) -> PcmAudio:
+    """Digital silence of the given length."""
+    frames = round(seconds * rate)
+    return PcmAudio(
+        encode_samples(np.zeros(frames * channels, dtype=np.float32), width), rate, width, channels
+    )
+
+
+def pcm_to_wav_bytes(audio: PcmAudio) -> bytes:
+    """Wrap PCM in a WAV container, in memory."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav_file:
+        wav_file.setframerate(audio.rate)
+        wav_file.setsampwidth(audio.width)
+        wav_file.setnchannels(audio.channels)
+        wav_file.writeframes(audio.pcm)
+    return buffer.getvalue()
+
+
+def wav_bytes_to_pcm(data: bytes) -> PcmAudio:
+    """Read a WAV file held in memory; raises wave.Error or EOFError when it is not one."""
+    with wave.open(io.BytesIO(data), "rb") as wav_file:
+        return PcmAudio(
+            pcm=wav_file.readframes(wav_file.getnframes()),
+            rate=wav_file.getframerate(),
+            width=wav_file.getsampwidth(),
+            channels=wav_file.getnchannels(),
+        )
