@@ -218,14 +218,21 @@ class HomeAssistantCacheHits:
         counter = self
 
         generate = SpeechManager._async_generate_tts_audio
+        looking_up = [False]
 
         def counted(manager: Any, *args: Any, **kwargs: Any) -> Any:
             counter.lookups += 1
-            counter.hits += 1  # taken back below when the engine has to speak after all
-            return original(manager, *args, **kwargs)
+            counter.hits += 1  # taken back below if the engine has to speak after all
+            looking_up[0] = True
+            try:
+                return original(manager, *args, **kwargs)
+            finally:
+                looking_up[0] = False
 
         def generated(manager: Any, *args: Any, **kwargs: Any) -> Any:
-            counter.hits -= 1
+            # Called (to create the generator) inside the lookup when the cache had nothing.
+            if looking_up[0]:
+                counter.hits -= 1
             return generate(manager, *args, **kwargs)
 
         return patch.multiple(

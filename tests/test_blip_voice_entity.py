@@ -10,7 +10,7 @@ from typing import Any
 import wave
 
 from homeassistant.components import tts
-from homeassistant.components.tts.const import DATA_COMPONENT
+from homeassistant.components.tts.const import DATA_COMPONENT, DATA_TTS_MANAGER
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -20,8 +20,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
-from custom_components.blip.phrases import ALL_PHRASES, FILLERS_CHEERFUL, GREETINGS
-from custom_components.blip.tts import WHOLE_REPLIES, BlipVoiceEntity
+from custom_components.blip.phrases import ALL_PHRASES, DRILL_PROMPTS, FILLERS_CHEERFUL, GREETINGS
+from custom_components.blip.tts import BlipVoiceEntity
 from custom_components.blip.voice.audio import PcmFormat
 from custom_components.blip.voice.speakable import phrase_sentences, split_sentences
 from tests import voice_fixtures
@@ -209,36 +209,30 @@ async def test_satellite_formats_flow_through_home_assistants_converter_without_
     assert rms_level(heard) > 0.02
 
 
-async def test_whole_fixed_replies_are_served_from_home_assistants_cache(
+async def test_a_whole_fixed_reply_is_spoken_from_blip_voices_phrase_cache_alone(
     hass: HomeAssistant, tts_server: ServerAddress
 ) -> None:
-    """A pipeline speaking with Blip voice finds greetings already in HA's TTS cache for its
-    satellites' formats: no synthesis, no conversion."""
+    """The one phrase cache: a short whole reply (not streamed by the pipeline) is spoken from
+    Blip voice's memory with no synthesis, and nothing was generated into Home Assistant's own
+    TTS cache at start-up (it would hold a second copy of the same phrases)."""
     assert await async_setup_component(hass, "assist_pipeline", {})
     entry = await setup_blip_with_voice(hass, tts_server)
-    from homeassistant.components import assist_pipeline
-
-    pipeline = assist_pipeline.async_get_pipeline(hass)
-    await assist_pipeline.async_update_pipeline(
-        hass, pipeline, tts_engine=ENTITY_ID, tts_language="en_US", tts_voice=VOICE
-    )
-    # Restart Blip: the warm-up now sees a pipeline that uses Blip voice.
-    assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
+    manager = hass.data[DATA_TTS_MANAGER]
+    assert manager.mem_cache == {}
     runtime = voice_runtime(entry)
-    assert runtime.home_assistant_cache_entries >= 3 * len(WHOLE_REPLIES)
 
-    streams_before = runtime.streams
-    with watch_processes() as processes:
-        stream = tts.async_create_stream(
-            hass, ENTITY_ID, "en_US", {**WYOMING_SATELLITE, tts.ATTR_VOICE: VOICE}
-        )
-        stream.async_set_message(GREETINGS[0])
-        audio = b"".join([chunk async for chunk in stream.async_stream_result()])
-    assert runtime.streams == streams_before  # Blip voice was not asked again
-    assert processes.commands == []  # nor was ffmpeg
+    stream = tts.async_create_stream(
+        hass, ENTITY_ID, "en_US", {**WYOMING_SATELLITE, tts.ATTR_VOICE: VOICE}
+    )
+    stream.async_set_message(DRILL_PROMPTS[4])  # "That's right!"
+    audio = b"".join([chunk async for chunk in stream.async_stream_result()])
+    stats = runtime.last_stats
+    assert stats is not None
+    assert stats.sentences == stats.from_cache == 1
+    assert stats.synthesized == 0
     heard = ffmpeg_decode(audio, "wav", 22050, 1)
-    assert len(heard) / 22050 > 2.0 and rms_level(heard) > 0.02
+    assert len(heard) / 22050 > 0.4 and rms_level(heard) > 0.02
 
 
 async def test_options_no_satellite_could_play_fail_with_a_clear_error(

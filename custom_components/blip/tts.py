@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from homeassistant.components import tts
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, PlatformNotReady
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import BlipConfigEntry
 from .const import CONF_VOICE_HOST, CONF_VOICE_PORT, DEFAULT_VOICE_PORT, DOMAIN, LOGGER
-from .phrases import ALL_PHRASES, DRILL_PROMPTS, FIXED_REPLIES, GREETINGS
+from .phrases import ALL_PHRASES, FIXED_REPLIES
 from .voice.audio import AudioFormatError, PcmFormat
 from .voice.output import OutputPlan, encode, plan_output
 from .voice.phrase_cache import PhraseCache
@@ -36,8 +35,6 @@ ATTR_SPEAKER: Final = "speaker"
 # Spoken when the TTS server fails after a filler started: "say that again" keeps the child in
 # the conversation instead of in silence.
 APOLOGY: Final = FIXED_REPLIES[1]
-# Whole replies worth keeping in Home Assistant's own TTS cache (one file per satellite format).
-WHOLE_REPLIES: Final = (*GREETINGS, *DRILL_PROMPTS, *FIXED_REPLIES)
 
 # Formats real satellites ask for: Wyoming satellites, ESPHome voice PE's announcement pipeline
 # and older ESPHome / VoIP. The family's own satellites' formats are added at start-up.
@@ -110,7 +107,6 @@ class BlipVoiceRuntime:
     streams: int = 0
     last_stats: SpeechStats | None = None
     warmed_up: asyncio.Event = field(default_factory=asyncio.Event)
-    home_assistant_cache_entries: int = 0
     # Audio options requests actually came with: the fallback when satellites cannot be listed.
     learned_formats: list[dict[str, Any]] = field(default_factory=list)
 
@@ -128,7 +124,6 @@ class BlipVoiceRuntime:
             "voices": [voice.name for voice in self.server.voices],
             "server_streams_text": self.server.supports_streaming,
             "phrase_cache_sentences": len(self.cache),
-            "home_assistant_cache_entries": self.home_assistant_cache_entries,
             "warmed_up": self.warmed_up.is_set(),
             "streams": self.streams,
             "last_stream": None
@@ -304,7 +299,12 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
     # -- start-up -------------------------------------------------------------------------------
 
     async def _async_warm_up(self) -> None:
-        """Phrase cache for the voices in use, then whole replies into Home Assistant's cache."""
+        """Phrase cache for the voices in use, converted to every satellite format.
+
+        The one phrase cache of Blip voice (docs/voice.md, "Which layer caches a phrase"): Home
+        Assistant's own TTS cache is not pre-filled, because it only serves whole replies of 60
+        characters or fewer that match a phrase exactly, which Blip's turns practically never are.
+        """
         runtime = self.runtime
         try:
             for voice in self._voices_in_use():
@@ -326,16 +326,6 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
                     await runtime.cache.async_prepare_format(voice, plan.pcm)
         finally:
             runtime.warmed_up.set()
-        if self.hass.state is CoreState.running:
-            await self._async_fill_home_assistant_cache()
-        else:
-
-            async def fill_when_started(_: Event) -> None:
-                await self._async_fill_home_assistant_cache()
-
-            self.entry.async_on_unload(
-                self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, fill_when_started)
-            )
 
     def _voices_in_use(self) -> list[str]:
         voices = {self._default_voice: None}
@@ -363,42 +353,3 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             if options and dict(options) not in formats:
                 formats.append(dict(options))
         return formats
-
-    async def _async_fill_home_assistant_cache(self) -> None:
-        """Generate whole fixed replies through Home Assistant's TTS cache, per satellite format.
-
-        A pipeline whose reply is not streamed asks Home Assistant's TTS for the whole text with
-        the satellite's options; an identical request made here first puts the converted audio
-        in Home Assistant's memory and file cache, so the reply is served without synthesis or
-        conversion. Files already on disk are reused by Home Assistant, not regenerated.
-        """
-        if self.entity_id is None or self.hass.is_stopping:
-            return
-        count = 0
-        for language, voice in self._pipelines_using_me():
-            for audio_options in self._satellite_formats():
-                options = dict(audio_options)
-                if voice is not None:
-                    options[tts.ATTR_VOICE] = voice
-                for reply in WHOLE_REPLIES:
-                    if self.hass.is_stopping:
-                        return
-                    try:
-                        await self._async_generate_into_cache(reply, language, options)
-                    except HomeAssistantError as err:
-                        LOGGER.debug("Could not pre-generate a reply: %s", err)
-                        continue
-                    count += 1
-        self.runtime.home_assistant_cache_entries = count
-        LOGGER.debug("Blip voice put %d whole replies in Home Assistant's TTS cache", count)
-
-    async def _async_generate_into_cache(
-        self, message: str, language: str, options: dict[str, Any]
-    ) -> None:
-        stream = tts.async_create_stream(self.hass, self.entity_id, language, options)
-        stream.async_set_message(message)
-        try:
-            async for _ in stream.async_stream_result():
-                pass
-        except Exception as err:  # HA re-raises the engine's or ffmpeg's error
-            raise HomeAssistantError(str(err)) from err
