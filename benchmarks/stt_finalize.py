@@ -356,7 +356,7 @@ async def compare_servers(utterances: list[bytes], rounds: int) -> dict[str, obj
     decode_ms = [
         float(value) for value in re.findall(r"Speculative decode took (\d+) ms", blip_log)
     ]
-    window_ms = (END_SILENCE_S - SPECULATE_AFTER_S) * 1000
+    window_ms = round((END_SILENCE_S - SPECULATE_AFTER_S) * 1000, 1)
     await box.kill()
     medians = {name: statistics.median(values) for name, values in latencies.items()}
     box_identical = [

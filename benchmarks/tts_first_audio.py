@@ -79,16 +79,16 @@ ANSWER_TOPICS = [
 # it off to speak it at once) names the topic, so no two answers of a run share an opening and no
 # cache, of phrases or of recent sentences, can hold it: the streamed figures are fresh synthesis.
 ANSWER_TEMPLATES = [
-    "Ooh, {thing} is {quality} because {reason}, which is a really clever trick of nature. "
+    "Ooh, {thing} is {quality}, because {reason}, which is a really clever trick of nature. "
     "Scientists have studied {thing} for hundreds of years to understand it better. "
     "Next time you see {thing}, you can tell your family why it is {quality}!",
     "Great thinking about {thing}, it is {quality} because {reason}, every single day. "
     "People all over the world have wondered about {thing} for a very long time. "
     "Maybe one day you can learn even more about why it is {quality}!",
-    "Here is a fun fact about {thing}, it is {quality} because {reason}, believe it or not. "
+    "Fun fact about {thing}, it is {quality} because {reason}, believe it or not. "
     "Lots of curious kids ask about {thing} just like you did today. "
     "Can you think of something else that is {quality} too?",
-    "You know, {thing} is {quality} because {reason}, and isn't that amazing to think about? "
+    "You know, {thing} is {quality}, because {reason}, and isn't that amazing to think about? "
     "Books in the library can tell you many more stories about {thing}. "
     "Let's keep wondering together about things that are {quality}!",
 ]
