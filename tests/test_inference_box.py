@@ -292,7 +292,7 @@ async def test_the_box_speaks_in_the_voices_format_and_fills_the_phrase_cache(
             audio, cached = await engine.sentence_audio(synthesizer, None, "Hmm, let me think.")
             fresh, _ = await engine.sentence_audio(synthesizer, None, "A brand new sentence.")
         finally:
-            engine.close()
+            await asyncio.to_thread(engine.close, wait=True)  # no thread outlives the test
     assert report.synthesized == 1
     assert cached  # pre-generated with the box's voice
     assert [request["voice"] for request in box.speech_requests] == ["kid", "kid"]
@@ -317,7 +317,7 @@ async def test_a_box_that_dies_mid_answer_leaves_piper_speaking(
             await asyncio.to_thread(engine.prepare_phrases, ["Hmm, let me think."])
             audio, _ = await engine.sentence_audio(synthesizer, None, "Seven times eight is 56.")
         finally:
-            engine.close()
+            await asyncio.to_thread(engine.close, wait=True)  # no thread outlives the test
     assert synthesizer.remote_failures == 2
     assert synthesizer.calls == 2  # piper spoke both
     assert audio.duration_seconds > 1.0  # real speech, not the box's half-second tone

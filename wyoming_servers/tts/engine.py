@@ -422,5 +422,6 @@ class TtsEngine:
         )
         return report
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def close(self, *, wait: bool = False) -> None:
+        """Stop the synthesis threads; ``wait`` (off the event loop) until they have exited."""
+        self._executor.shutdown(wait=wait, cancel_futures=True)
