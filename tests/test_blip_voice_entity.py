@@ -18,6 +18,8 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from wyoming.event import Event
+from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
 
 from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
 from custom_components.blip.phrases import ALL_PHRASES, FILLERS_CHEERFUL, GREETINGS
@@ -36,8 +38,8 @@ from tests.voice_fixtures import (
     voice_runtime,
     watch_processes,
 )
-from tests.wyoming_fixtures import LOOPBACK, ServerAddress
-from wyoming_servers.serve import WyomingServer
+from tests.wyoming_fixtures import LOOPBACK, ServerAddress, running_server
+from wyoming_servers.serve import BlipEventHandler, WyomingServer
 from wyoming_servers.tts.engine import TtsEngine
 from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions
 
@@ -153,6 +155,46 @@ async def test_unreachable_server_is_retried_and_blip_voice_appears_when_it_answ
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await server.stop()
+
+
+class _NoVoiceInstalled(BlipEventHandler):
+    """A Wyoming TTS server whose program is installed but none of its voices (yet)."""
+
+    async def handle_event(self, event: Event) -> bool:
+        if Describe.is_type(event.type):
+            attribution = Attribution(name="test", url="http://127.0.0.1/")
+            voice = TtsVoice(
+                name=VOICE,
+                description="Joe",
+                attribution=attribution,
+                installed=False,
+                version=None,
+                languages=["en_US"],
+            )
+            program = TtsProgram(
+                name="blip-piper",
+                description="piper",
+                attribution=attribution,
+                installed=True,
+                version=None,
+                voices=[voice],
+            )
+            await self.write_event(Info(tts=[program]).event())
+        return True
+
+
+async def test_a_server_with_no_installed_voice_gives_no_blip_voice(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Blip voice cannot speak with no voice: its platform waits (retried), the agent works."""
+    async with running_server(_NoVoiceInstalled) as address:
+        entry = await setup_blip_with_voice(hass, address, wait_for_warm_up=False)
+        assert entry.state is ConfigEntryState.LOADED
+        assert hass.states.get("conversation.blip_for_ada") is not None
+        assert hass.states.get(ENTITY_ID) is None
+        assert entry.runtime_data.voice is None
+        assert "Blip voice's TTS server has no installed voice" in caplog.text
+        assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_format_only_wav_is_written_by_blip_voice_with_no_ffmpeg_and_starts_at_once(
