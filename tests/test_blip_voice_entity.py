@@ -12,7 +12,8 @@ import wave
 from homeassistant.components import tts
 from homeassistant.components.tts.const import DATA_COMPONENT
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -281,6 +282,33 @@ async def test_whole_fixed_replies_are_served_from_home_assistants_cache(
     assert processes.commands == []  # nor was ffmpeg
     heard = ffmpeg_decode(audio, "wav", 22050, 1)
     assert len(heard) / 22050 > 2.0 and rms_level(heard) > 0.02
+
+
+async def test_whole_replies_wait_until_home_assistant_has_started(
+    hass: HomeAssistant, tts_server: ServerAddress
+) -> None:
+    """At boot the warm-up ends before Home Assistant has started: the whole replies are put in
+    its TTS cache once it has, not while it is still starting."""
+    assert await async_setup_component(hass, "assist_pipeline", {})
+    entry = await setup_blip_with_voice(hass, tts_server)
+    from homeassistant.components import assist_pipeline
+
+    pipeline = assist_pipeline.async_get_pipeline(hass)
+    await assist_pipeline.async_update_pipeline(
+        hass, pipeline, tts_engine=ENTITY_ID, tts_language="en_US", tts_voice=VOICE
+    )
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    runtime = voice_runtime(entry)
+    assert runtime.warmed_up.is_set()
+    assert runtime.home_assistant_cache_entries == 0
+
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert runtime.home_assistant_cache_entries >= 3 * len(WHOLE_REPLIES)
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_options_no_satellite_could_play_fail_with_a_clear_error(
