@@ -231,3 +231,26 @@ async def test_run_benchmark_without_blip_loaded(hass: HomeAssistant) -> None:
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(DOMAIN, SERVICE_RUN_BENCHMARK, {}, blocking=True)
     assert raised.value.translation_key == "not_loaded"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"activities": ["safety"]},  # never benchmarked: safety always goes to Claude
+        {"budget_ms": 0},
+        {"cases_per_activity": "many"},
+    ],
+    ids=["safety", "no-budget", "not-a-count"],
+)
+async def test_run_benchmark_options_that_are_not_valid(
+    hass: HomeAssistant, data: dict[str, Any]
+) -> None:
+    """Bad options are the caller's mistake (a validation error), and nothing starts."""
+    entry = blip_entry(local=None, anthropic=None, local_url="http://127.0.0.1:9")
+    await setup_blip(hass, entry, deadlines=None)
+    notifications = _record_notifications(hass)
+    with pytest.raises(ServiceValidationError, match="Blip's benchmark options are not valid"):
+        await hass.services.async_call(DOMAIN, SERVICE_RUN_BENCHMARK, data, blocking=True)
+    await hass.async_block_till_done()
+    assert notifications == []
+    assert await hass.config_entries.async_unload(entry.entry_id)
