@@ -120,6 +120,25 @@ def test_family_filler_lines_are_checked() -> None:
     assert normalize_filler("  " + good + "  ") == good + " "
 
 
+def test_blank_or_listed_filler_lines() -> None:
+    assert normalize_filler("   \n ") is None
+    good = "Hmm, let me think about that one for a moment, it is a good question!"
+    assert parse_extra_fillers([good, "", "Too short."]) == ((good + " ",), ["Too short."])
+    assert parse_extra_fillers(None) == ((), [])
+
+
+def test_short_fillers_are_paired_so_none_repeats() -> None:
+    """A mood with fewer than two long-enough fillers pairs its short ones, so fillers vary."""
+    shorts = ("Hmm, let me see. ", "One moment please. ", "Good question! ")
+    pool = usable_fillers(shorts)
+    assert pool == (
+        "Hmm, let me see. One moment please. ",
+        "One moment please. Good question! ",
+        "Good question! Hmm, let me see. ",
+    )
+    assert usable_fillers(("Just one. ",)) == ()  # nothing to pair it with
+
+
 def test_strip_filler_removes_only_a_leading_filler() -> None:
     """History keeps the answer, not the filler in front of it."""
     filler = FILLERS_CALM[0]
