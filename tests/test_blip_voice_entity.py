@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 import io
 from typing import Any
 import wave
 
 from homeassistant.components import tts
+from homeassistant.components.assist_satellite.const import DATA_COMPONENT as SATELLITES
 from homeassistant.components.tts.const import DATA_COMPONENT
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
@@ -282,6 +284,39 @@ async def test_whole_fixed_replies_are_served_from_home_assistants_cache(
     assert processes.commands == []  # nor was ffmpeg
     heard = ffmpeg_decode(audio, "wav", 22050, 1)
     assert len(heard) / 22050 > 2.0 and rms_level(heard) > 0.02
+
+
+@dataclass
+class _Satellite:
+    tts_options: dict[str, Any]
+
+
+@dataclass
+class _SatelliteComponent:
+    """What assist_satellite keeps under its typed key (see satellite_tts_options)."""
+
+    entities: list[_Satellite]
+
+
+async def test_the_familys_own_satellite_format_is_ready_at_once(
+    hass: HomeAssistant, tts_server: ServerAddress
+) -> None:
+    """A satellite asking for a format no common one uses (24 kHz) finds the phrase cache
+    already converted for it after the warm-up; a format nobody could produce is skipped."""
+    own = {
+        tts.ATTR_PREFERRED_FORMAT: "wav",
+        tts.ATTR_PREFERRED_SAMPLE_RATE: 24000,
+        tts.ATTR_PREFERRED_SAMPLE_CHANNELS: 1,
+        tts.ATTR_PREFERRED_SAMPLE_BYTES: 2,
+    }
+    impossible = {**own, tts.ATTR_PREFERRED_SAMPLE_RATE: 100}
+    hass.data[SATELLITES] = _SatelliteComponent([_Satellite(impossible), _Satellite(own)])  # type: ignore[assignment]
+    entry = await setup_blip_with_voice(hass, tts_server)
+    runtime = voice_runtime(entry)
+    sentence = phrase_sentences(ALL_PHRASES)[0]
+    assert runtime.cache.get_now(VOICE, sentence, PcmFormat(rate=24000, width=2, channels=1))
+    assert runtime.warmed_up.is_set()  # the impossible format did not stop the warm-up
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_whole_replies_wait_until_home_assistant_has_started(
