@@ -254,3 +254,34 @@ async def test_run_benchmark_options_that_are_not_valid(
     await hass.async_block_till_done()
     assert notifications == []
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_benchmark_that_cannot_write_its_report_says_so(
+    hass: HomeAssistant, blip: MockConfigEntry, tmp_path: Path
+) -> None:
+    """A file stands where the report folder goes: the run fails with a notification and an
+    event saying why, nothing is remembered to import, and a new run may start."""
+    (tmp_path / REPORT_DIR).write_text("not a folder")
+    events = async_capture_events(hass, EVENT_BENCHMARK_FINISHED)
+    notifications = _record_notifications(hass)
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_RUN_BENCHMARK,
+        {"activities": ["spelling"], "cases_per_activity": 1, "budget_ms": 10_000},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    (event,) = events
+    assert event.data["recommended"] == {}
+    assert event.data["error"]
+    assert notifications[-1].startswith("Blip's benchmark failed:")
+    assert await async_last_recommendation(hass, blip.entry_id) is None
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_RUN_BENCHMARK,
+        {"activities": ["spelling"], "cases_per_activity": 1},
+        blocking=True,
+    )  # not refused as still running
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(events) == 2
