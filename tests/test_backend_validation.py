@@ -11,7 +11,7 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant
 import pytest
 from wyoming.event import Event
-from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
+from wyoming.info import Describe, Info
 from wyoming.server import AsyncEventHandler, AsyncServer
 
 from custom_components.blip.validation import (
@@ -22,6 +22,7 @@ from custom_components.blip.validation import (
     async_validate_voice,
 )
 from tests.llm_servers import VALID_KEY, start_fake_server
+from tests.wyoming_fixtures import tts_info
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -106,27 +107,8 @@ async def _wyoming_server(info: Info | None, port: int) -> AsyncIterator[None]:
             await task
 
 
-ATTRIBUTION = Attribution(name="test", url="http://127.0.0.1/")
-
-
 def _tts_info(installed: bool) -> Info:
-    voice = TtsVoice(
-        name="en_US-test",
-        description="test",
-        attribution=ATTRIBUTION,
-        installed=installed,
-        version=None,
-        languages=["en_US"],
-    )
-    program = TtsProgram(
-        name="blip-piper",
-        description="test",
-        attribution=ATTRIBUTION,
-        installed=installed,
-        version=None,
-        voices=[voice],
-    )
-    return Info(tts=[program])
+    return tts_info(program_installed=installed, voice_installed=installed)
 
 
 async def test_a_tts_server_is_accepted(unused_tcp_port: int) -> None:

@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from wyoming.event import Event
-from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
+from wyoming.info import Describe
 
 from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
 from custom_components.blip.phrases import ALL_PHRASES, FILLERS_CHEERFUL, GREETINGS
@@ -41,7 +41,7 @@ from tests.voice_fixtures import (
     voice_runtime,
     watch_processes,
 )
-from tests.wyoming_fixtures import LOOPBACK, ServerAddress, running_server
+from tests.wyoming_fixtures import LOOPBACK, ServerAddress, running_server, tts_info
 from wyoming_servers.serve import BlipEventHandler, WyomingServer
 from wyoming_servers.tts.engine import TtsEngine
 from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions
@@ -165,24 +165,7 @@ class _NoVoiceInstalled(BlipEventHandler):
 
     async def handle_event(self, event: Event) -> bool:
         if Describe.is_type(event.type):
-            attribution = Attribution(name="test", url="http://127.0.0.1/")
-            voice = TtsVoice(
-                name=VOICE,
-                description="Joe",
-                attribution=attribution,
-                installed=False,
-                version=None,
-                languages=["en_US"],
-            )
-            program = TtsProgram(
-                name="blip-piper",
-                description="piper",
-                attribution=attribution,
-                installed=True,
-                version=None,
-                voices=[voice],
-            )
-            await self.write_event(Info(tts=[program]).event())
+            await self.write_event(tts_info(voice_installed=False, voice=VOICE).event())
         return True
 
 
