@@ -9,9 +9,15 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
 
-from custom_components.blip.const import CONF_RESUME_MINUTES, CONF_SATELLITES, DOMAIN
+from custom_components.blip.const import (
+    CONF_RESUME_MINUTES,
+    CONF_SATELLITES,
+    DEFAULT_RESUME_MINUTES,
+    DOMAIN,
+)
 from tests.agent_helpers import blip_entry, converse, setup_blip
 from tests.llm_servers import FakeAnthropic, FakeLocalModel
 
@@ -147,21 +153,64 @@ async def test_the_childs_latest_state_wins_back_in_the_first_room(
     assert not elsewhere.speech.startswith("We were on"), elsewhere.speech
 
 
+_UNFINISHED = {
+    "drill": {"kind": "spelling", "item": "cat", "answer": "cat"},
+    "conversation_id": "kitchen-conversation",
+    "updated": "2026-03-02T18:00:00+00:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("version", "children", "warning"),
+    [
+        (
+            1,
+            {"ada": {"drill": {"kind": "chess"}, "updated": "yesterday"}},
+            "A saved drill session was damaged and is dropped",
+        ),
+        (1, {"ada": "spelling cat"}, "a saved session must be an object"),
+        (1, {"ada": {**_UNFINISHED, "updated": "2026-03-02T18:00:00"}}, "needs an aware time"),
+        # The file of a newer Blip (an unknown layout): not read at all.
+        (2, {"ada": _UNFINISHED}, "saved drill sessions could not be read; starting afresh"),
+        # A child who is no longer set up: their session is not picked up by anyone.
+        (1, {"removed-child": _UNFINISHED}, None),
+    ],
+    ids=["not-a-drill", "not-an-object", "naive-time", "newer-layout", "removed-child"],
+)
 async def test_a_damaged_saved_session_is_dropped(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     anthropic_server: FakeAnthropic,
     openai_server: FakeLocalModel,
+    caplog: pytest.LogCaptureFixture,
+    version: int,
+    children: dict[str, Any],
+    warning: str | None,
 ) -> None:
     """A saved session that is not one (a file edited by hand, an older layout): dropped with a
     warning, the child starts afresh, nothing else breaks."""
     entry = blip_entry(anthropic_server, openai_server)
     (ada_id,) = entry.subentries
     hass_storage["blip.child_sessions"] = {
-        "version": 1,
+        "version": version,
         "key": "blip.child_sessions",
-        "data": {"children": {ada_id: {"drill": {"kind": "chess"}, "updated": "yesterday"}}},
+        "data": {"children": {ada_id if k == "ada" else k: v for k, v in children.items()}},
     }
     await setup_blip(hass, entry)
+    if warning is not None:
+        assert warning in caplog.text
     fresh = await converse(hass, "let's do spelling", satellite_id=KITCHEN)
     assert fresh.speech.startswith("Let's practice spelling!"), fresh.speech
+
+
+async def test_a_resume_window_that_is_not_a_number_is_the_default(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic, openai_server: FakeLocalModel
+) -> None:
+    """Options edited by hand ("soon"): the default window applies and resuming still works."""
+    entry = blip_entry(anthropic_server, openai_server, options={CONF_RESUME_MINUTES: "soon"})
+    await setup_blip(hass, entry)
+    assert entry.runtime_data.sessions.window == timedelta(minutes=DEFAULT_RESUME_MINUTES)
+    start = await converse(hass, "let's practice spelling", satellite_id=KITCHEN)
+    word = _spelling_word(start.speech)
+    again = await converse(hass, "let's do spelling", satellite_id=BEDROOM)
+    assert again.speech == f"We were on word one — ready for {word}? Can you spell {word}?"

@@ -14,7 +14,7 @@ from homeassistant.helpers import intent, issue_registry as ir
 import pytest
 
 from custom_components.blip.agent.turn import APOLOGY_REPLY, NAPPING_REPLY
-from custom_components.blip.const import DOMAIN
+from custom_components.blip.const import CONF_ROUTING, DOMAIN
 from tests.agent_helpers import blip_entry, converse, setup_blip
 from tests.llm_servers import (
     DEFAULT_CLAUDE_REPLY,
@@ -98,6 +98,20 @@ async def test_local_down_without_claude_still_drills(
     assert "D, O, G" in turn.speech
 
 
+async def test_maths_routed_to_claude_is_answered_exactly_when_claude_is_down(
+    hass: HomeAssistant, unused_tcp_port: int
+) -> None:
+    """A family that sends maths to Claude, with no local model: Claude down, the drill engine
+    still answers the sum exactly (after the filler), not the napping reply."""
+    entry = blip_entry(
+        claude_url=f"http://127.0.0.1:{unused_tcp_port}", options={CONF_ROUTING: {"math": "claude"}}
+    )
+    await setup_blip(hass, entry)
+    turn = await converse(hass, "what is 7 times 8")
+    assert "56" in turn.speech
+    assert NAPPING_REPLY not in turn.speech
+
+
 @dataclass(frozen=True)
 class ClaudeFault:
     """A way Claude misbehaves before its answer starts."""
@@ -124,6 +138,8 @@ CLAUDE_FAULTS_BEFORE_ANSWER = [
     _claude_fault("refusal", stop_reason="refusal", reply=""),
     _claude_fault("malformed", malformed_after_chunks=0),
     _claude_fault("stalls_at_once", stall_after_chunks=0),
+    _claude_fault("empty", reply=""),
+    _claude_fault("nothing_to_say", reply="**  **\n\n---\n"),  # markdown, no words
 ]
 
 

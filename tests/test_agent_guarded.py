@@ -131,3 +131,19 @@ async def test_guarded_words_and_what_follows_never_reach_the_local_model(
     assert "hi blip" in seen
     assert HARMFUL not in seen
     assert DEFAULT_CLAUDE_REPLY not in seen
+
+
+async def test_a_guarded_turn_that_runs_out_of_time_ends_with_the_careful_reply(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic, openai_server: FakeLocalModel
+) -> None:
+    """Claude keeps talking slowly past the turn's deadline: what was said is ended with the
+    careful reply, never an apology from the chat path, and never the local model."""
+    anthropic_server.script.reply = "Big. " * 2000
+    anthropic_server.script.chunk_chars = 5
+    anthropic_server.script.chunk_delay = 0.05
+    services = await _setup(hass, blip_entry(anthropic_server, openai_server))
+    services.engine.deadlines = replace(TEST_DEADLINES, turn_total=1.5)
+    turn = await converse(hass, HARMFUL)
+    assert turn.speech.endswith(guarded_reply(hass.config.country))
+    assert "Big." in turn.speech
+    assert openai_server.chat_requests == []

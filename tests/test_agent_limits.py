@@ -78,6 +78,34 @@ def test_ended_within_prefers_a_clause_break() -> None:
     assert ended_within("x" * 50, 10) == ""
 
 
+def test_ended_within_says_nothing_rather_than_punctuation() -> None:
+    assert ended_within("hello", 1) == ""
+    assert ended_within("... ,, --", 10) == ""
+    assert ended_within("Done!", 10) == "Done!"  # already ended: no second full stop
+
+
+def test_a_begun_sentence_whose_rest_cannot_fit_ends_right_after_its_last_word() -> None:
+    cap = AnswerCap(12, hold_back=0)
+    out = cap.feed("Go on ") + cap.feed("abcdefghijklmnopqrstuvwxyz. ")
+    assert out == "Go on."
+    assert cap.reached
+    # Once reached, nothing more is said, even at the end of the stream.
+    assert cap.feed("More words.") == "" and cap.finish() == ""
+
+
+def test_whitespace_alone_is_never_spoken_last() -> None:
+    cap = AnswerCap(30, hold_back=0)
+    out = cap.feed("Hi there ") + cap.feed("   ")
+    assert out == "Hi there"
+    out += cap.feed("friend. ") + cap.finish()
+    assert out == "Hi there    friend."
+
+
+def test_a_cap_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_chars must be positive"):
+        AnswerCap(0)
+
+
 # ---- the local model
 
 

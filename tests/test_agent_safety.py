@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import intent
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
@@ -150,6 +150,38 @@ async def test_safety_event_and_alerts_carry_minimal_content(
     assert "Ada" in message
     assert "hurt myself" not in message
     assert SELF_HARM not in repr(event.data)
+
+
+async def test_an_alert_target_that_fails_does_not_stop_the_others(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A target that is not a notify service, one that is gone, and one that breaks: each is
+    logged, and the parent whose phone works is still told, with the room's name."""
+    mom = async_mock_service(hass, "notify", "mom_phone")
+
+    async def broken(_call: ServiceCall) -> None:
+        raise RuntimeError("the notify integration broke")
+
+    hass.services.async_register("notify", "broken_tablet", broken)
+    hass.states.async_set("assist_satellite.ada_room", "idle", {"friendly_name": "Ada's room"})
+    options = {
+        CONF_SAFETY_NOTIFY: [
+            "light.kitchen",
+            "notify.gone_phone",
+            "notify.broken_tablet",
+            "notify.mom_phone",
+        ]
+    }
+    await setup_blip(hass, blip_entry(anthropic_server, options=options))
+    turn = await converse(hass, SELF_HARM, satellite_id="assist_satellite.ada_room")
+    await hass.async_block_till_done()
+
+    assert turn.speech.endswith(DEFAULT_CLAUDE_REPLY)
+    (alert,) = mom
+    assert " on Ada's room" in alert.data["message"]
+    assert "safety alert target light.kitchen is not a notify service" in caplog.text
+    assert "Could not send Blip's safety alert to notify.gone_phone" in caplog.text
+    assert "Unexpected error sending Blip's safety alert to notify.broken_tablet" in caplog.text
 
 
 async def test_abuse_alerts_only_the_designated_adult(

@@ -254,6 +254,29 @@ async def test_a_failing_second_opinion_never_touches_the_answer(
         assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
 
+async def test_a_second_opinion_that_recovers_says_so_once(
+    hass: HomeAssistant,
+    anthropic_server: FakeAnthropic,
+    openai_server: FakeLocalModel,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Claude's verdicts fail for a turn, then come back: the log says it works again, once."""
+    services = await setup_blip(hass, blip_entry(anthropic_server, openai_server), PATIENT)
+    caplog.set_level(logging.INFO)
+    anthropic_server.opinion_script.status = 500
+    await converse(hass, PLAIN)
+    await _opinion(services).wait_idle()
+    anthropic_server.opinion_script.status = None
+    for _ in range(2):
+        turn = await converse(hass, PLAIN)
+        await _opinion(services).wait_idle()
+        assert turn.speech == DEFAULT_LOCAL_REPLY
+    await hass.async_block_till_done()
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("Claude's second opinion is working again") == 1
+    assert len(anthropic_server.opinion_requests) == 3
+
+
 async def test_the_answer_matches_a_run_without_the_second_opinion(
     hass: HomeAssistant, anthropic_server: FakeAnthropic, openai_server: FakeLocalModel
 ) -> None:

@@ -15,7 +15,13 @@ from custom_components.blip.agent.fillers import (
     strip_filler,
     usable_fillers,
 )
-from custom_components.blip.agent.prompts import safe_reply, safety_prompt, system_prompt
+from custom_components.blip.agent.prompts import (
+    check_in,
+    guarded_reply,
+    safe_reply,
+    safety_prompt,
+    system_prompt,
+)
 from custom_components.blip.agent.speech import (
     SentenceSplitter,
     SpokenTextFilter,
@@ -120,6 +126,25 @@ def test_family_filler_lines_are_checked() -> None:
     assert normalize_filler("  " + good + "  ") == good + " "
 
 
+def test_blank_or_listed_filler_lines() -> None:
+    assert normalize_filler("   \n ") is None
+    good = "Hmm, let me think about that one for a moment, it is a good question!"
+    assert parse_extra_fillers([good, "", "Too short."]) == ((good + " ",), ["Too short."])
+    assert parse_extra_fillers(None) == ((), [])
+
+
+def test_short_fillers_are_paired_so_none_repeats() -> None:
+    """A mood with fewer than two long-enough fillers pairs its short ones, so fillers vary."""
+    shorts = ("Hmm, let me see. ", "One moment please. ", "Good question! ")
+    pool = usable_fillers(shorts)
+    assert pool == (
+        "Hmm, let me see. One moment please. ",
+        "One moment please. Good question! ",
+        "Good question! Hmm, let me see. ",
+    )
+    assert usable_fillers(("Just one. ",)) == ()  # nothing to pair it with
+
+
 def test_strip_filler_removes_only_a_leading_filler() -> None:
     """History keeps the answer, not the filler in front of it."""
     filler = FILLERS_CALM[0]
@@ -152,3 +177,29 @@ def test_safety_prompt_and_replies_by_category_and_country() -> None:
         reply = safe_reply(category, "US")
         assert clean_for_speech(reply) == reply  # speakable as written
         assert "Thank you for telling me" in reply
+
+
+def test_danger_and_self_harm_check_ins_give_the_right_number() -> None:
+    """Danger right now: the emergency number, in the prompt, the reply and the check-in;
+    self-harm: the crisis line in the check-in too, and no made-up number without a country."""
+    assert "call 9 1 1 or get a grown-up" in safety_prompt(
+        SafetyCategory.IMMEDIATE_DANGER, "Ada", 7, "US"
+    )
+    assert "or call 9 1 1." in safe_reply(SafetyCategory.IMMEDIATE_DANGER, "US")
+    danger = check_in(SafetyCategory.IMMEDIATE_DANGER, "US")
+    assert danger.endswith("If you are in danger right now, call 9 1 1.")
+    self_harm = check_in(SafetyCategory.SELF_HARM, "US")
+    assert self_harm.endswith("You can also call 9 8 8 any time to talk to a kind helper.")
+    assert "9 8 8" not in check_in(SafetyCategory.SELF_HARM, None)
+    assert clean_for_speech(self_harm) == self_harm  # speakable as written
+
+
+def test_guarded_reply_after_a_check_in_only_listens() -> None:
+    assert guarded_reply("US", after_check_in=True) == "I'm right here, and I'm listening."
+    assert guarded_reply("US") != guarded_reply("US", after_check_in=True)
+
+
+def test_the_familys_extra_prompt_comes_last() -> None:
+    prompt = system_prompt(Activity.TRIVIA, "Ada", None, "Ada loves dinosaurs.")
+    assert prompt.endswith("\n\nAda loves dinosaurs.")
+    assert "Ada, a young child" in prompt

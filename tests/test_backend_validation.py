@@ -11,21 +11,25 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant
 import pytest
 from wyoming.event import Event
-from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
+from wyoming.info import Describe, Info
 from wyoming.server import AsyncEventHandler, AsyncServer
 
 from custom_components.blip.validation import (
     BackendError,
+    async_create_claude_client,
     async_list_local_models,
+    async_validate_claude,
     async_validate_voice,
 )
-from tests.llm_servers import start_fake_server
+from tests.llm_servers import VALID_KEY, start_fake_server
+from tests.wyoming_fixtures import tts_info
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @contextlib.asynccontextmanager
 async def _models_server(handler: Handler) -> AsyncIterator[str]:
+    """Answers the model list at each API's path (Anthropic's and OpenAI's, Ollama's)."""
     app = web.Application()
     app.router.add_get("/v1/models", handler)
     app.router.add_get("/api/tags", handler)
@@ -103,27 +107,8 @@ async def _wyoming_server(info: Info | None, port: int) -> AsyncIterator[None]:
             await task
 
 
-ATTRIBUTION = Attribution(name="test", url="http://127.0.0.1/")
-
-
 def _tts_info(installed: bool) -> Info:
-    voice = TtsVoice(
-        name="en_US-test",
-        description="test",
-        attribution=ATTRIBUTION,
-        installed=installed,
-        version=None,
-        languages=["en_US"],
-    )
-    program = TtsProgram(
-        name="blip-piper",
-        description="test",
-        attribution=ATTRIBUTION,
-        installed=installed,
-        version=None,
-        voices=[voice],
-    )
-    return Info(tts=[program])
+    return tts_info(program_installed=installed, voice_installed=installed)
 
 
 async def test_a_tts_server_is_accepted(unused_tcp_port: int) -> None:
@@ -154,3 +139,34 @@ async def test_nothing_listening_is_cannot_connect(unused_tcp_port: int) -> None
     with pytest.raises(BackendError) as raised:
         await async_validate_voice("127.0.0.1", unused_tcp_port)
     assert raised.value.reason == "voice_cannot_connect"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _answering(text="<html>Sign in to the hotel wifi</html>"),
+        _answering(data=[1, 2]),
+        _answering(text="not json at all"),
+    ],
+    ids=["web-page", "json-list", "not-json"],
+)
+async def test_a_claude_url_that_is_not_anthropic_is_unknown(
+    hass: HomeAssistant, answer: Handler
+) -> None:
+    """A proxy or captive portal answering 200 with something else: a reason, not a crash."""
+    async with _models_server(answer) as base_url:
+        client = await async_create_claude_client(hass, VALID_KEY, base_url)
+        try:
+            with pytest.raises(BackendError) as raised:
+                await async_validate_claude(client)
+        finally:
+            await client.close()
+    assert raised.value.reason == "unknown"
+    assert "did not answer like Anthropic" in str(raised.value)
+
+
+async def test_a_claude_url_that_is_not_a_url_cannot_connect(hass: HomeAssistant) -> None:
+    with pytest.raises(BackendError) as raised:
+        await async_create_claude_client(hass, VALID_KEY, "http://[::1")
+    assert raised.value.reason == "cannot_connect"
+    assert "Not a valid Claude API URL" in str(raised.value)

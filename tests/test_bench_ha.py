@@ -231,3 +231,57 @@ async def test_run_benchmark_without_blip_loaded(hass: HomeAssistant) -> None:
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(DOMAIN, SERVICE_RUN_BENCHMARK, {}, blocking=True)
     assert raised.value.translation_key == "not_loaded"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"activities": ["safety"]},  # never benchmarked: safety always goes to Claude
+        {"budget_ms": 0},
+        {"cases_per_activity": "many"},
+    ],
+    ids=["safety", "no-budget", "not-a-count"],
+)
+async def test_run_benchmark_options_that_are_not_valid(
+    hass: HomeAssistant, data: dict[str, Any]
+) -> None:
+    """Bad options are the caller's mistake (a validation error), and nothing starts."""
+    entry = blip_entry(local=None, anthropic=None, local_url="http://127.0.0.1:9")
+    await setup_blip(hass, entry, deadlines=None)
+    notifications = _record_notifications(hass)
+    with pytest.raises(ServiceValidationError, match="Blip's benchmark options are not valid"):
+        await hass.services.async_call(DOMAIN, SERVICE_RUN_BENCHMARK, data, blocking=True)
+    await hass.async_block_till_done()
+    assert notifications == []
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_benchmark_that_cannot_write_its_report_says_so(
+    hass: HomeAssistant, blip: MockConfigEntry, tmp_path: Path
+) -> None:
+    """A file stands where the report folder goes: the run fails with a notification and an
+    event saying why, nothing is remembered to import, and a new run may start."""
+    (tmp_path / REPORT_DIR).write_text("not a folder")
+    events = async_capture_events(hass, EVENT_BENCHMARK_FINISHED)
+    notifications = _record_notifications(hass)
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_RUN_BENCHMARK,
+        {"activities": ["spelling"], "cases_per_activity": 1, "budget_ms": 10_000},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    (event,) = events
+    assert event.data["recommended"] == {}
+    assert event.data["error"]
+    assert notifications[-1].startswith("Blip's benchmark failed:")
+    assert await async_last_recommendation(hass, blip.entry_id) is None
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_RUN_BENCHMARK,
+        {"activities": ["spelling"], "cases_per_activity": 1},
+        blocking=True,
+    )  # not refused as still running
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(events) == 2

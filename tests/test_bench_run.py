@@ -22,6 +22,7 @@ import anthropic
 import pytest
 
 from custom_components.blip.agent.backends import ClaudeClient, LocalModelClient
+from custom_components.blip.bench.__main__ import main as bench_main
 from custom_components.blip.bench.benchmark import BenchOutcome, run, write_outputs
 from custom_components.blip.bench.recommend import recommend
 from custom_components.blip.bench.report import PLOT_FILE, REPORT_FILE, format_table
@@ -340,3 +341,66 @@ async def test_cli_bad_input_exits_2_with_a_clear_error(tmp_path: Path) -> None:
     assert f"{broken}:1: math cases need 'answer'" in stderr.decode()
     assert json.loads(stdout.decode().strip().splitlines()[-1])["error"]
     assert not (tmp_path / "out").exists()
+
+
+# The command line in process (the tests above run it as scripts/bench-backends does).
+
+
+def test_cli_drill_only_run_writes_the_report_without_a_progress_bar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No model at all: the drill engine alone is benchmarked, offline; --no-progress is quiet."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    code = bench_main(
+        ["--activities", "spelling", "--limit", "2", "--no-progress", "--out", str(tmp_path)]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err == ""  # no progress bar
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert summary["cases"] == 2 and summary["errors"] == 0
+    assert summary["recommended"] == {"spelling": "drill"}
+    assert (tmp_path / REPORT_FILE).is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--no-drill"], "no backend to benchmark: give --local-url and/or --claude-key"),
+        (["--llm-judge", "claude"], "--llm-judge claude needs that backend configured"),
+    ],
+)
+def test_cli_without_the_backend_asked_for_exits_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    error: str,
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    out = tmp_path / "out"
+    code = bench_main([*argv, "--limit", "1", "--no-progress", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"bench-backends: {error}" in captured.err
+    assert json.loads(captured.out.strip().splitlines()[-1]) == {"error": error}
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--activities", "safety"], "safety is not benchmarked: it always goes to Claude"),
+        (["--activities", "juggling"], "unknown activity 'juggling'"),
+        (["--activities", " , "], "no activities given"),
+        (["--budget-ms", "fast"], "not a number: 'fast'"),
+        (["--limit", "0"], "must be positive, got 0"),
+    ],
+)
+def test_cli_arguments_that_are_not_valid_are_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str], error: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench_main(argv)
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err

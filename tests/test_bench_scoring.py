@@ -290,6 +290,33 @@ def test_loading_filters_and_limits(tmp_path: Path) -> None:
             '{"id": "x", "activity": "chitchat", "prompt": " ", "age": 7, "keywords": ["a"]}',
             "'prompt'",
         ),
+        ('{"id": "x", "activity": "math", "prompt": "p", "answer": 2}', "'age' is required"),
+        (
+            '{"id": "x", "activity": "math", "prompt": "p", "age": 7, "answer": true}',
+            "'answer' must be a number or a number string, got True",
+        ),
+        (
+            '{"id": "x", "activity": "math", "prompt": "p", "age": 7, "answer": "1/0"}',
+            "'answer' is not a number",
+        ),
+        (
+            '{"id": "x", "activity": "spelling", "prompt": "p", "age": 7, "word": "sun",'
+            ' "homophones": ["s0n"]}',
+            "'homophones' must be a list of words",
+        ),
+        (
+            '{"id": "x", "activity": "trivia", "prompt": "p", "age": 7, "keywords": [3]}',
+            "each keyword must be a string, got 3",
+        ),
+        (
+            '{"id": "x", "activity": "trivia", "prompt": "p", "age": 7, "keywords": [" | "]}',
+            "empty keyword group",
+        ),
+        (
+            '{"id": "x", "activity": "creative", "prompt": "p", "age": 7, "keywords": ["a"],'
+            ' "min_words": 50, "max_words": 10}',
+            "'min_words' is larger than 'max_words'",
+        ),
     ],
 )
 def test_bad_test_set_lines_are_clear_errors(tmp_path: Path, line: str, message: str) -> None:
@@ -315,6 +342,9 @@ def test_test_set_errors_for_files_and_duplicates(tmp_path: Path) -> None:
         load_testset(tmp_path / "a.jsonl", activities=[Activity.TRIVIA])
     with pytest.raises(CaseFileError, match="safety is not benchmarked"):
         load_testset(activities=[Activity.SAFETY])
+    (tmp_path / "latin1.jsonl").write_bytes(b"\xff\xfe not utf-8\n")
+    with pytest.raises(CaseFileError, match="cannot read test set"):
+        load_testset([tmp_path / "latin1.jsonl"])
 
 
 # ---- llm-judge ------------------------------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 import io
 from typing import Any
 import wave
 
 from homeassistant.components import tts
+from homeassistant.components.assist_satellite.const import DATA_COMPONENT as SATELLITES
 from homeassistant.components.tts.const import DATA_COMPONENT, DATA_TTS_MANAGER
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -18,6 +20,8 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from wyoming.event import Event
+from wyoming.info import Describe
 
 from custom_components.blip.diagnostics import async_get_config_entry_diagnostics
 from custom_components.blip.phrases import ALL_PHRASES, DRILL_PROMPTS, FILLERS_CHEERFUL, GREETINGS
@@ -36,8 +40,8 @@ from tests.voice_fixtures import (
     voice_runtime,
     watch_processes,
 )
-from tests.wyoming_fixtures import LOOPBACK, ServerAddress
-from wyoming_servers.serve import WyomingServer
+from tests.wyoming_fixtures import LOOPBACK, ServerAddress, running_server, tts_info
+from wyoming_servers.serve import BlipEventHandler, WyomingServer
 from wyoming_servers.tts.engine import TtsEngine
 from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions
 
@@ -155,6 +159,29 @@ async def test_unreachable_server_is_retried_and_blip_voice_appears_when_it_answ
         await server.stop()
 
 
+class _NoVoiceInstalled(BlipEventHandler):
+    """A Wyoming TTS server whose program is installed but none of its voices (yet)."""
+
+    async def handle_event(self, event: Event) -> bool:
+        if Describe.is_type(event.type):
+            await self.write_event(tts_info(voice_installed=False, voice=VOICE).event())
+        return True
+
+
+async def test_a_server_with_no_installed_voice_gives_no_blip_voice(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Blip voice cannot speak with no voice: its platform waits (retried), the agent works."""
+    async with running_server(_NoVoiceInstalled) as address:
+        entry = await setup_blip_with_voice(hass, address, wait_for_warm_up=False)
+        assert entry.state is ConfigEntryState.LOADED
+        assert hass.states.get("conversation.blip_for_ada") is not None
+        assert hass.states.get(ENTITY_ID) is None
+        assert entry.runtime_data.voice is None
+        assert "Blip voice's TTS server has no installed voice" in caplog.text
+        assert await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_format_only_wav_is_written_by_blip_voice_with_no_ffmpeg_and_starts_at_once(
     hass: HomeAssistant, tts_server: ServerAddress
 ) -> None:
@@ -233,6 +260,39 @@ async def test_a_whole_fixed_reply_is_spoken_from_blip_voices_phrase_cache_alone
     assert stats.synthesized == 0
     heard = ffmpeg_decode(audio, "wav", 22050, 1)
     assert len(heard) / 22050 > 0.4 and rms_level(heard) > 0.02
+
+
+@dataclass
+class _Satellite:
+    tts_options: dict[str, Any]
+
+
+@dataclass
+class _SatelliteComponent:
+    """What assist_satellite keeps under its typed key (see satellite_tts_options)."""
+
+    entities: list[_Satellite]
+
+
+async def test_the_familys_own_satellite_format_is_ready_at_once(
+    hass: HomeAssistant, tts_server: ServerAddress
+) -> None:
+    """A satellite asking for a format no common one uses (24 kHz) finds the phrase cache
+    already converted for it after the warm-up; a format nobody could produce is skipped."""
+    own = {
+        tts.ATTR_PREFERRED_FORMAT: "wav",
+        tts.ATTR_PREFERRED_SAMPLE_RATE: 24000,
+        tts.ATTR_PREFERRED_SAMPLE_CHANNELS: 1,
+        tts.ATTR_PREFERRED_SAMPLE_BYTES: 2,
+    }
+    impossible = {**own, tts.ATTR_PREFERRED_SAMPLE_RATE: 100}
+    hass.data[SATELLITES] = _SatelliteComponent([_Satellite(impossible), _Satellite(own)])  # type: ignore[assignment]
+    entry = await setup_blip_with_voice(hass, tts_server)
+    runtime = voice_runtime(entry)
+    sentence = phrase_sentences(ALL_PHRASES)[0]
+    assert runtime.cache.get_now(VOICE, sentence, PcmFormat(rate=24000, width=2, channels=1))
+    assert runtime.warmed_up.is_set()  # the impossible format did not stop the warm-up
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_options_no_satellite_could_play_fail_with_a_clear_error(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import sys
 from typing import Any
 
 from homeassistant.components.assist_satellite.const import DATA_COMPONENT
 from homeassistant.core import HomeAssistant
+import pytest
 
 from custom_components.blip.tts import BlipVoiceRuntime, satellite_tts_options
 
@@ -44,6 +46,28 @@ async def test_satellites_formats_are_read_once_each_and_only_audio_options(
 
 async def test_a_changed_internal_falls_back_to_nothing(hass: HomeAssistant) -> None:
     hass.data[DATA_COMPONENT] = object()  # type: ignore[assignment]
+    assert satellite_tts_options(hass) == []
+
+
+class _ComponentThatBreaks:
+    @property
+    def entities(self) -> list[_Satellite]:
+        raise RuntimeError("a release changed how satellites are kept")
+
+
+async def test_an_internal_that_breaks_when_read_falls_back_to_nothing(
+    hass: HomeAssistant,
+) -> None:
+    hass.data[DATA_COMPONENT] = _ComponentThatBreaks()  # type: ignore[assignment]
+    assert satellite_tts_options(hass) == []
+
+
+async def test_a_release_that_moves_the_key_falls_back_to_nothing(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typed key's module gone (renamed by a release): no formats, and no error."""
+    hass.data[DATA_COMPONENT] = _Component([_Satellite(dict(WYOMING))])  # type: ignore[assignment]
+    monkeypatch.setitem(sys.modules, "homeassistant.components.assist_satellite.const", None)
     assert satellite_tts_options(hass) == []
 
 

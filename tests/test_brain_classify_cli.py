@@ -78,16 +78,29 @@ def test_bad_lines_get_an_error_and_the_run_carries_on() -> None:
         json.dumps({"no_text": 1}),
         json.dumps({"text": "hi", "history": "oops"}),
         "",
+        json.dumps({"text": "hi", "history": [{"role": "teacher", "text": "sit down"}]}),
+        json.dumps({"text": "hi", "history": [5]}),
+        json.dumps({"text": "hi", "age": "seven"}),
+        json.dumps({"text": "hi", "age": True}),
+        json.dumps({"text": "cat", "drill_state": "spelling"}),
+        json.dumps(
+            {"text": "cat", "drill_state": {"kind": "juggling", "item": "x", "answer": "x"}}
+        ),
         json.dumps({"text": "what's 2 plus 2"}),
     ]
     process = run_cli(lines)
     out = [json.loads(line) for line in process.stdout.splitlines()]
-    assert len(out) == 4  # the blank line is not an input
+    assert len(out) == 10  # the blank line is not an input
     assert "not valid JSON" in out[0]["error"]
     assert "string 'text'" in out[1]["error"]
     assert "'history' must be a list" in out[2]["error"]
-    assert out[3]["activity"] == "math"
-    assert "reply" not in out[3]  # only with --respond
+    assert out[3]["error"] == "history role must be 'user' or 'assistant', got 'teacher'"
+    assert out[4]["error"] == "each history item must be a string or an object with 'text'"
+    assert out[5]["error"] == out[6]["error"] == "'age' must be a whole number"
+    assert out[7]["error"] == "'drill_state' must be an object"
+    assert out[8]["error"] == "Unknown drill kind 'juggling'"
+    assert out[9]["activity"] == "math"
+    assert "reply" not in out[9]  # only with --respond
     assert process.returncode == 1
 
 

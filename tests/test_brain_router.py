@@ -316,3 +316,22 @@ def test_quiz_controls_reach_the_drill_engine_first() -> None:
     )
     assert two_guesses.drill_reply is not None
     assert two_guesses.drill_reply.text == "Pick just one answer. What is 6 times 9?"
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "activity"),
+    [
+        ("Can you spell dinosaur?", "d i n o s a u r", Activity.SPELLING),
+        ("Can you spell cat?", "hint please", Activity.SPELLING),
+        ("What is 7 times 8?", "fifty six", Activity.MATH),
+        ("What is 7 times 8?", "i dont know", Activity.MATH),
+        ("What is 7 times 8?", "tell me a story about a dragon", Activity.CREATIVE),
+    ],
+)
+def test_an_answer_to_blips_last_drill_question_stays_in_the_drill(
+    question: str, reply: str, activity: Activity
+) -> None:
+    """With the stored drill state lost, Blip's last question still says what the child is
+    answering; a turn that is not an answer leaves the drill."""
+    history = [user("let's practise"), assistant(question)]
+    assert classify_activity(reply, history, None) is activity

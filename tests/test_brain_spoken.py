@@ -178,3 +178,20 @@ def test_normalise_utterance_restores_apostrophes() -> None:
     )
     assert normalise_utterance("I wanna die") == "i want to die"
     assert normalise_utterance("were going to the park") == "we're going to the park"
+
+
+def test_numbers_a_child_cannot_hear_as_a_fraction_are_said_as_decimals() -> None:
+    assert say_number(Fraction(1, 5)) == "0.2"
+    assert say_number(Fraction(7, 4)) == "1 and three quarters"
+
+
+@pytest.mark.parametrize(
+    ("said", "letters"),
+    [
+        ("double u a s", "was"),
+        ("doubleyou e", "we"),
+        ("double banana", None),  # "double" needs a letter after it
+    ],
+)
+def test_double_u_and_double_letters(said: str, letters: str | None) -> None:
+    assert parse_spelled_letters(said) == letters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -26,12 +27,13 @@ from custom_components.blip.const import (
     CONF_RESUME_MINUTES,
     CONF_ROUTING,
     CONF_SCHOOL_WORDS,
+    CONF_SECOND_OPINION,
     CONF_VOICE_HOST,
     CONF_VOICE_PORT,
     DOMAIN,
     SUBENTRY_CHILD,
 )
-from tests.llm_servers import VALID_KEY, FakeAnthropic, FakeLocalModel
+from tests.llm_servers import VALID_KEY, FakeAnthropic, FakeLocalModel, start_fake_server
 
 
 async def _start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
@@ -96,7 +98,9 @@ async def test_user_flow_invalid_key_then_fixed(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-@pytest.mark.parametrize(("status", "error"), [(500, "unknown"), (529, "unknown")])
+@pytest.mark.parametrize(
+    ("status", "error"), [(403, "invalid_auth"), (500, "unknown"), (529, "unknown")]
+)
 async def test_user_flow_claude_server_errors(
     hass: HomeAssistant, anthropic_server: FakeAnthropic, status: int, error: str
 ) -> None:
@@ -130,6 +134,46 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, unused_tcp_port: in
         },
     )
     assert result["errors"] == {CONF_API_KEY: "cannot_connect", CONF_LOCAL_URL: "cannot_connect"}
+
+
+async def test_user_flow_claude_url_not_a_url(hass: HomeAssistant) -> None:
+    """A mistyped proxy URL is cannot_connect on the key, not a form that crashes."""
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_API_KEY: VALID_KEY,
+            CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: "http://[::1"},
+            CONF_LOCAL_API: "openai",
+            CONF_LOCAL_MODEL: "blip-edu",
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_API_KEY: "cannot_connect"}
+
+
+async def test_user_flow_claude_url_answers_a_web_page(hass: HomeAssistant) -> None:
+    """A proxy URL that answers with a web page is refused as unknown, and no entry is made."""
+
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text="<html>Log in to the router</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/v1/models", page)
+    async with start_fake_server(app) as base_url:
+        result = await _start_user_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                CONF_API_KEY: VALID_KEY,
+                CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: base_url},
+                CONF_LOCAL_API: "openai",
+                CONF_LOCAL_MODEL: "blip-edu",
+            },
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_API_KEY: "unknown"}
+    assert not hass.config_entries.async_entries(DOMAIN)
 
 
 async def test_user_flow_local_model_missing(
@@ -330,6 +374,8 @@ async def test_options_routing(hass: HomeAssistant, openai_server: FakeLocalMode
         "route_emotional": "claude",
     }
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    # The second opinion is Claude's: a family without Claude is not offered it.
+    assert CONF_SECOND_OPINION not in {str(key) for key in result["data_schema"].schema}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
@@ -360,3 +406,73 @@ async def test_options_routing(hass: HomeAssistant, openai_server: FakeLocalMode
     assert entry.options[CONF_ROUTING]["spelling"] == "drill"
     assert "safety" not in entry.options[CONF_ROUTING]
     assert entry.options[CONF_FILLER] is False
+
+
+async def test_options_claude_only_family(
+    hass: HomeAssistant, anthropic_server: FakeAnthropic
+) -> None:
+    """With Claude alone: the local model is refused as a route, the second opinion is offered."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_API_KEY: VALID_KEY, CONF_CLAUDE_BASE_URL: anthropic_server.base_url},
+    )
+    entry.add_to_hass(hass)
+    routes = {
+        "route_spelling": "drill",
+        "route_math": "local",
+        "route_chitchat": "claude",
+        "route_creative": "claude",
+        "route_trivia": "claude",
+        "route_emotional": "claude",
+    }
+    form = {
+        CONF_FILLER: True,
+        CONF_QUIET_START: "20:00:00",
+        CONF_QUIET_END: "07:00:00",
+        CONF_DAILY_MINUTES: 30,
+        CONF_SECOND_OPINION: False,
+    }
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert CONF_SECOND_OPINION in {str(key) for key in result["data_schema"].schema}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**routes, **form}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"route_math": "backend_not_configured"}
+    assert not entry.options  # nothing was stored
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**routes, "route_math": "drill", **form}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_ROUTING]["math"] == "drill"
+    assert entry.options[CONF_SECOND_OPINION] is False
+
+
+async def test_a_child_needs_a_name(hass: HomeAssistant, openai_server: FakeLocalModel) -> None:
+    """A blank name is refused when a child is added and when their details are changed."""
+    entry = await _loaded_entry(hass, openai_server)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHILD), context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**CHILD, CONF_CHILD_NAME: "   "}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_CHILD_NAME: "name_required"}
+    assert not entry.subentries
+
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], CHILD)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    subentry = next(iter(entry.subentries.values()))
+
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**CHILD, CONF_CHILD_NAME: ""}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_CHILD_NAME: "name_required"}
+    assert entry.subentries[subentry.subentry_id].data[CONF_CHILD_NAME] == "Ada"
+    assert entry.subentries[subentry.subentry_id].title == "Ada"
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -470,6 +470,41 @@ async def test_unknown_child_is_never_blocked(hass: HomeAssistant) -> None:
     progress.record_turn("nobody", Activity.MATH, None)
     progress.record_drill_results("nobody", [spelled("cat")])
     assert progress.check_limits("nobody").allowed
+    assert progress.practice_picker("nobody") is None
+    assert progress.school_words("nobody") == []
+    assert progress.satellite_for("nobody") is None
+    progress.set_paused("nobody", True)
+    progress.reset("nobody")
+    assert progress.child_ids == [ADA]
+    assert not progress.progress(ADA).paused  # a call about nobody does not pause Ada
+
+
+async def test_limit_settings_that_are_not_valid_mean_no_limit(
+    hass: HomeAssistant, morning: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hand-edited child whose limits are not valid plays without them, with a warning."""
+    progress = await set_up(
+        hass,
+        blip_entry(
+            {
+                ADA: {
+                    "name": "Ada",
+                    "age": 7,
+                    "daily_minutes": "lots",
+                    "quiet_start": "25:99",
+                    "quiet_end": "07:00:00",
+                }
+            }
+        ),
+    )
+    assert "Ada's daily minutes setting is not a number; no daily limit" in caplog.text
+    assert "Ada's quiet hours are not valid, so none apply" in caplog.text
+    # Blip's default quiet hours (20:00-07:00) do not apply either: the family's own did not parse.
+    morning.move_to(dt_util.now().replace(hour=23, minute=0))
+    for _ in range(4):
+        progress.record_turn(ADA, Activity.TRIVIA, None)
+        await advance(hass, morning, timedelta(minutes=20))
+    assert progress.check_limits(ADA).allowed
 
 
 async def test_reset_and_export_services(hass: HomeAssistant) -> None:
@@ -587,6 +622,10 @@ async def test_removing_blip_removes_all_progress(
             "the file's layout version is not a whole number ('1')",
         ),
         ({"version": 1, "key": "x", "data": ["cat"]}, "the file has no progress data"),
+        (
+            {"version": 1, "minor_version": "2", "key": "x", "data": {"words": {}}},
+            "the file's minor layout version is not a whole number ('2')",
+        ),
     ],
 )
 async def test_json_of_the_wrong_shape_is_set_aside_and_progress_is_saved_again(
@@ -699,3 +738,50 @@ async def test_mastering_an_item_fires_an_event_and_math_tables_count(
     assert sensor(hass, "math_facts_mastered") == "1"
     state = hass.states.get("sensor.blip_for_ada_math_facts_mastered")
     assert state is not None and state.attributes["by_table"] == {"7": 1}
+
+
+async def test_progress_from_an_older_major_layout_is_set_aside(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_dir: Path
+) -> None:
+    """Layout 0 (older than any Blip that shipped): not misread; set aside, an issue, a fresh
+    start that is saved as usual."""
+    stored = {"version": 0, "minor_version": 1, "key": "x", "data": {"words": {}}}
+    ada_file = config_dir / ".storage" / (STORAGE_KEY_PREFIX + ADA)
+    ada_file.write_text(json.dumps(stored))
+    hass_storage[STORAGE_KEY_PREFIX + ADA] = stored
+    progress = await set_up(hass, blip_entry())
+
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"progress_unreadable_{ADA}")
+    assert issue is not None and issue.translation_placeholders is not None
+    assert issue.translation_placeholders["reason"] == (
+        "progress file has layout version 0, this Blip reads version 1"
+    )
+    (backup,) = (config_dir / ".storage").glob(f"{STORAGE_KEY_PREFIX}{ADA}.unsupported.*")
+    assert json.loads(backup.read_text()) == stored
+    progress.record_drill_results(ADA, [spelled("dog")])
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert hass_storage[STORAGE_KEY_PREFIX + ADA]["version"] == 1
+
+
+async def test_a_progress_file_that_cannot_be_read_is_never_saved_over(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_dir: Path
+) -> None:
+    """Something Blip cannot even open stands where Ada's file should be (here a directory):
+    a read-only issue, a fresh start in memory, and nothing written over it."""
+    ada_path = config_dir / ".storage" / (STORAGE_KEY_PREFIX + ADA)
+    ada_path.mkdir()
+    (ada_path / "keep.txt").write_text("the family's")
+    progress = await set_up(hass, blip_entry())
+
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"progress_read_only_{ADA}")
+    assert issue is not None and issue.translation_placeholders is not None
+    assert issue.translation_placeholders["backup"] == str(ada_path)
+    assert issue.translation_placeholders["reason"].startswith("IsADirectoryError")
+    assert sensor(hass, "words_mastered") == "0"
+
+    progress.record_drill_results(ADA, [spelled("dog")])
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert STORAGE_KEY_PREFIX + ADA not in hass_storage
+    assert (ada_path / "keep.txt").read_text() == "the family's"

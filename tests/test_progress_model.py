@@ -264,3 +264,36 @@ def test_reset_parts() -> None:
     assert progress.paused
     with pytest.raises(ValueError, match="Unknown progress parts: everything"):
         progress.reset(["everything"])
+
+
+_AWARE = "2026-03-02T10:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("section", "value"),
+    [
+        ("words", {"cat": {"attempts": 2, "correct": 3}}),  # more right than tried
+        ("words", {"cat": {"attempts": 1, "correct": 1, "memory": "strong"}}),
+        ("words", {"cat": {"attempts": 1, "correct": 1, "operation": 5}}),
+        ("days", {"2026-03-02": {"seconds": -5}}),
+        ("days", {"2026-03-02": {"seconds": True}}),
+        ("session", {"started": _AWARE}),  # no last turn
+        ("session", {"started": _AWARE, "last_turn": _AWARE, "seconds": "long"}),
+        ("activity", {"last": "2026-03-02T10:00:00"}),  # a time without a zone
+        ("activity", {"latest_mastered_word": "x" * 300}),
+        ("milestones", "words_mastered:1"),
+    ],
+)
+def test_each_damaged_section_is_named_and_starts_fresh_alone(section: str, value: object) -> None:
+    """Hand-edited or half-written files: the damaged section is reported, the rest is read."""
+    progress = ChildProgress()
+    progress.record_turn(NOON, DAY1, "spelling", "assist_satellite.kids_room")
+    progress.record_drill_results([spelled("dog")], DAY1)
+    progress.record_drill_results([DrillResult("math", "2+2", True, 0, "add")], DAY1)
+    stored = progress.to_dict()
+    stored[section] = value
+    again, damaged = ChildProgress.from_dict(stored)
+    assert damaged == [section]
+    assert again.math_totals() == (1, 1, 0)  # another section, kept
+    if section != "words":
+        assert list(again.words) == ["dog"]

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
-from wyoming.info import Describe, Info
+from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
 from wyoming.tts import (
     Synthesize,
     SynthesizeChunk,
@@ -355,3 +355,27 @@ def rms(audio: PcmAudio) -> float:
 
     samples = decode_samples(audio.pcm, audio.width)
     return float((samples**2).mean() ** 0.5) if len(samples) else 0.0
+
+
+def tts_info(
+    *, program_installed: bool = True, voice_installed: bool = True, voice: str = "en_US-test"
+) -> Info:
+    """A Wyoming TTS server's description: one program with one English voice."""
+    attribution = Attribution(name="test", url="http://127.0.0.1/")
+    tts_voice = TtsVoice(
+        name=voice,
+        description="test",
+        attribution=attribution,
+        installed=voice_installed,
+        version=None,
+        languages=["en_US"],
+    )
+    program = TtsProgram(
+        name="blip-piper",
+        description="test",
+        attribution=attribution,
+        installed=program_installed,
+        version=None,
+        voices=[tts_voice],
+    )
+    return Info(tts=[program])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -90,6 +90,9 @@ from .validation import (
     normalize_local_url,
 )
 
+if TYPE_CHECKING:
+    import anthropic
+
 # Activities whose backend a family may choose. Safety is fixed to Claude in code.
 CHOOSABLE_ACTIVITIES: tuple[Activity, ...] = tuple(a for a in Activity if a is not Activity.SAFETY)
 
@@ -149,8 +152,9 @@ async def _async_check_backends(hass: HomeAssistant, data: dict[str, Any]) -> di
     if not data.get(CONF_API_KEY) and not data.get(CONF_LOCAL_URL):
         return {"base": "no_backend"}
     if api_key := data.get(CONF_API_KEY):
-        client = await async_create_claude_client(hass, api_key, data.get(CONF_CLAUDE_BASE_URL))
+        client: anthropic.AsyncAnthropic | None = None
         try:
+            client = await async_create_claude_client(hass, api_key, data.get(CONF_CLAUDE_BASE_URL))
             await async_validate_claude(client)
         except BackendError as err:
             LOGGER.warning("Claude check failed: %s", err)
@@ -159,7 +163,8 @@ async def _async_check_backends(hass: HomeAssistant, data: dict[str, Any]) -> di
             LOGGER.exception("Unexpected error while checking Claude")
             errors[CONF_API_KEY] = "unknown"
         finally:
-            await client.close()
+            if client is not None:
+                await client.close()
     if local_url := data.get(CONF_LOCAL_URL):
         api = data.get(CONF_LOCAL_API, LOCAL_API_OPENAI)
         try:

@@ -21,8 +21,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from . import BlipConfigEntry
-from .const import SUBENTRY_CHILD
-from .entity import BlipProgressEntity
+from .entity import BlipProgressEntity, async_add_child_entities
 from .progress_model import KIND_SPELLING, ChildProgress
 from .timing_sensors import async_setup_timing_sensors
 
@@ -174,12 +173,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Progress sensors on each child's device; voice turn timings on Blip's own device."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_CHILD:
-            async_add_entities(
-                [BlipProgressSensor(entry, subentry, description) for description in SENSORS],
-                config_subentry_id=subentry.subentry_id,
-            )
+    async_add_child_entities(
+        entry,
+        async_add_entities,
+        lambda subentry: [BlipProgressSensor(entry, subentry, d) for d in SENSORS],
+    )
     await async_setup_timing_sensors(hass, entry, async_add_entities)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import BlipConfigEntry
-from .const import SUBENTRY_CHILD
-from .entity import BlipProgressEntity
+from .entity import BlipProgressEntity, async_add_child_entities
 
 # Switching only changes Blip's own stored state: no device to protect from parallel calls.
 PARALLEL_UPDATES = 0
@@ -23,11 +21,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One pause switch per child."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_CHILD:
-            async_add_entities(
-                [BlipPauseSwitch(entry, subentry)], config_subentry_id=subentry.subentry_id
-            )
+    async_add_child_entities(
+        entry, async_add_entities, lambda subentry: [BlipPauseSwitch(entry, subentry)]
+    )
 
 
 class BlipPauseSwitch(BlipProgressEntity, SwitchEntity):
@@ -37,11 +33,7 @@ class BlipPauseSwitch(BlipProgressEntity, SwitchEntity):
     """
 
     _attr_translation_key = "pause"
-
-    def __init__(self, entry: BlipConfigEntry, subentry: ConfigSubentry) -> None:
-        """Tie the switch to the child."""
-        super().__init__(entry, subentry)
-        self._attr_unique_id = f"{subentry.subentry_id}_pause"
+    _unique_id_key = "pause"
 
     @property
     def is_on(self) -> bool | None:

@@ -13,6 +13,7 @@ import aiohttp
 import anthropic
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+import httpx
 from wyoming.client import AsyncTcpClient
 from wyoming.info import Describe, Info
 
@@ -31,15 +32,21 @@ class BackendError(Exception):
 async def async_create_claude_client(
     hass: HomeAssistant, api_key: str, base_url: str | None = None
 ) -> anthropic.AsyncAnthropic:
-    """Create the Anthropic client off the event loop (it loads SSL certificates)."""
-    return await hass.async_add_executor_job(
-        partial(
-            anthropic.AsyncAnthropic,
-            api_key=api_key,
-            base_url=base_url or None,
-            max_retries=0,  # Blip has its own fallbacks; a retry is silence for a child.
+    """Create the Anthropic client off the event loop (it loads SSL certificates).
+
+    Raise BackendError("cannot_connect") for a base URL that is not a URL at all.
+    """
+    try:
+        return await hass.async_add_executor_job(
+            partial(
+                anthropic.AsyncAnthropic,
+                api_key=api_key,
+                base_url=base_url or None,
+                max_retries=0,  # Blip has its own fallbacks; a retry is silence for a child.
+            )
         )
-    )
+    except httpx.InvalidURL as err:
+        raise BackendError("cannot_connect", f"Not a valid Claude API URL: {err}") from err
 
 
 async def async_validate_claude(client: anthropic.AsyncAnthropic) -> None:
@@ -56,6 +63,10 @@ async def async_validate_claude(client: anthropic.AsyncAnthropic) -> None:
         raise BackendError("cannot_connect", f"Cannot reach Anthropic: {err}") from err
     except anthropic.APIStatusError as err:
         raise BackendError("unknown", f"Anthropic answered {err.status_code}") from err
+    except (ValueError, AttributeError, TypeError) as err:
+        # Something answered 200 that is not Anthropic's API (a web page, a captive portal):
+        # the SDK fails parsing it with these.
+        raise BackendError("unknown", "The Claude API URL did not answer like Anthropic") from err
 
 
 def normalize_local_url(url: str, api: str) -> str:

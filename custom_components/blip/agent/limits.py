@@ -142,8 +142,13 @@ class AnswerCap:
                     if ending:
                         self._release(ending, out, ends_sentence=True)
                     elif self._mid_sentence:
-                        self._release(".", out, ends_sentence=True)
+                        self._full_stop(out)
                 return
             self._release(sentence, out, ends_sentence=_last_boundary(sentence) > 0)
         if self._mid_sentence:
-            self._release(".", out, ends_sentence=True)
+            self._full_stop(out)
+
+    def _full_stop(self, out: list[str]) -> None:
+        """End the sentence begun with a full stop right after its last word ("Go on.")."""
+        self._space = ""
+        self._release(".", out, ends_sentence=True)

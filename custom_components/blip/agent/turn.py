@@ -256,12 +256,8 @@ class TurnEngine:
         self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
     ) -> AsyncIterator[Speech]:
         decision = request.decision
-        if _is_safety(decision):
-            async for part in self._safety_speech(request, report, fillers):
-                yield part
-            return
-        if decision.guarded:
-            async for part in self._guarded_speech(request, report, fillers):
+        if (safety := _is_safety(decision)) or decision.guarded:
+            async for part in self._careful_speech(request, report, fillers, safety=safety):
                 yield part
             return
         if decision.drill_reply is not None:
@@ -272,62 +268,39 @@ class TurnEngine:
         async for part in self._model_speech(request, report, fillers):
             yield part
 
-    async def _safety_speech(
-        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
+    async def _careful_speech(
+        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker, *, safety: bool
     ) -> AsyncIterator[Speech]:
-        """Claude with the child-safety prompt, else the pre-written safe reply. Never local."""
-        category = request.decision.safety.category if request.decision.safety else None
-        if request.filler_enabled:
-            yield "filler", fillers.pick(Activity.SAFETY)
-        if self.claude is not None and not self.health.auth_blocked(self.claude.name):
-            system = safety_prompt(
-                category,
-                request.child_name,
-                request.age,
-                request.country,
-                already_said=report.filler,
-            )
-            answer = self._claude_answer(
-                system,
-                request,
-                _MAX_TOKENS[Activity.SAFETY],
-                self.deadlines.safety_first_token,
-                self.deadlines.safety_between_chunks,
-            )
-            started = time.monotonic()
-            first_text: float | None = None
-            try:
-                async with contextlib.aclosing(answer):
-                    async for text in answer:
-                        first_text = first_text or time.monotonic() - started
-                        yield "answer", text
-            except BackendFailure as failure:
-                self._failed(report, failure)
-            else:
-                report.answered_by = "claude"
-                self._succeeded("claude", first_text)
-                return
-        report.answered_by = "safe_reply"
-        reply = safe_reply(category, request.country, already_said=report.answer or report.filler)
-        yield "answer", _joined(report.answer, reply)
+        """Claude with a child-safety prompt, else a pre-written reply. Never the local model.
 
-    async def _guarded_speech(
-        self, request: TurnRequest, report: TurnReport, fillers: FillerPicker
-    ) -> AsyncIterator[Speech]:
-        """Claude with the guarded child-safety prompt, else a careful fixed reply. Never local."""
-        if request.opening:
+        A safety turn gets the safety prompt for its category, else the category's safe reply; a
+        guarded turn the guarded prompt (it may open with a check-in, and Claude may flag
+        distress in it), else a careful fixed reply.
+        """
+        category = request.decision.safety.category if request.decision.safety else None
+        opening = None if safety else request.opening
+        if opening:
             # Ends in a space, like a filler, so Claude's answer continues it.
-            yield "answer", request.opening.rstrip() + " "
+            yield "answer", opening.rstrip() + " "
         elif request.filler_enabled:
             yield "filler", fillers.pick(Activity.SAFETY)
         if self.claude is not None and not self.health.auth_blocked(self.claude.name):
-            system = guarded_prompt(
-                request.concern,
-                request.child_name,
-                request.age,
-                already_said=request.opening or report.filler,
-            )
-            markers = DistressMarkerFilter() if request.watch_distress else None
+            if safety:
+                system = safety_prompt(
+                    category,
+                    request.child_name,
+                    request.age,
+                    request.country,
+                    already_said=report.filler,
+                )
+            else:
+                system = guarded_prompt(
+                    request.concern,
+                    request.child_name,
+                    request.age,
+                    already_said=opening or report.filler,
+                )
+            markers = DistressMarkerFilter() if request.watch_distress and not safety else None
             answer = self._claude_answer(
                 system,
                 request,
@@ -353,7 +326,12 @@ class TurnEngine:
                 if markers is not None and markers.flag is not None:
                     report.claude_flag = markers.flag
         report.answered_by = "safe_reply"
-        reply = guarded_reply(request.country, after_check_in=bool(request.opening))
+        if safety:
+            reply = safe_reply(
+                category, request.country, already_said=report.answer or report.filler
+            )
+        else:
+            reply = guarded_reply(request.country, after_check_in=bool(opening))
         yield "answer", _joined(report.answer, reply)
 
     async def _model_speech(

@@ -336,7 +336,7 @@ _BIGGER = re.compile(
     r"less) (?P<a>.+?) or (?P<b>.+)$"
 )
 _ODD_EVEN = re.compile(
-    r"^is (?P<number>.+?) (?:an? )?(?:(?P<kind>odd|even) (?:number)?|odd or even|even or odd)$"
+    r"^is (?P<number>.+?) (?:an? )?(?:(?P<kind>odd|even)(?: number)?|odd or even|even or odd)$"
 )
 
 
