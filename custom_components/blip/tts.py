@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -18,6 +19,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, PlatformNotReady
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import BlipConfigEntry
@@ -26,6 +28,7 @@ from .phrases import ALL_PHRASES, DRILL_PROMPTS, FIXED_REPLIES, GREETINGS
 from .voice.audio import AudioFormatError, PcmFormat
 from .voice.output import OutputPlan, encode, plan_output
 from .voice.phrase_cache import PhraseCache
+from .voice.prewarm import SIGNAL_PREWARM_READY, Prewarmer
 from .voice.speaker import Speaker, SpeechStats
 from .voice.wyoming_client import TtsServerInfo, WyomingTtsClient, WyomingTtsError
 
@@ -113,6 +116,8 @@ class BlipVoiceRuntime:
     home_assistant_cache_entries: int = 0
     # Audio options requests actually came with: the fallback when satellites cannot be listed.
     learned_formats: list[dict[str, Any]] = field(default_factory=list)
+    # Synthesizes predictable sentences ahead (drill answers), once the entity is added.
+    prewarmer: Prewarmer | None = None
 
     def learn_format(self, options: Mapping[str, Any]) -> None:
         """Remember a request's audio options (format and sample options only)."""
@@ -232,6 +237,18 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
         self.entry.async_create_background_task(
             self.hass, self._async_warm_up(), "blip voice warm-up"
         )
+        runtime = self.runtime
+        runtime.prewarmer = Prewarmer(
+            runtime.client,
+            runtime.cache,
+            voices=self._voices_in_use,
+            formats=self._pcm_targets,
+            ready=runtime.warmed_up,
+        )
+        self.entry.async_create_background_task(
+            self.hass, runtime.prewarmer.run(), "blip voice speaking ahead"
+        )
+        async_dispatcher_send(self.hass, SIGNAL_PREWARM_READY.format(self.entry.entry_id))
 
     async def async_stream_tts_audio(self, request: tts.TTSAudioRequest) -> tts.TTSAudioResponse:
         """Speak a text stream in exactly the bytes the listener needs, starting at once."""
@@ -267,9 +284,12 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
 
     async def _encoded(self, plan: OutputPlan, pcm: AsyncGenerator[bytes]) -> AsyncGenerator[bytes]:
         audio = self._first_audio_reported(pcm)
+        prewarmer = self.runtime.prewarmer
         try:
-            async for data in encode(plan, audio, self._ffmpeg_binary()):
-                yield data
+            # Live speech first: nothing is synthesized ahead while a stream speaks.
+            with prewarmer.speaking() if prewarmer else contextlib.nullcontext():
+                async for data in encode(plan, audio, self._ffmpeg_binary()):
+                    yield data
         finally:
             await audio.aclose()
             await pcm.aclose()
@@ -318,12 +338,8 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
                 )
                 if native := runtime.cache.native_format(voice):
                     self._native_format = native
-                for options in self._satellite_formats():
-                    try:
-                        plan = plan_output(options, self._native_format)
-                    except AudioFormatError:
-                        continue
-                    await runtime.cache.async_prepare_format(voice, plan.pcm)
+                for target in self._pcm_targets(voice):
+                    await runtime.cache.async_prepare_format(voice, target)
         finally:
             runtime.warmed_up.set()
         if self.hass.state is CoreState.running:
@@ -355,6 +371,18 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             for pipeline in assist_pipeline.async_get_pipelines(self.hass)
             if pipeline.tts_engine == self.entity_id
         ]
+
+    def _pcm_targets(self, _voice: str | None = None) -> list[PcmFormat]:
+        """The PCM formats Blip voice produces for the satellites' formats."""
+        targets: list[PcmFormat] = []
+        for options in self._satellite_formats():
+            try:
+                plan = plan_output(options, self._native_format)
+            except AudioFormatError:
+                continue
+            if plan.pcm not in targets:
+                targets.append(plan.pcm)
+        return targets
 
     def _satellite_formats(self) -> list[dict[str, Any]]:
         """The common satellite formats plus those of the family's own satellites."""

@@ -1,0 +1,193 @@
+"""Speak ahead: synthesize sentences Blip is about to need into the phrase cache, in the background.
+
+The phrase cache (phrase_cache.py) holds Blip's fixed sentences from start-up. Some sentences are
+not fixed but predictable: the answers a drill question can get ("C, A, T spells cat."), the
+grade's spelling answers ("Because is spelled B, E, C, A, U, S, E."). Synthesized before the child
+asks, they leave Home Assistant the moment the reply is known, instead of after piper has made
+the first clause (about 130 ms on a quiet CPU, a second on a loaded one).
+
+The work must never delay live speech, so the prewarmer
+- synthesizes one sentence at a time, and only while no Blip voice stream is speaking (it waits,
+  bounded, for the streams to end, so a child's answer gets the server first);
+- serves "urgent" requests (what the next few seconds may need: a question's possible answers)
+  before "background" ones (word lists), and a newer urgent request replaces the older one,
+  whose predictions are stale once the next question is asked;
+- keeps what it added within a byte budget, dropping its least recently wanted sentences first;
+  the fixed phrases it did not add are never dropped.
+
+No Home Assistant import: Blip voice (tts.py) owns one per entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+import contextlib
+from dataclasses import dataclass, field
+import logging
+from typing import Final
+
+from .audio import PcmFormat
+from .phrase_cache import PhraseCache
+from .speakable import phrase_sentences, sentence_key
+from .wyoming_client import WyomingTtsClient
+
+_LOGGER = logging.getLogger(__name__)
+
+# What prewarmed sentences may hold in the voice's own format (converted copies come on top,
+# about the same again per satellite format). A grade's spelling answers take about 7.5 MB
+# (53 words of piper's 22,050 Hz voice), a drill question's expected answers well under 1 MB.
+DEFAULT_BUDGET_BYTES: Final = 24 * 1024 * 1024
+# Longest wait for live speech to end before a sentence is synthesized anyway: a stream left
+# open by a satellite that stopped reading must not stop speaking ahead for good.
+MAX_WAIT_FOR_QUIET_S: Final = 5.0
+# Dispatcher signal (formatted with the entry id) sent when an entry's prewarmer takes requests.
+SIGNAL_PREWARM_READY: Final = "blip_voice_prewarm_ready_{}"
+
+
+@dataclass(slots=True)
+class PrewarmJob:
+    """One request: its sentences, and ``done`` once each is cached, failed or superseded."""
+
+    sentences: list[str]
+    urgent: bool
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    synthesized: int = 0
+    already_cached: int = 0
+    failed: int = 0
+    superseded: bool = False
+
+
+class Prewarmer:
+    """Background synthesis into a phrase cache, behind live speech and within a budget."""
+
+    def __init__(
+        self,
+        client: WyomingTtsClient,
+        cache: PhraseCache,
+        *,
+        voices: Callable[[], Iterable[str | None]],
+        formats: Callable[[str | None], Iterable[PcmFormat]] = lambda _voice: (),
+        ready: asyncio.Event | None = None,
+        budget_bytes: int = DEFAULT_BUDGET_BYTES,
+    ) -> None:
+        """``voices``: the voices in use now; ``formats``: the PCM formats a voice's satellites
+        take (each new sentence is converted to them at once, so first use costs nothing);
+        ``ready``: set once the fixed phrases are cached (the prewarmer starts after them)."""
+        self.client = client
+        self.cache = cache
+        self._voices = voices
+        self._formats = formats
+        self._ready = ready
+        self.budget_bytes = budget_bytes
+        self._urgent: PrewarmJob | None = None
+        self._background: list[PrewarmJob] = []
+        self._wake = asyncio.Event()
+        self._speaking = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        # What this prewarmer added: (voice, sentence key) -> bytes, least recently wanted first.
+        self._added: OrderedDict[tuple[str | None, str], int] = OrderedDict()
+        self.held_bytes = 0
+        self.last_job: PrewarmJob | None = None
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def request(self, texts: Iterable[str], *, urgent: bool) -> PrewarmJob:
+        """Queue ``texts`` (split into the cache's sentences); returns the job to wait on."""
+        job = PrewarmJob(phrase_sentences(texts), urgent)
+        if urgent:
+            if self._urgent is not None:
+                self._urgent.superseded = True
+                self._urgent.done.set()
+            self._urgent = job
+            self.last_job = job
+        else:
+            self._background.append(job)
+        if not job.sentences:
+            job.done.set()
+        self._wake.set()
+        return job
+
+    # -- live speech ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def speaking(self) -> Iterator[None]:
+        """Around every live stream: nothing is synthesized ahead while one is speaking."""
+        self._speaking += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._speaking -= 1
+            if self._speaking <= 0:
+                self._speaking = 0
+                self._quiet.set()
+
+    # -- the worker -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Work through the requests until cancelled (Blip voice's unload)."""
+        if self._ready is not None:
+            await self._ready.wait()
+        while True:
+            job, sentence = self._next()
+            if job is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if sentence is not None:
+                try:
+                    await self._warm(job, sentence)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # one bad sentence must not stop speaking ahead
+                    _LOGGER.exception("Blip voice could not synthesize a sentence ahead")
+                    job.failed += 1
+            else:
+                job.done.set()
+
+    def _next(self) -> tuple[PrewarmJob | None, str | None]:
+        """The next sentence to synthesize, urgent first; (job, None) when a job is finished."""
+        if (job := self._urgent) is not None:
+            if job.sentences:
+                return job, job.sentences.pop(0)
+            self._urgent = None
+            return job, None
+        while self._background:
+            job = self._background[0]
+            if job.sentences:
+                return job, job.sentences.pop(0)
+            self._background.pop(0)
+            return job, None
+        return None, None
+
+    async def _warm(self, job: PrewarmJob, sentence: str) -> None:
+        for voice in list(dict.fromkeys(self._voices())):
+            key = (voice, sentence_key(sentence))
+            if self.cache.contains(voice, sentence):
+                job.already_cached += 1
+                if key in self._added:
+                    self._added.move_to_end(key)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), MAX_WAIT_FOR_QUIET_S)
+            report = await self.cache.async_warm(self.client, [sentence], voice)
+            if report.failed or not self.cache.contains(voice, sentence):
+                job.failed += 1
+                continue
+            job.synthesized += 1
+            native = self.cache.native_format(voice)
+            size = len(self.cache.get_now(voice, sentence, native) or b"") if native else 0
+            self._added[key] = size
+            self.held_bytes += size
+            for target in self._formats(voice):
+                await self.cache.async_prepare_format(voice, target)
+            self._keep_within_budget()
+
+    def _keep_within_budget(self) -> None:
+        while self.held_bytes > self.budget_bytes and len(self._added) > 1:
+            (voice, key), size = self._added.popitem(last=False)
+            self.cache.discard(voice, key)
+            self.held_bytes -= size
