@@ -84,6 +84,7 @@ class Prewarmer:
         self._urgent: PrewarmJob | None = None
         self._background: list[PrewarmJob] = []
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # nothing queued (set by the worker)
         self._speaking = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -107,8 +108,13 @@ class Prewarmer:
             self._background.append(job)
         if not job.sentences:
             job.done.set()
+        self._idle.clear()
         self._wake.set()
         return job
+
+    async def async_wait_idle(self) -> None:
+        """Until every queued sentence is cached or failed (benchmarks, diagnostics)."""
+        await self._idle.wait()
 
     # -- live speech ----------------------------------------------------------------------------
 
@@ -135,6 +141,7 @@ class Prewarmer:
             job, sentence = self._next()
             if job is None:
                 self._wake.clear()
+                self._idle.set()
                 await self._wake.wait()
                 continue
             if sentence is not None:
