@@ -296,6 +296,7 @@ class BlipConversationEntity(
                 state.drill_state = start.resume
             elif start.start_kind:
                 decision = self._decide(f"quiz me on {start.start_kind}", history, state, picker)
+        decision = drill_prewarm.with_cached_opening(self.entry, decision)
         routing_ms = (time.monotonic() - started) * 1000
         is_safety = decision.safety is not None or decision.activity is Activity.SAFETY
         # Claude's second opinion heard distress after an earlier turn: Blip checks in first.

@@ -6,7 +6,9 @@ is synthesized without delaying live speech):
 - once Blip voice takes requests: the opening sentence of "how do you spell <word>" for every
   word of each child's grade list (background: about 16 CPU seconds and 7.5 MB for a grade);
 - after every drill turn that leaves a question open: the likely replies to it (urgent: the
-  child answers within seconds).
+  child answers within seconds);
+- before a spelling answer whose first sentence is not cached (a word in no list): a short cached
+  opening goes first, so audio starts while piper makes the spelled sentence.
 
 Satellites (through Home Assistant's pipeline) and paired devices speak with the same Blip
 voice entity, so both find these sentences in its cache. Without Blip voice this does nothing.
@@ -14,18 +16,28 @@ voice entity, so both find these sentences in its cache. Without Blip voice this
 
 from __future__ import annotations
 
+from dataclasses import replace
+import itertools
 import logging
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from . import BlipConfigEntry
-from .agent.drill_expectations import expected_sentences, spelling_answer_openings
+from .agent.drill_expectations import (
+    SPELLING_OPENINGS,
+    expected_sentences,
+    is_spelling_answer,
+    spelling_answer_openings,
+)
 from .brain.drills import DrillState, grade_for_age, word_lists
+from .brain.router import RouteDecision
 from .const import CONF_AGE, SUBENTRY_CHILD
 from .voice.prewarm import SIGNAL_PREWARM_READY, Prewarmer, PrewarmJob
+from .voice.speakable import split_sentences
 
 _LOGGER = logging.getLogger(__name__)
+_OPENING_TURNS = itertools.count()
 
 
 def _prewarmer(entry: BlipConfigEntry) -> Prewarmer | None:
@@ -58,7 +70,7 @@ def async_setup(hass: HomeAssistant, entry: BlipConfigEntry) -> None:
         except Exception:  # speaking ahead is an optimisation: never a reason to fail set-up
             _LOGGER.exception("Blip could not list the spelling answers to speak ahead")
             return
-        prewarmer.request(openings, urgent=False)
+        prewarmer.request([*SPELLING_OPENINGS, *openings], urgent=False)
 
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_PREWARM_READY.format(entry.entry_id), warm_word_lists)
@@ -79,3 +91,19 @@ def expect_answer(
         _LOGGER.exception("Blip could not predict a drill's next replies")
         return None
     return prewarmer.request(sentences, urgent=True)
+
+
+def with_cached_opening(entry: BlipConfigEntry, decision: RouteDecision) -> RouteDecision:
+    """A spelling answer Blip voice has not cached opens with one it has (see module doc)."""
+    reply = decision.drill_reply
+    if reply is None or reply.results or (prewarmer := _prewarmer(entry)) is None:
+        return decision
+    said = split_sentences(reply.text)
+    if not said or not is_spelling_answer(said[0]) or prewarmer.is_cached(said[0]):
+        return decision
+    turn = next(_OPENING_TURNS)
+    for offset in range(len(SPELLING_OPENINGS)):
+        opening = SPELLING_OPENINGS[(turn + offset) % len(SPELLING_OPENINGS)]
+        if prewarmer.is_cached(opening):
+            return replace(decision, drill_reply=replace(reply, text=f"{opening} {reply.text}"))
+    return decision

@@ -10,6 +10,10 @@ picking are untouched. A reply that moves on to a new item ends with that item's
 which is dropped: the real next item is picked when the child answers.
 
 For "how do you spell <word>" the answer's first sentence is known for every word of a list.
+For a word in no list it is not, and piper needs from a tenth of a second to a second (on a
+loaded CPU) for "Zebra is spelled Z, E, B, R, A."; such an answer may open with a short cached
+sentence ("Good one! Let's spell it.") that plays while the spelled sentence is made. The letters
+themselves are untouched: the spelled sentence is the drill engine's, said whole.
 
 Pure logic (no Home Assistant import): drill_prewarm.py hands the sentences to Blip voice.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 import random
+import re
 from typing import Final
 
 from ..brain.drills import DrillEngine, DrillState
@@ -28,6 +33,18 @@ SPELLING: Final = "spelling"
 # Fixed seed: predictions are the same for the same session (the dropped last question is the
 # only part the random numbers choose).
 _SEED: Final = 19
+# Openings for a spelling answer whose first sentence is not cached: a child hears Blip react at
+# once, then the letters. Each longer than piper takes for a short spelled word on a quiet CPU.
+SPELLING_OPENINGS: Final = (
+    "Good one! Let's spell it.",
+    "Ooh, I know that one!",
+)
+_SPELLING_ANSWER = re.compile(r"^[A-Z][a-z']*(?: [a-z']+)? is spelled |^There's more than one way")
+
+
+def is_spelling_answer(sentence: str) -> bool:
+    """Whether a sentence opens the drill engine's answer to "how do you spell <word>"."""
+    return bool(_SPELLING_ANSWER.match(sentence))
 
 
 def _likely_answers(state: DrillState) -> list[str]:

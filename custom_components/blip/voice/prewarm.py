@@ -112,6 +112,15 @@ class Prewarmer:
         self._wake.set()
         return job
 
+    def is_cached(self, text: str) -> bool:
+        """Whether every sentence of ``text`` is held for every voice in use."""
+        voices = list(dict.fromkeys(self._voices()))
+        return bool(voices) and all(
+            self.cache.contains(voice, sentence)
+            for sentence in phrase_sentences([text])
+            for voice in voices
+        )
+
     async def async_wait_idle(self) -> None:
         """Until every queued sentence is cached or failed (benchmarks, diagnostics)."""
         await self._idle.wait()
