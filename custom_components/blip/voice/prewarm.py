@@ -8,7 +8,9 @@ the first clause (about 130 ms on a quiet CPU, a second on a loaded one).
 
 The work must never delay live speech, so the prewarmer
 - synthesizes one sentence at a time, and only while no Blip voice stream is speaking (it waits,
-  bounded, for the streams to end, so a child's answer gets the server first);
+  bounded, for the streams to end, so a child's answer gets the server first); background work
+  also waits for a quiet moment (no speech for a couple of seconds), not just a gap between
+  two sentences of a conversation;
 - serves "urgent" requests (what the next few seconds may need: a question's possible answers)
   before "background" ones (word lists), and a newer urgent request replaces the older one,
   whose predictions are stale once the next question is asked;
@@ -42,6 +44,10 @@ DEFAULT_BUDGET_BYTES: Final = 24 * 1024 * 1024
 # Longest wait for live speech to end before a sentence is synthesized anyway: a stream left
 # open by a satellite that stopped reading must not stop speaking ahead for good.
 MAX_WAIT_FOR_QUIET_S: Final = 5.0
+# Background work starts once Blip voice has been quiet this long (bounded by the wait above,
+# times BACKGROUND_PATIENCE).
+BACKGROUND_QUIET_S: Final = 2.0
+BACKGROUND_PATIENCE: Final = 6
 # Dispatcher signal (formatted with the entry id) sent when an entry's prewarmer takes requests.
 SIGNAL_PREWARM_READY: Final = "blip_voice_prewarm_ready_{}"
 
@@ -50,9 +56,10 @@ SIGNAL_PREWARM_READY: Final = "blip_voice_prewarm_ready_{}"
 class PrewarmJob:
     """One request: its sentences, and ``done`` once each is cached, failed or superseded."""
 
-    sentences: list[str]
+    sentences: tuple[str, ...]
     urgent: bool
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    next_index: int = 0
     synthesized: int = 0
     already_cached: int = 0
     failed: int = 0
@@ -88,6 +95,7 @@ class Prewarmer:
         self._speaking = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
+        self._quiet_since = asyncio.get_running_loop().time()
         # What this prewarmer added: (voice, sentence key) -> bytes, least recently wanted first.
         self._added: OrderedDict[tuple[str | None, str], int] = OrderedDict()
         self.held_bytes = 0
@@ -97,7 +105,7 @@ class Prewarmer:
 
     def request(self, texts: Iterable[str], *, urgent: bool) -> PrewarmJob:
         """Queue ``texts`` (split into the cache's sentences); returns the job to wait on."""
-        job = PrewarmJob(phrase_sentences(texts), urgent)
+        job = PrewarmJob(tuple(phrase_sentences(texts)), urgent)
         if urgent:
             if self._urgent is not None:
                 self._urgent.superseded = True
@@ -121,6 +129,11 @@ class Prewarmer:
             for voice in voices
         )
 
+    @property
+    def background_jobs(self) -> list[PrewarmJob]:
+        """Background jobs not finished yet, oldest first."""
+        return list(self._background)
+
     async def async_wait_idle(self) -> None:
         """Until every queued sentence is cached or failed (benchmarks, diagnostics)."""
         await self._idle.wait()
@@ -138,6 +151,7 @@ class Prewarmer:
             self._speaking -= 1
             if self._speaking <= 0:
                 self._speaking = 0
+                self._quiet_since = asyncio.get_running_loop().time()
                 self._quiet.set()
 
     # -- the worker -----------------------------------------------------------------------------
@@ -154,6 +168,9 @@ class Prewarmer:
                 await self._wake.wait()
                 continue
             if sentence is not None:
+                if not job.urgent and not await self._background_turn():
+                    job.next_index -= 1  # an urgent request came first: this sentence waits
+                    continue
                 try:
                     await self._warm(job, sentence)
                 except asyncio.CancelledError:
@@ -166,18 +183,39 @@ class Prewarmer:
 
     def _next(self) -> tuple[PrewarmJob | None, str | None]:
         """The next sentence to synthesize, urgent first; (job, None) when a job is finished."""
-        if (job := self._urgent) is not None:
-            if job.sentences:
-                return job, job.sentences.pop(0)
-            self._urgent = None
-            return job, None
-        while self._background:
+        if (job := self._urgent) is None and self._background:
             job = self._background[0]
-            if job.sentences:
-                return job, job.sentences.pop(0)
+        if job is None:
+            return None, None
+        if job.next_index < len(job.sentences):
+            job.next_index += 1
+            return job, job.sentences[job.next_index - 1]
+        if job is self._urgent:
+            self._urgent = None
+        else:
             self._background.pop(0)
-            return job, None
-        return None, None
+        return job, None
+
+    async def _background_turn(self) -> bool:
+        """Wait for a quiet moment; False if an urgent request arrived meanwhile."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + MAX_WAIT_FOR_QUIET_S * BACKGROUND_PATIENCE
+        while self._urgent is None:
+            quiet_for = loop.time() - self._quiet_since
+            if self._speaking:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._quiet.wait(), MAX_WAIT_FOR_QUIET_S)
+            elif quiet_for >= BACKGROUND_QUIET_S or loop.time() >= give_up:
+                return True
+            else:
+                # A timer, not polling: wake when the quiet moment is long enough, or for an
+                # urgent request.
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), BACKGROUND_QUIET_S - quiet_for)
+            if loop.time() >= give_up:
+                return True
+        return False
 
     async def _warm(self, job: PrewarmJob, sentence: str) -> None:
         for voice in list(dict.fromkeys(self._voices())):
