@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from homeassistant.components import tts
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, PlatformNotReady
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -245,9 +245,15 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             formats=self._pcm_targets,
             ready=runtime.warmed_up,
         )
-        self.entry.async_create_background_task(
-            self.hass, runtime.prewarmer.run(), "blip voice speaking ahead"
-        )
+        prewarmer = runtime.prewarmer
+        prewarmer.start()
+
+        @callback
+        def stop(_: Event | None = None) -> None:
+            prewarmer.stop()
+
+        self.entry.async_on_unload(stop)
+        self.entry.async_on_unload(self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, stop))
         async_dispatcher_send(self.hass, SIGNAL_PREWARM_READY.format(self.entry.entry_id))
 
     async def async_stream_tts_audio(self, request: tts.TTSAudioRequest) -> tts.TTSAudioResponse:

@@ -100,6 +100,22 @@ class Prewarmer:
         self._added: OrderedDict[tuple[str | None, str], int] = OrderedDict()
         self.held_bytes = 0
         self.last_job: PrewarmJob | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the worker. Its own task, not one of Home Assistant's background tasks: those
+        are awaited by ``async_block_till_done(wait_background_tasks=True)``, and speaking ahead
+        never ends. The owner stops it (``stop``) on unload and when Home Assistant stops."""
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(
+                self.run(), name="blip voice speaking ahead"
+            )
+
+    def stop(self) -> None:
+        """Cancel the worker (what was cached stays)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker = None
 
     # -- requests -----------------------------------------------------------------------------
 
