@@ -242,7 +242,8 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             runtime.client,
             runtime.cache,
             voices=self._voices_in_use,
-            formats=self._pcm_targets,
+            # Only formats really in use: each converted copy costs memory per sentence.
+            formats=lambda voice: self._pcm_targets(voice, common=False),
             ready=runtime.warmed_up,
         )
         prewarmer = runtime.prewarmer
@@ -378,10 +379,11 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             if pipeline.tts_engine == self.entity_id
         ]
 
-    def _pcm_targets(self, _voice: str | None = None) -> list[PcmFormat]:
-        """The PCM formats Blip voice produces for the satellites' formats."""
+    def _pcm_targets(self, _voice: str | None = None, *, common: bool = True) -> list[PcmFormat]:
+        """The PCM formats Blip voice produces for the satellites' formats (``common``: also
+        for the common satellite formats, not only those of this home's satellites)."""
         targets: list[PcmFormat] = []
-        for options in self._satellite_formats():
+        for options in self._satellite_formats(common=common):
             try:
                 plan = plan_output(options, self._native_format)
             except AudioFormatError:
@@ -390,9 +392,11 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
                 targets.append(plan.pcm)
         return targets
 
-    def _satellite_formats(self) -> list[dict[str, Any]]:
+    def _satellite_formats(self, *, common: bool = True) -> list[dict[str, Any]]:
         """The common satellite formats plus those of the family's own satellites."""
-        formats: list[dict[str, Any]] = [dict(options) for options in COMMON_SATELLITE_FORMATS]
+        formats: list[dict[str, Any]] = (
+            [dict(options) for options in COMMON_SATELLITE_FORMATS] if common else []
+        )
         for options in [*satellite_tts_options(self.hass), *self.runtime.learned_formats]:
             if options and dict(options) not in formats:
                 formats.append(dict(options))

@@ -37,9 +37,9 @@ from .wyoming_client import WyomingTtsClient
 
 _LOGGER = logging.getLogger(__name__)
 
-# What prewarmed sentences may hold in the voice's own format (converted copies come on top,
-# about the same again per satellite format). A grade's spelling answers take about 7.5 MB
-# (53 words of piper's 22,050 Hz voice), a drill question's expected answers well under 1 MB.
+# What prewarmed sentences may hold, their converted copies included. A grade's spelling
+# answers take about 7.5 MB in piper's 22,050 Hz voice (53 words; more for each other satellite
+# format in use), a drill question's expected answers well under 1 MB.
 DEFAULT_BUDGET_BYTES: Final = 24 * 1024 * 1024
 # Longest wait for live speech to end before a sentence is synthesized anyway: a stream left
 # open by a satellite that stopped reading must not stop speaking ahead for good.
@@ -248,12 +248,17 @@ class Prewarmer:
                 job.failed += 1
                 continue
             job.synthesized += 1
+            targets = list(dict.fromkeys(self._formats(voice)))
+            for target in targets:
+                await self.cache.async_prepare_format(voice, target)
+            # The budget counts the voice's own audio and every converted copy.
             native = self.cache.native_format(voice)
-            size = len(self.cache.get_now(voice, sentence, native) or b"") if native else 0
+            size = sum(
+                len(self.cache.get_now(voice, sentence, target) or b"")
+                for target in dict.fromkeys([*([native] if native else []), *targets])
+            )
             self._added[key] = size
             self.held_bytes += size
-            for target in self._formats(voice):
-                await self.cache.async_prepare_format(voice, target)
             self._keep_within_budget()
 
     def _keep_within_budget(self) -> None:
