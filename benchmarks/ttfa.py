@@ -33,45 +33,32 @@ import os
 from pathlib import Path
 import random
 import re
-import statistics
 import sys
-import tempfile
 from typing import Any
 from unittest.mock import patch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from homeassistant import loader  # noqa: E402
-from homeassistant.components.conversation.const import (  # noqa: E402
+from homeassistant.components.conversation.const import (
     DATA_COMPONENT as CONVERSATION_COMPONENT,
 )
-from homeassistant.config_entries import SOURCE_USER  # noqa: E402
-from homeassistant.core import HomeAssistant  # noqa: E402
-from homeassistant.setup import async_setup_component  # noqa: E402
-from pytest_homeassistant_custom_component.common import (  # noqa: E402
-    MockConfigEntry,
-    async_test_home_assistant,
-)
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.blip.agent.fillers import FillerPicker  # noqa: E402
-from custom_components.blip.const import CONF_FILLER  # noqa: E402
-from custom_components.blip.voice.speakable import split_sentences  # noqa: E402
-from tests.agent_helpers import AGENT_ID, blip_entry  # noqa: E402
-from tests.llm_servers import FakeAnthropic, start_fake_server  # noqa: E402
-from tests.voice_fixtures import (  # noqa: E402
+from benchmarks.blip_harness import BLIP_VOICE, QUESTION, blip_with_voice, median
+from custom_components.blip.agent.fillers import FillerPicker
+from custom_components.blip.const import CONF_FILLER
+from custom_components.blip.voice.speakable import split_sentences
+from tests.agent_helpers import AGENT_ID
+from tests.voice_fixtures import (
     SATELLITE_FORMATS,
     PipelineRecording,
-    make_tts_engine,
     run_pipeline,
-    serve_tts,
-    setup_blip_with_voice,
     voice_runtime,
 )
 
-BLIP_VOICE = "tts.blip_voice"
 VOICE = "en_US-joe-medium"
-QUESTION = "why is the sky blue"
 DRILL_WORDS = ("cat", "dog", "fish", "bird", "frog", "duck", "book", "tree", "milk", "sun")
 # Where the answer starts: this much past the filler's last sample (resampling smears edges).
 ANSWER_MARGIN_SECONDS = 0.03
@@ -82,22 +69,6 @@ GOAL_FIRST_AUDIO_MS = 150.0
 GOAL_SOONER_FACTOR = 10.0
 GOAL_ANSWER_SLACK_MS = 200.0
 GOAL_DRILL_FIRST_AUDIO_MS = 300.0
-
-_answer_numbers = itertools.count(1)
-
-
-def _fresh_answer(_body: dict[str, Any]) -> str:
-    """A new answer every turn, so the TTS server cannot answer from its recent-sentence cache."""
-    number = next(_answer_numbers)
-    return (
-        f"Here is fact number {number} for you. The sky looks blue because the air "
-        "scatters blue sunlight much more than red sunlight. Isn't that amazing?"
-    )
-
-
-def _median(values: list[float | None]) -> float | None:
-    present = [value for value in values if value is not None]
-    return round(statistics.median(present), 1) if present else None
 
 
 def _filler_frames(entry: MockConfigEntry, recording: PipelineRecording, rate: int) -> int:
@@ -156,9 +127,7 @@ async def _scenario(hass: HomeAssistant, turns: int, run_turn: Any) -> dict[str,
         agent.fillers = FillerPicker(rng=random.Random(FILLER_SEED))
     await run_turn()  # warm-up: first ffmpeg start, first synthesis of a new voice path
     measured = [await run_turn() for _ in range(turns)]
-    figures: dict[str, Any] = {
-        key: _median([turn[key] for turn in measured]) for key in measured[0]
-    }
+    figures: dict[str, Any] = {key: median([turn[key] for turn in measured]) for key in measured[0]}
     firsts = [turn["first_audio_ms"] for turn in measured if turn["first_audio_ms"] is not None]
     figures["first_audio_ms_range"] = [min(firsts), max(firsts)] if firsts else None
     return figures
@@ -245,84 +214,56 @@ class HomeAssistantCacheHits:
 async def run(turns: int, thinking: float) -> dict[str, Any]:
     """All scenarios; figures are medians in milliseconds from the intent stage's start."""
     ha_cache = HomeAssistantCacheHits()
-    claude = FakeAnthropic()
-    claude.script.reply = _fresh_answer
-    claude.script.first_token_delay = thinking
     results: dict[str, Any] = {"formats": {}}
-    with (
-        tempfile.TemporaryDirectory() as ha_tts_cache,
-        tempfile.TemporaryDirectory() as server_cache,
-    ):
-        engine = await asyncio.to_thread(make_tts_engine, Path(server_cache))
-        try:
-            async with (
-                start_fake_server(claude.app()) as claude_url,
-                serve_tts(engine) as address,
-                async_test_home_assistant() as hass,
-            ):
-                claude.base_url = claude_url
-                hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # let custom_components load
-                with (
-                    patch(
-                        "homeassistant.components.tts._init_tts_cache_dir",
-                        return_value=ha_tts_cache,
-                    ),
-                    ha_cache.patch(),
-                ):
-                    assert await async_setup_component(hass, "homeassistant", {})
-                    assert await async_setup_component(hass, "assist_pipeline", {})
-                    entry = await setup_blip_with_voice(hass, address, blip_entry(claude))
-                    await hass.async_block_till_done(wait_background_tasks=True)
-                    ha_cache.lookups = ha_cache.hits = 0  # only the pipeline's requests count
-                    wyoming_tts = await _add_home_assistant_wyoming(
-                        hass, address.host, address.port
-                    )
-                    for name, options in SATELLITE_FORMATS.items():
-                        results["formats"][name] = {
-                            "a_blip_voice_filler": await _scenario(
-                                hass,
-                                turns,
-                                lambda o=options: _turn(hass, entry, BLIP_VOICE, o, filler=True),
-                            ),
-                            "b_ha_wyoming_filler": await _scenario(
-                                hass,
-                                turns,
-                                lambda o=options: _turn(hass, entry, wyoming_tts, o, filler=True),
-                            ),
-                        }
-                    results["drill_answer_wav_22050"] = await _scenario(
-                        hass, turns, lambda: _drill_answer_turn(hass, entry)
-                    )
-                    drill_words = itertools.cycle(DRILL_WORDS)
-                    results["drill_spell_question_wav_22050"] = await _scenario(
+    with ha_cache.patch():
+        async with blip_with_voice(thinking, answer_tail=" Isn't that amazing?") as harness:
+            hass, entry, address = harness.hass, harness.entry, harness.tts_address
+            await hass.async_block_till_done(wait_background_tasks=True)
+            ha_cache.lookups = ha_cache.hits = 0  # only the pipeline's requests count
+            wyoming_tts = await _add_home_assistant_wyoming(hass, address.host, address.port)
+            for name, options in SATELLITE_FORMATS.items():
+                results["formats"][name] = {
+                    "a_blip_voice_filler": await _scenario(
                         hass,
                         turns,
-                        lambda: _turn(
-                            hass,
-                            entry,
-                            BLIP_VOICE,
-                            SATELLITE_FORMATS["wav-22050-mono"],
-                            filler=False,
-                            text=f"how do you spell {next(drill_words)}",
-                        ),
-                    )
+                        lambda o=options: _turn(hass, entry, BLIP_VOICE, o, filler=True),
+                    ),
+                    "b_ha_wyoming_filler": await _scenario(
+                        hass,
+                        turns,
+                        lambda o=options: _turn(hass, entry, wyoming_tts, o, filler=True),
+                    ),
+                }
+            results["drill_answer_wav_22050"] = await _scenario(
+                hass, turns, lambda: _drill_answer_turn(hass, entry)
+            )
+            drill_words = itertools.cycle(DRILL_WORDS)
+            results["drill_spell_question_wav_22050"] = await _scenario(
+                hass,
+                turns,
+                lambda: _turn(
+                    hass,
+                    entry,
+                    BLIP_VOICE,
+                    SATELLITE_FORMATS["wav-22050-mono"],
+                    filler=False,
+                    text=f"how do you spell {next(drill_words)}",
+                ),
+            )
 
-                    # (c): the same child with fillers off.
-                    [child] = entry.subentries.values()
-                    hass.config_entries.async_update_subentry(
-                        entry, child, data={**child.data, CONF_FILLER: False}
-                    )
-                    assert await hass.config_entries.async_reload(entry.entry_id)
-                    await hass.async_block_till_done(wait_background_tasks=True)
-                    for name, options in SATELLITE_FORMATS.items():
-                        results["formats"][name]["c_no_filler"] = await _scenario(
-                            hass,
-                            turns,
-                            lambda o=options: _turn(hass, entry, BLIP_VOICE, o, filler=False),
-                        )
-                    await hass.config_entries.async_unload(entry.entry_id)
-        finally:
-            engine.close()
+            # (c): the same child with fillers off.
+            [child] = entry.subentries.values()
+            hass.config_entries.async_update_subentry(
+                entry, child, data={**child.data, CONF_FILLER: False}
+            )
+            assert await hass.config_entries.async_reload(entry.entry_id)
+            await hass.async_block_till_done(wait_background_tasks=True)
+            for name, options in SATELLITE_FORMATS.items():
+                results["formats"][name]["c_no_filler"] = await _scenario(
+                    hass,
+                    turns,
+                    lambda o=options: _turn(hass, entry, BLIP_VOICE, o, filler=False),
+                )
     results["home_assistant_tts_cache"] = {"lookups": ha_cache.lookups, "hits": ha_cache.hits}
     results["goals"] = _goals(results)
     results["settings"] = {"turns": turns, "thinking_s": thinking}

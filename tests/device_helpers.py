@@ -68,6 +68,8 @@ class DeviceTurn:
     first_audio_at: float | None = None
     sent_at: float = 0.0
     status: int = 0
+    # (arrival time, bytes received before this chunk) for every audio chunk.
+    audio_chunks: list[tuple[float, int]] = field(default_factory=list)
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [event for _, event in self.events if event["type"] == kind]
@@ -83,6 +85,31 @@ class DeviceTurn:
 
     def first_text_at(self) -> float | None:
         return next((at for at, event in self.events if event["type"] == "text"), None)
+
+    def wav_seconds(self) -> float:
+        """How long the streamed WAV plays."""
+        offset, rate, frame_bytes = _wav_layout(self.audio)
+        return (len(self.audio) - offset) / (rate * frame_bytes)
+
+    def stall_ms(self) -> float:
+        """How far the WAV fell behind playing it from its first byte on (0: never starved)."""
+        offset, rate, frame_bytes = _wav_layout(self.audio)
+        if self.first_audio_at is None:
+            return 0.0
+        late = 0.0
+        for arrived, before in self.audio_chunks:
+            due = self.first_audio_at + max(0, before - offset) / (rate * frame_bytes)
+            late = max(late, arrived - due)
+        return late * 1000
+
+
+def _wav_layout(data: bytes) -> tuple[int, int, int]:
+    """(header bytes, sample rate, bytes per frame) of a streamed WAV."""
+    offset = payload_offset(data, "wav")
+    assert offset is not None and data[12:16] == b"fmt ", "not a streamed WAV"
+    rate = int.from_bytes(data[24:28], "little")
+    frame_bytes = int.from_bytes(data[32:34], "little")
+    return offset, rate, frame_bytes
 
 
 async def take_turn(
@@ -106,6 +133,7 @@ async def take_turn(
         async with client.get(url) as response:
             assert response.status == 200
             async for data in response.content.iter_any():
+                turn.audio_chunks.append((time.monotonic(), len(turn.audio)))
                 turn.audio += data
                 # First audio: the first byte past the container's header.
                 offset = payload_offset(turn.audio, audio_format)

@@ -23,7 +23,7 @@ from homeassistant.helpers import chat_session, intent, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import BlipConfigEntry
+from . import BlipConfigEntry, drill_prewarm
 from .agent.backends import BackendFailure, ChatMessage, ClaudeClient, FailureKind, LocalModelClient
 from .agent.fillers import FillerPicker, parse_extra_fillers, strip_filler
 from .agent.health import BackendHealth, TurnTiming, TurnTimings
@@ -121,6 +121,7 @@ async def async_setup_entry(
     # child's first quiz.
     await hass.async_add_executor_job(word_lists)
     services = entry.runtime_data.agent = _create_services(hass, entry)
+    drill_prewarm.async_setup(hass, entry)
 
     extra_fillers, rejected = parse_extra_fillers(entry.options.get(CONF_FILLERS))
     if rejected:
@@ -295,6 +296,7 @@ class BlipConversationEntity(
                 state.drill_state = start.resume
             elif start.start_kind:
                 decision = self._decide(f"quiz me on {start.start_kind}", history, state, picker)
+        decision = drill_prewarm.with_cached_opening(self.entry, decision)
         routing_ms = (time.monotonic() - started) * 1000
         is_safety = decision.safety is not None or decision.activity is Activity.SAFETY
         # Claude's second opinion heard distress after an earlier turn: Blip checks in first.
@@ -328,6 +330,7 @@ class BlipConversationEntity(
                 sessions.save(
                     child_id, chat_log.conversation_id, start.resume, user_input.satellite_id
                 )
+                drill_prewarm.expect_answer(self.entry, start.resume, self.child_age)
                 self._progress_safely(
                     "record_turn",
                     self.entry.runtime_data.progress.record_turn,
@@ -390,6 +393,7 @@ class BlipConversationEntity(
             sessions.save(
                 child_id, chat_log.conversation_id, state.drill_state, user_input.satellite_id
             )
+            drill_prewarm.expect_answer(self.entry, state.drill_state, self.child_age)
             if report.drill_reply.results:
                 self._progress_safely(
                     "record_drill_results",

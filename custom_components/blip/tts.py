@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from homeassistant.components import tts
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, PlatformNotReady
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import BlipConfigEntry
@@ -25,6 +28,7 @@ from .phrases import ALL_PHRASES, FIXED_REPLIES
 from .voice.audio import AudioFormatError, PcmFormat
 from .voice.output import OutputPlan, encode, plan_output
 from .voice.phrase_cache import PhraseCache
+from .voice.prewarm import SIGNAL_PREWARM_READY, Prewarmer
 from .voice.speaker import Speaker, SpeechStats
 from .voice.wyoming_client import TtsServerInfo, WyomingTtsClient, WyomingTtsError
 
@@ -109,6 +113,8 @@ class BlipVoiceRuntime:
     warmed_up: asyncio.Event = field(default_factory=asyncio.Event)
     # Audio options requests actually came with: the fallback when satellites cannot be listed.
     learned_formats: list[dict[str, Any]] = field(default_factory=list)
+    # Synthesizes predictable sentences ahead (drill answers), once the entity is added.
+    prewarmer: Prewarmer | None = None
 
     def learn_format(self, options: Mapping[str, Any]) -> None:
         """Remember a request's audio options (format and sample options only)."""
@@ -227,6 +233,25 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
         self.entry.async_create_background_task(
             self.hass, self._async_warm_up(), "blip voice warm-up"
         )
+        runtime = self.runtime
+        runtime.prewarmer = Prewarmer(
+            runtime.client,
+            runtime.cache,
+            voices=self._voices_in_use,
+            # Only formats really in use: each converted copy costs memory per sentence.
+            formats=lambda voice: self._pcm_targets(voice, common=False),
+            ready=runtime.warmed_up,
+        )
+        prewarmer = runtime.prewarmer
+        prewarmer.start()
+
+        @callback
+        def stop(_: Event | None = None) -> None:
+            prewarmer.stop()
+
+        self.entry.async_on_unload(stop)
+        self.entry.async_on_unload(self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, stop))
+        async_dispatcher_send(self.hass, SIGNAL_PREWARM_READY.format(self.entry.entry_id))
 
     async def async_stream_tts_audio(self, request: tts.TTSAudioRequest) -> tts.TTSAudioResponse:
         """Speak a text stream in exactly the bytes the listener needs, starting at once."""
@@ -262,9 +287,12 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
 
     async def _encoded(self, plan: OutputPlan, pcm: AsyncGenerator[bytes]) -> AsyncGenerator[bytes]:
         audio = self._first_audio_reported(pcm)
+        prewarmer = self.runtime.prewarmer
         try:
-            async for data in encode(plan, audio, self._ffmpeg_binary()):
-                yield data
+            # Live speech first: nothing is synthesized ahead while a stream speaks.
+            with prewarmer.speaking() if prewarmer else contextlib.nullcontext():
+                async for data in encode(plan, audio, self._ffmpeg_binary()):
+                    yield data
         finally:
             await audio.aclose()
             await pcm.aclose()
@@ -318,12 +346,8 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
                 )
                 if native := runtime.cache.native_format(voice):
                     self._native_format = native
-                for options in self._satellite_formats():
-                    try:
-                        plan = plan_output(options, self._native_format)
-                    except AudioFormatError:
-                        continue
-                    await runtime.cache.async_prepare_format(voice, plan.pcm)
+                for target in self._pcm_targets(voice):
+                    await runtime.cache.async_prepare_format(voice, target)
         finally:
             runtime.warmed_up.set()
 
@@ -346,9 +370,24 @@ class BlipVoiceEntity(tts.TextToSpeechEntity):
             if pipeline.tts_engine == self.entity_id
         ]
 
-    def _satellite_formats(self) -> list[dict[str, Any]]:
+    def _pcm_targets(self, _voice: str | None = None, *, common: bool = True) -> list[PcmFormat]:
+        """The PCM formats Blip voice produces for the satellites' formats (``common``: also
+        for the common satellite formats, not only those of this home's satellites)."""
+        targets: list[PcmFormat] = []
+        for options in self._satellite_formats(common=common):
+            try:
+                plan = plan_output(options, self._native_format)
+            except AudioFormatError:
+                continue
+            if plan.pcm not in targets:
+                targets.append(plan.pcm)
+        return targets
+
+    def _satellite_formats(self, *, common: bool = True) -> list[dict[str, Any]]:
         """The common satellite formats plus those of the family's own satellites."""
-        formats: list[dict[str, Any]] = [dict(options) for options in COMMON_SATELLITE_FORMATS]
+        formats: list[dict[str, Any]] = (
+            [dict(options) for options in COMMON_SATELLITE_FORMATS] if common else []
+        )
         for options in [*satellite_tts_options(self.hass), *self.runtime.learned_formats]:
             if options and dict(options) not in formats:
                 formats.append(dict(options))

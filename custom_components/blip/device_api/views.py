@@ -98,6 +98,67 @@ def _not_loaded() -> web.Response:
     return _json({"error": "not_loaded"}, HTTPStatus.SERVICE_UNAVAILABLE)
 
 
+def _paired_device(request: web.Request) -> tuple[DeviceAccess, DeviceRecord] | web.Response:
+    """The device a request's token belongs to, or the response that refuses it."""
+    if (access := _access(request)) is None:
+        return _not_loaded()
+    try:
+        return access, _authenticate(request, access)
+    except PairingError as err:
+        return _refused(request, err)
+
+
+class _BadTurn(Exception):
+    """A turn that cannot be taken: the error sent back, and its HTTP status."""
+
+    def __init__(self, error: str, status: int) -> None:
+        super().__init__(error)
+        self.error = error
+        self.status = status
+
+
+_RECORDING_STATUS: Final = {
+    "too_big": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "no_stt": HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+async def _turn_input(
+    request: web.Request, hass: HomeAssistant, record: DeviceRecord
+) -> tuple[str, str | None, str]:
+    """What the child said: (text, what was heard if they spoke, audio format wanted).
+
+    JSON ``{"text", "format"}`` is typed text; any other body is a recording, transcribed with
+    the child's own speech-to-text. Raises ``_BadTurn``.
+    """
+    audio_format = request.query.get("format", DEFAULT_AUDIO_FORMAT)
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+            text = str(body.get("text") or "").strip()[:MAX_TEXT]
+            audio_format = body.get("format", audio_format)
+        except (ValueError, AttributeError):
+            raise _BadTurn("bad_request", HTTPStatus.BAD_REQUEST) from None
+        if not text:
+            raise _BadTurn("no_text", HTTPStatus.BAD_REQUEST)
+        heard = None
+    else:
+        try:
+            if request.content_length and request.content_length > 8 * 1024 * 1024:
+                raise AudioInputError("too_big")
+            pcm = await decode_to_pcm(hass, await request.read())
+            text = heard = await async_transcribe(
+                hass, child_agent_id(hass, record.child_id) or "", pcm
+            )
+        except AudioInputError as err:
+            _LOGGER.info("A device's recording was not understood (%s)", err.reason)
+            status = _RECORDING_STATUS.get(err.reason, HTTPStatus.UNPROCESSABLE_ENTITY)
+            raise _BadTurn(err.reason, status) from None
+    if audio_format not in AUDIO_FORMATS:
+        audio_format = DEFAULT_AUDIO_FORMAT
+    return text, heard, str(audio_format)
+
+
 class PageView(HomeAssistantView):
     """The kid's page and its files; public (they hold no secret)."""
 
@@ -168,12 +229,9 @@ class HelloView(HomeAssistantView):
 
     async def get(self, request: web.Request) -> web.Response:
         """``{"child", "device", "paused"}`` for a good token; 401 otherwise."""
-        if (access := _access(request)) is None:
-            return _not_loaded()
-        try:
-            record = _authenticate(request, access)
-        except PairingError as err:
-            return _refused(request, err)
+        if isinstance(device := _paired_device(request), web.Response):
+            return device
+        access, record = device
         hass = request.app["hass"]
         entry = hass.config_entries.async_get_entry(access.entry_id)
         subentry = entry.subentries[record.child_id]
@@ -197,48 +255,17 @@ class TurnView(HomeAssistantView):
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Answer the child; the ``start`` event's audio URL plays the answer as it streams."""
-        if (access := _access(request)) is None:
-            return _not_loaded()
-        try:
-            record = _authenticate(request, access)
-        except PairingError as err:
-            return _refused(request, err)
+        if isinstance(device := _paired_device(request), web.Response):
+            return device
+        access, record = device
         if not access.book.allow_turn(record):
             _LOGGER.warning("Blip device %s asks too often; turn refused", record.device_id)
             return _json({"error": "rate_limited"}, HTTPStatus.TOO_MANY_REQUESTS)
         hass = request.app["hass"]
-        audio_format = request.query.get("format", DEFAULT_AUDIO_FORMAT)
-        if audio_format not in AUDIO_FORMATS:
-            audio_format = DEFAULT_AUDIO_FORMAT
-        heard: str | None = None
-        if request.content_type == "application/json":
-            try:
-                body = await request.json()
-                text = str(body.get("text") or "").strip()[:MAX_TEXT]
-                audio_format = body.get("format", audio_format)
-            except (ValueError, AttributeError):
-                return _json({"error": "bad_request"}, HTTPStatus.BAD_REQUEST)
-            if not text:
-                return _json({"error": "no_text"}, HTTPStatus.BAD_REQUEST)
-        else:
-            agent_id = child_agent_id(hass, record.child_id)
-            try:
-                if request.content_length and request.content_length > 8 * 1024 * 1024:
-                    raise AudioInputError("too_big")
-                data = await request.read()
-                pcm = await decode_to_pcm(hass, data)
-                text = await async_transcribe(hass, agent_id or "", pcm)
-            except AudioInputError as err:
-                _LOGGER.info("A device's recording was not understood (%s)", err.reason)
-                status = (
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-                    if err.reason == "too_big"
-                    else HTTPStatus.SERVICE_UNAVAILABLE
-                    if err.reason == "no_stt"
-                    else HTTPStatus.UNPROCESSABLE_ENTITY
-                )
-                return _json({"error": err.reason}, status)
-            heard = text
+        try:
+            text, heard, audio_format = await _turn_input(request, hass, record)
+        except _BadTurn as err:
+            return _json({"error": err.error}, err.status)
 
         response = web.StreamResponse(
             headers={
@@ -250,7 +277,7 @@ class TurnView(HomeAssistantView):
         await response.prepare(request)
         if heard is not None:
             await _send(response, {"type": "heard", "text": heard})
-        events = async_run_turn(hass, access, record, text, str(audio_format))
+        events = async_run_turn(hass, access, record, text, audio_format)
         try:
             async for event in events:
                 if not await _send(response, event):

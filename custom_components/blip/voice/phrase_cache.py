@@ -76,6 +76,13 @@ class PhraseCache:
         for converted_key in [k for k in self._converted if k[:2] == (voice, key)]:
             del self._converted[converted_key]
 
+    def discard(self, voice: str | None, sentence: str) -> None:
+        """Forget a sentence's audio and its converted copies (speaking ahead's budget)."""
+        key = sentence_key(sentence)
+        self._native.pop((voice, key), None)
+        for converted_key in [k for k in self._converted if k[:2] == (voice, key)]:
+            del self._converted[converted_key]
+
     def get_now(self, voice: str | None, sentence: str, target: PcmFormat) -> bytes | None:
         """The sentence in ``target`` format if it is ready without any conversion work."""
         key = sentence_key(sentence)
