@@ -53,11 +53,17 @@ class MemoryDataError(ValueError):
     """Stored memory data does not have the expected shape."""
 
 
-def rating_for(correct: bool, hints_used: int) -> Rating:
-    """Right without help is Good, right after a hint is Hard, a miss (or a reveal) is Again."""
+def rating_for(correct: bool, hints_used: int, first_time: bool = False) -> Rating:
+    """Right without help is Good, right after a hint is Hard, a miss (or a reveal) is Again.
+
+    Right without help the first time Blip ever asks is Easy: the child knew the word before
+    practising it (a teacher's pretest), so it is not drilled like a word being learned.
+    """
     if not correct:
         return Rating.Again
-    return Rating.Good if hints_used == 0 else Rating.Hard
+    if hints_used:
+        return Rating.Hard
+    return Rating.Easy if first_time else Rating.Good
 
 
 @dataclass
@@ -78,7 +84,8 @@ class ItemMemory:
 
     def review(self, correct: bool, hints_used: int, now: datetime) -> None:
         """Record one answer at ``now`` and let FSRS schedule the next review."""
-        card, _ = SCHEDULER.review_card(self._card(), rating_for(correct, hints_used), now)
+        rating = rating_for(correct, hints_used, first_time=self.reviews == 0)
+        card, _ = SCHEDULER.review_card(self._card(), rating, now)
         self.state = _STATE_NAMES[card.state]
         self.step = card.step
         self.stability = card.stability
