@@ -62,6 +62,7 @@ def test_fsrs_schedules_a_right_answer_later_and_a_miss_at_once() -> None:
 def test_mastery_needs_a_week_of_predicted_recall() -> None:
     """Right twice in one afternoon is not mastery; spaced right answers are."""
     assert not reviewed((0, True), (0.01, True)).mastered
+    assert not reviewed((0, False), (0.005, True), (0.01, True)).mastered
     spaced = reviewed((0, True), (0.01, True), (2, True), (6, True), (14, True))
     assert spaced.mastered
     assert not reviewed((0, True), (0.01, True), (2, True), (6, True), (14, False)).mastered
@@ -105,7 +106,7 @@ def test_memory_from_the_old_counts() -> None:
 def test_due_items_come_first_most_forgotten_first() -> None:
     memories = {
         "cat": reviewed((-20, True), (-19.9, True)),  # long overdue
-        "dog": reviewed((-3, True), (-2.9, True)),  # just due
+        "dog": reviewed((-8, True), (-7.9, True)),  # just due (a week after)
         "sun": reviewed((0, True), (0.001, True)),  # fresh: not due
     }
     planner = PracticePlanner(["sun", "dog", "cat", "hat"], memories)
@@ -148,7 +149,7 @@ def test_a_confusion_is_mixed_in_right_after_the_miss() -> None:
 def test_weakest_and_due_lists() -> None:
     memories = {
         "cat": reviewed((-20, True), (-19.9, True)),
-        "dog": reviewed((-3, True), (-2.9, True)),
+        "dog": reviewed((-8, True), (-7.9, True)),
         "sun": reviewed((0, True), (0.001, True)),
     }
     assert weakest_items(memories, NOW, 2) == ["cat", "dog"]
