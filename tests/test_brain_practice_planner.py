@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.blip.brain.drills import DrillEngine, DrillState
 from custom_components.blip.brain.item_memory import (
+    LEARNING,
     RELEARNING,
     REVIEW,
     ItemMemory,
@@ -19,8 +20,10 @@ from custom_components.blip.brain.item_memory import (
 from custom_components.blip.brain.practice_planner import (
     MAX_LEARNING,
     NEW_PER_SESSION,
+    RELEARN_AFTER,
     MemoryPicker,
     PracticePlanner,
+    due_in_session,
     due_items,
     math_facts_for,
     weakest_items,
@@ -68,6 +71,20 @@ def test_mastery_needs_a_week_of_predicted_recall() -> None:
     assert not reviewed((0, True), (0.01, True), (2, True), (6, True), (14, False)).mastered
 
 
+def test_a_word_known_at_first_sight_is_not_drilled_but_mastered_only_on_a_later_day() -> None:
+    """Right, unaided, the very first time: Easy (the child knew it), so FSRS waits days; a
+    word learned in practice (a hint first) is still being learned and comes back soon."""
+    known = reviewed((0, True))
+    taught = reviewed((0, True), hints=1)
+    assert known.state == REVIEW and known.due is not None
+    assert known.due >= NOW + timedelta(days=5)
+    assert taught.state == LEARNING and taught.due is not None
+    assert taught.due < NOW + timedelta(hours=1)
+    assert not known.mastered  # one sitting is not mastery
+    again = reviewed((0, True), (7, True))
+    assert again.mastered and again.first_review == NOW
+
+
 def test_memory_round_trips_and_rejects_bad_data() -> None:
     memory = reviewed((0, True), (1, False))
     memory.note_confusion("their")
@@ -83,6 +100,7 @@ def test_memory_round_trips_and_rejects_bad_data() -> None:
         {"last_review": "2026-03-02T10:00:00"},  # no time zone
         {"last_review": "2026-03-02T10:00:00+00:00"},  # reviewed without a stability
         {"confused_with": "there"},
+        {"first_review": "monday"},
     ):
         with pytest.raises(MemoryDataError):
             ItemMemory.from_dict(bad)
@@ -144,6 +162,66 @@ def test_a_confusion_is_mixed_in_right_after_the_miss() -> None:
         ["to", "two", "cat"], {"to": reviewed((0, False))}, confusable={"to": ("too", "two")}
     )
     assert planner.next_item(NOW, ["to"], 0) == "two"
+
+
+def test_an_item_answered_this_sitting_is_not_due_again_until_a_later_one() -> None:
+    """FSRS's minute-long learning steps do not bring a word straight back within a sitting;
+    the next day the word is due as FSRS says."""
+    helped = reviewed((0, True), hints=1)  # due again in minutes by FSRS's learning steps
+    later = NOW + timedelta(minutes=10)
+    assert helped.is_due(later) and not due_in_session(helped, later)
+    assert due_in_session(helped, NOW + timedelta(days=1))
+    planner = PracticePlanner(["cat", "dog"], {"cat": helped})
+    assert planner.next_item(later, ["cat", "x", "y"], 1) == "dog"
+
+
+def test_a_missed_word_comes_back_once_later_in_the_session() -> None:
+    """Missed and shown: it returns after RELEARN_AFTER other words, before the session may
+    end, and once only, however it goes."""
+    words = ["cat", "dog", "sun", "hat", "pen"]
+    memories: dict[str, ItemMemory] = {}
+    clock = [NOW]
+    picker = MemoryPicker(spelling=memories, math={}, now=lambda: clock[0], word_list=words)
+    engine = DrillEngine(random.Random(1))
+    reply = engine.start("spelling", 8, picker)
+    asked: list[str] = []
+    while reply.state is not None and len(asked) < 12:
+        word = reply.state.item
+        asked.append(word)
+        # The first word is missed both times it comes; every other word is spelled right.
+        answer = "q q" if word == "cat" else " ".join(word)
+        reply = engine.respond(answer, reply.state, 8, picker)
+        assert reply is not None
+        while not reply.results:
+            assert reply.state is not None
+            reply = engine.respond(answer, reply.state, 8, picker)
+            assert reply is not None
+        for result in reply.results:
+            memories.setdefault(result.item, ItemMemory()).review(
+                result.correct, result.hints_used, clock[0]
+            )
+        clock[0] += timedelta(seconds=40)
+    assert asked[0] == "cat"
+    assert asked.count("cat") == 2
+    assert asked.index("cat", 1) == RELEARN_AFTER + 1
+    assert reply.state is None  # the session still ended
+
+
+def test_a_right_answer_settles_a_missed_word() -> None:
+    """Only missed words are unsettled; spelled right on the retry, the word leaves the list,
+    and the list survives storage."""
+    engine = DrillEngine(random.Random(1))
+    state = DrillState(kind="spelling", item="cat", answer="cat", asked=["cat"])
+    reply = engine.respond("i don't know", state, 8)
+    assert reply is not None and reply.state is not None
+    assert reply.state.unsettled == {"cat": 1}
+    stored = DrillState.from_dict(reply.state.to_dict())
+    assert stored.unsettled == {"cat": 1}
+    retry = DrillState.from_dict({**stored.to_dict(), "item": "cat", "answer": "cat"})
+    reply = engine.respond("c a t", retry, 8)
+    assert reply is not None and reply.state is not None and reply.state.unsettled == {}
+    with pytest.raises(ValueError):
+        DrillState.from_dict({**stored.to_dict(), "unsettled": ["cat"]})
 
 
 def test_weakest_and_due_lists() -> None:

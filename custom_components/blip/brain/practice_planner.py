@@ -80,9 +80,7 @@ class PracticePlanner:
             if item not in recent and item in self._item_set
         ):
             return True
-        return self._may_introduce(new_this_session) and any(
-            item not in self.memories for item in self.items
-        )
+        return self._may_introduce(new_this_session) and self._fresh(asked) is not None
 
     @property
     def _item_set(self) -> set[str]:
@@ -121,15 +119,24 @@ class PracticePlanner:
             return min(due, key=lambda item: self._weakness(item, now))
         if again := self._to_relearn(asked, unsettled or {}, waited=True):
             return again[0]
-        if self._may_introduce(new_this_session):
-            fresh = next((item for item in self.items if item not in self.memories), None)
-            if fresh is not None:
-                return fresh
+        if self._may_introduce(new_this_session) and (fresh := self._fresh(asked)) is not None:
+            return fresh
         weakest = [item for item in seen if item not in recent]
         if weakest:
             return min(weakest, key=lambda item: self._weakness(item, now))
-        fresh = next((item for item in self.items if item not in self.memories), None)
-        return fresh or self.items[0]
+        return self._fresh(asked) or self.items[0]
+
+    def _fresh(self, asked: Sequence[str]) -> str | None:
+        """The next item never practised and not asked this session.
+
+        The answer to the item just asked is recorded after the next one is chosen, so a new
+        item is not in ``memories`` yet when its answer has just come: without ``asked`` it
+        would be asked again at once.
+        """
+        return next(
+            (item for item in self.items if item not in self.memories and item not in asked),
+            None,
+        )
 
     def _to_relearn(
         self, asked: Sequence[str], unsettled: Mapping[str, int], waited: bool
