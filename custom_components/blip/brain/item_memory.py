@@ -1,8 +1,8 @@
 """How well a child remembers one drill item (a spelling word, a maths fact): FSRS memory state.
 
 The scheduler is FSRS (the ``fsrs`` package, the one Anki uses): each answer is a review rated
-Again / Hard / Good (Easy for a word right the first time it is ever asked), and FSRS keeps the item's stability (days until recall drops to 90%),
-difficulty and next due time. Blip adds two rules of its own:
+Again / Hard / Good (Easy for an item right the first time it is ever asked), and FSRS keeps the
+item's stability (days until recall drops to 90%), difficulty and next due time. Blip adds two rules of its own:
 
 - an item is *mastered* when the scheduler predicts the child still recalls it with at least
   ``MASTERY_RETENTION`` a ``MASTERY_HORIZON`` after the last review (not "N right answers"),
