@@ -20,7 +20,6 @@ from custom_components.blip.brain.item_memory import (
 from custom_components.blip.brain.practice_planner import (
     MAX_LEARNING,
     NEW_PER_SESSION,
-    RELEARN_AFTER,
     MemoryPicker,
     PracticePlanner,
     due_in_session,
@@ -175,53 +174,41 @@ def test_an_item_answered_this_sitting_is_not_due_again_until_a_later_one() -> N
     assert planner.next_item(later, ["cat", "x", "y"], 1) == "dog"
 
 
-def test_a_missed_word_comes_back_once_later_in_the_session() -> None:
-    """Missed and shown: it returns after RELEARN_AFTER other words, before the session may
-    end, and once only, however it goes."""
-    words = ["cat", "dog", "sun", "hat", "pen"]
+def test_a_missed_word_waits_for_the_next_sitting_and_is_first_then() -> None:
+    """Missed and shown today: not asked again this session (FSRS's one-minute step would), the
+    session ends, and the next day the missed word is the first one asked."""
+    words = ["cat", "dog", "sun"]
     memories: dict[str, ItemMemory] = {}
     clock = [NOW]
     picker = MemoryPicker(spelling=memories, math={}, now=lambda: clock[0], word_list=words)
     engine = DrillEngine(random.Random(1))
-    reply = engine.start("spelling", 8, picker)
-    asked: list[str] = []
-    while reply.state is not None and len(asked) < 12:
-        word = reply.state.item
-        asked.append(word)
-        # The first word is missed both times it comes; every other word is spelled right.
-        answer = "q q" if word == "cat" else " ".join(word)
-        reply = engine.respond(answer, reply.state, 8, picker)
-        assert reply is not None
-        while not reply.results:
-            assert reply.state is not None
-            reply = engine.respond(answer, reply.state, 8, picker)
+
+    def session() -> list[str]:
+        asked: list[str] = []
+        reply = engine.start("spelling", 8, picker)
+        while reply.state is not None and len(asked) < 12:
+            word = reply.state.item
+            asked.append(word)
+            answer = "qq" if word == "cat" and clock[0] < NOW + timedelta(hours=1) else word
+            reply = engine.respond(" ".join(answer), reply.state, 8, picker)
             assert reply is not None
-        for result in reply.results:
-            memories.setdefault(result.item, ItemMemory()).review(
-                result.correct, result.hints_used, clock[0]
-            )
-        clock[0] += timedelta(seconds=40)
-    assert asked[0] == "cat"
-    assert asked.count("cat") == 2
-    assert asked.index("cat", 1) == RELEARN_AFTER + 1
-    assert reply.state is None  # the session still ended
+            while not reply.results:
+                assert reply.state is not None
+                reply = engine.respond(" ".join(answer), reply.state, 8, picker)
+                assert reply is not None
+            for result in reply.results:
+                memories.setdefault(result.item, ItemMemory()).review(
+                    result.correct, result.hints_used, clock[0]
+                )
+            clock[0] += timedelta(seconds=40)
+        assert reply.state is None  # the session ended by itself
+        return asked
 
-
-def test_a_right_answer_settles_a_missed_word() -> None:
-    """Only missed words are unsettled; spelled right on the retry, the word leaves the list,
-    and the list survives storage."""
-    engine = DrillEngine(random.Random(1))
-    state = DrillState(kind="spelling", item="cat", answer="cat", asked=["cat"])
-    reply = engine.respond("i don't know", state, 8)
-    assert reply is not None and reply.state is not None
-    assert reply.state.unsettled == {"cat": 1}
-    stored = DrillState.from_dict(reply.state.to_dict())
-    assert stored.unsettled == {"cat": 1}
-    retry = DrillState.from_dict({**stored.to_dict(), "item": "cat", "answer": "cat"})
-    reply = engine.respond("c a t", retry, 8)
-    assert reply is not None and reply.state is not None and reply.state.unsettled == {}
-    with pytest.raises(ValueError):
-        DrillState.from_dict({**stored.to_dict(), "unsettled": ["cat"]})
+    first_day = session()
+    assert first_day[0] == "cat" and first_day.count("cat") == 1
+    assert memories["cat"].is_due(clock[0])  # FSRS alone would ask it again now
+    clock[0] = NOW + timedelta(days=1)
+    assert session()[0] == "cat"
 
 
 def test_weakest_and_due_lists() -> None:

@@ -89,9 +89,6 @@ class DrillState:
     total_count: int = 0
     new_items: int = 0  # items this session that the child had never practised
     confused_with: str | None = None  # the other practised word the child wrote for this one
-    # Items the child missed this session (shown the answer), and how many times: the planner
-    # brings them back later in the session until the child gets them right.
-    unsettled: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data for storage."""
@@ -110,7 +107,6 @@ class DrillState:
             "total_count": self.total_count,
             "new_items": self.new_items,
             "confused_with": self.confused_with,
-            "unsettled": dict(self.unsettled),
         }
 
     @classmethod
@@ -143,17 +139,9 @@ class DrillState:
                 total_count=int(data.get("total_count", 0)),
                 new_items=int(data.get("new_items", 0)),
                 confused_with=_optional_word(data.get("confused_with")),
-                unsettled=_unsettled(data.get("unsettled", {})),
             )
         except (TypeError, ValueError) as err:
             raise ValueError(f"Bad drill state: {err}") from None
-
-
-def _unsettled(value: Any) -> dict[str, int]:
-    if not isinstance(value, Mapping):
-        raise ValueError("unsettled must be an object")
-    items = {str(item): int(count) for item, count in value.items()}
-    return dict(list(items.items())[-_RECENT_ITEMS_KEPT:])
 
 
 def _optional_word(value: Any) -> str | None:
@@ -645,12 +633,6 @@ class DrillEngine:
         return DrillReply(f"{summary} What would you like to do next?", (), None)
 
     def _result(self, state: DrillState, correct: bool) -> DrillResult:
-        """Score the item; a miss joins the session's unsettled items, a right answer leaves."""
-        if correct:
-            state.unsettled.pop(state.item, None)
-        else:
-            state.unsettled[state.item] = state.unsettled.pop(state.item, 0) + 1
-            state.unsettled = dict(list(state.unsettled.items())[-_RECENT_ITEMS_KEPT:])
         return DrillResult(
             kind=state.kind,
             item=state.item,

@@ -6,14 +6,10 @@ The order, for each question:
    two are told apart while the mix-up is fresh;
 2. items FSRS says are due, the most forgotten first (lowest predicted recall), leaving out
    those already answered in this sitting (``due_in_session``);
-3. an item the child missed earlier in this session (and was shown), once ``RELEARN_AFTER``
-   other items have come between (``RELEARN_TRIES`` times at most): the child retrieves it
-   again before the session ends instead of leaving on a miss, as Anki's relearning steps do
-   within a sitting; the session does not end before it has come back;
-4. a new item, the next one in the list (school words first, then the grade list from easiest
+3. a new item, the next one in the list (school words first, then the grade list from easiest
    to hardest), while fewer than ``MAX_LEARNING`` items are still being learned and fewer than
    ``NEW_PER_SESSION`` new ones came this session;
-5. otherwise the weakest item already seen, so nothing is asked again at once unless nothing
+4. otherwise the weakest item already seen, so nothing is asked again at once unless nothing
    else is left.
 
 Pure Python with no Home Assistant import: the memories come from the child's progress and the
@@ -39,12 +35,6 @@ MAX_LEARNING: Final = 4
 NOT_AGAIN_WITHIN: Final = 2
 # A session asks at least this many questions before it may end for having nothing due.
 MIN_SESSION_ITEMS: Final = 3
-# A missed item comes back after this many other items, this many times a session at most:
-# long enough that the answer is not still in the child's ear, once so a hard word does not
-# eat the session (benchmarks/adaptive_practice.py measured twice, and after hints too: both
-# cost prompts).
-RELEARN_AFTER: Final = 2
-RELEARN_TRIES: Final = 1
 # Answers closer together than this are one sitting.
 SAME_SITTING: Final = timedelta(minutes=30)
 
@@ -63,16 +53,8 @@ class PracticePlanner:
     max_learning: int = MAX_LEARNING
     confusable: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
-    def has_work(
-        self,
-        now: datetime,
-        asked: Sequence[str],
-        new_this_session: int,
-        unsettled: Mapping[str, int] | None = None,
-    ) -> bool:
-        """Is anything due (other than the item just asked), unsettled, or may a new item come?"""
-        if self._to_relearn(asked, unsettled or {}, waited=False):
-            return True
+    def has_work(self, now: datetime, asked: Sequence[str], new_this_session: int) -> bool:
+        """Is anything due (other than the item just asked), or may a new item come?"""
         recent = set(asked[-1:])
         if any(
             due_in_session(memory, now)
@@ -94,17 +76,8 @@ class PracticePlanner:
         )
         return new_this_session < self.new_per_session and learning < self.max_learning
 
-    def next_item(
-        self,
-        now: datetime,
-        asked: Sequence[str],
-        new_this_session: int,
-        unsettled: Mapping[str, int] | None = None,
-    ) -> str | None:
-        """The item to ask now, or None when the list is empty.
-
-        ``unsettled`` counts the items missed this session (DrillState.unsettled).
-        """
+    def next_item(self, now: datetime, asked: Sequence[str], new_this_session: int) -> str | None:
+        """The item to ask now, or None when the list is empty."""
         if not self.items:
             return None
         recent = set(asked[-NOT_AGAIN_WITHIN:])
@@ -117,8 +90,6 @@ class PracticePlanner:
         ]
         if due:
             return min(due, key=lambda item: self._weakness(item, now))
-        if again := self._to_relearn(asked, unsettled or {}, waited=True):
-            return again[0]
         if self._may_introduce(new_this_session) and (fresh := self._fresh(asked)) is not None:
             return fresh
         weakest = [item for item in seen if item not in recent]
@@ -137,21 +108,6 @@ class PracticePlanner:
             (item for item in self.items if item not in self.memories and item not in asked),
             None,
         )
-
-    def _to_relearn(
-        self, asked: Sequence[str], unsettled: Mapping[str, int], waited: bool
-    ) -> list[str]:
-        """Unsettled items still to retry this session, the longest waiting first; with
-        ``waited``, only those at least RELEARN_AFTER items back."""
-        in_list = self._item_set
-        ready = [
-            item
-            for item, times in unsettled.items()
-            if item in in_list
-            and times <= RELEARN_TRIES
-            and (not waited or _items_since(asked, item) >= RELEARN_AFTER)
-        ]
-        return sorted(ready, key=lambda item: -_items_since(asked, item))
 
     def _weakness(self, item: str, now: datetime) -> tuple[float, float, str]:
         """Sort key: least likely recalled first; on the same day, the least stable."""
@@ -178,22 +134,16 @@ def due_in_session(memory: ItemMemory, now: datetime) -> bool:
     """Due for practice now: FSRS wants it, and it was not already answered in this sitting.
 
     FSRS's learning steps (minutes) are Anki's timing for a long deck; in a child's few-minute
-    session they would bring a word straight back that the child has just spelled. Within a
-    sitting Blip's own rule decides what returns (the missed word, once); the steps still
-    keep a word being learned due again the next day.
+    session they bring a word straight back that the child has just spelled or just been shown.
+    That massed repeat costs prompts to mastery (benchmarks/adaptive_practice.py, all three
+    learner models; re-asking a missed word once later in the session cost more still), so a
+    word answered in this sitting waits for the next one; the steps still keep a word being
+    learned due again the next day.
     """
     last = memory.last_review
     if last is not None and now - last < SAME_SITTING:
         return False
     return memory.is_due(now)
-
-
-def _items_since(asked: Sequence[str], item: str) -> int:
-    """How many items were asked after ``item`` last was (all of them when it is not there)."""
-    for back, seen in enumerate(reversed(asked)):
-        if seen == item:
-            return back
-    return len(asked)
 
 
 def weakest_items(memories: Mapping[str, ItemMemory], now: datetime, count: int = 5) -> list[str]:
@@ -252,7 +202,7 @@ class MemoryPicker:
         items = self.spelling_items(state.grade)
         confusable = self.confusable or {word: sound_alikes(word) for word in items}
         planner = PracticePlanner(items, self.spelling, confusable=confusable)
-        word = planner.next_item(self.now(), state.asked, state.new_items, state.unsettled)
+        word = planner.next_item(self.now(), state.asked, state.new_items)
         if word is not None and word not in self.spelling:
             state.new_items += 1
         return word
@@ -267,12 +217,12 @@ class MemoryPicker:
         now = self.now()
         if state.kind == "spelling":
             planner = PracticePlanner(self.spelling_items(state.grade), self.spelling)
-            return not planner.has_work(now, state.asked, state.new_items, state.unsettled)
+            return not planner.has_work(now, state.asked, state.new_items)
         facts = math_facts_for(state.grade, state.focus)
         if facts is None:
             return False
         planner = PracticePlanner(facts, self.math)
-        return not planner.has_work(now, state.asked, state.new_items, state.unsettled)
+        return not planner.has_work(now, state.asked, state.new_items)
 
     def next_math(self, state: DrillState) -> str | None:
         """A due fact of the session's kind, a table's next fact, or None (a fresh problem)."""
@@ -280,7 +230,7 @@ class MemoryPicker:
         facts = math_facts_for(state.grade, state.focus)
         if facts is not None:
             planner = PracticePlanner(facts, self.math)
-            fact = planner.next_item(now, state.asked, state.new_items, state.unsettled)
+            fact = planner.next_item(now, state.asked, state.new_items)
             if fact is not None and fact not in self.math:
                 state.new_items += 1
             return fact
