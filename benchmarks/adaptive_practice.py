@@ -1,6 +1,7 @@
 """Benchmark Blip's practice scheduler against random order (Blip before it) and round-robin.
 
     .venv/bin/python benchmarks/adaptive_practice.py [--learners 200] [--seed 7] [--learner actr]
+        [--known-share 0.3] [--known-days 30]
 
 Simulated children practise a 30-word list through the real DrillEngine: one session a day of at
 most SESSION_PROMPTS questions, answering by spelling letters, taking hints, being shown the
@@ -13,6 +14,11 @@ scheduler is not graded by its own model):
 - exponential (default): each child has an ability and each word a difficulty for that child
   (log-normal; the word's part comes from Blip's data-based word difficulty). Memory of a word is
   a strength s in days, recall after t days is exp(-t / s), a word never seen is not recalled.
+  A child already spells some of the list before practising it (a teacher's Monday pretest
+  finds that): each word is known with chance KNOWN_SHARE * ability / difficulty (about a third
+  of the list for a typical child), with a strength of KNOWN_DAYS * ability / difficulty
+  (log-normal spread), last met the day before the first session. ``--known-share 0`` gives the
+  blank-slate learner of the first version of this benchmark.
   A right answer multiplies s by 1 + 2.2 * ability / difficulty * (1.2 - p): more when recall
   was effortful (the spacing effect), less (x0.35) when a hint was needed; a miss relearns it
   (s halves, never below a first exposure's);
@@ -67,6 +73,9 @@ GAIN = 2.2
 HINT_GAIN_SHARE = 0.35
 LAPSE_KEEP = 0.5
 HINT_HELP = (0.35, 0.6)  # extra chance of getting it right after the first and second hint
+# Words a child already spells before practising (see the docstring).
+KNOWN_SHARE = 0.3
+KNOWN_DAYS = 30.0
 
 
 def word_list() -> list[str]:
@@ -82,8 +91,14 @@ class Learner:
     ability: float
     difficulty: dict[str, float]
     rng: random.Random
+    known: dict[str, float] = field(default_factory=dict)  # word -> strength before practice
     strength: dict[str, float] = field(default_factory=dict)
     last_seen: dict[str, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for word, strength in self.known.items():
+            self.strength[word] = strength
+            self.last_seen[word] = START - timedelta(days=1)
 
     def recall(self, word: str, now: datetime) -> float:
         if word not in self.strength:
@@ -129,6 +144,7 @@ class ActrLearner:
     ability: float
     difficulty: dict[str, float]
     rng: random.Random
+    known: dict[str, float] = field(default_factory=dict)  # not modelled: ACT-R starts blank
     traces: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     last_now: datetime | None = None
     clock: float = 0.0  # psychological seconds
@@ -173,8 +189,20 @@ class ActrLearner:
 LEARNERS = {"exponential": Learner, "actr": ActrLearner}
 
 
-def make_learners(count: int, seed: int, words: list[str]) -> list[tuple[float, dict[str, float]]]:
+Profile = tuple[float, dict[str, float], dict[str, float]]  # ability, difficulty, known
+
+
+def make_learners(
+    count: int,
+    seed: int,
+    words: list[str],
+    known_share: float = KNOWN_SHARE,
+    known_days: float = KNOWN_DAYS,
+) -> list[Profile]:
     rng = random.Random(seed)
+    # Known words come from a stream of their own, so --known-share 0 gives the same
+    # children as the first version of this benchmark.
+    prior = random.Random(seed + 1)
     mean = statistics.fmean(word_difficulty(w) for w in words)
     learners = []
     for _ in range(count):
@@ -182,7 +210,13 @@ def make_learners(count: int, seed: int, words: list[str]) -> list[tuple[float, 
         difficulty = {
             w: math.exp(0.12 * (word_difficulty(w) - mean) + rng.gauss(0.0, 0.3)) for w in words
         }
-        learners.append((ability, difficulty))
+        known = {}
+        for word in words:
+            share = min(0.9, known_share * ability / difficulty[word])
+            spread = math.exp(prior.gauss(0.0, 0.5))
+            if prior.random() < share:
+                known[word] = known_days * ability / difficulty[word] * spread
+        learners.append((ability, difficulty, known))
     return learners
 
 
@@ -228,15 +262,15 @@ def _answer(word: str, correct: bool) -> str:
 
 def run_learner(
     policy: str,
-    ability: float,
-    difficulty: dict[str, float],
+    profile: Profile,
     words: list[str],
     seed: int,
     model: str = "exponential",
 ) -> tuple[int, bool]:
     """Prompts until the learner passes the week-later test (and whether they did)."""
     rng = random.Random(seed)
-    learner = LEARNERS[model](ability, difficulty, random.Random(seed + 1))
+    ability, difficulty, known = profile
+    learner = LEARNERS[model](ability, difficulty, random.Random(seed + 1), known)
     test_rng = random.Random(seed + 2)
     memories: dict[str, ItemMemory] = {}
     clock = [START]
@@ -287,16 +321,18 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--learner", choices=sorted(LEARNERS), default="exponential")
+    parser.add_argument("--known-share", type=float, default=KNOWN_SHARE)
+    parser.add_argument("--known-days", type=float, default=KNOWN_DAYS)
     args = parser.parse_args()
     words = word_list()
-    learners = make_learners(args.learners, args.seed, words)
+    learners = make_learners(args.learners, args.seed, words, args.known_share, args.known_days)
     figures: dict[str, Any] = {}
     medians: dict[str, float] = {}
     started = time.perf_counter()
     for policy in ("adaptive", "random", "round_robin"):
         results = [
-            run_learner(policy, ability, difficulty, words, args.seed * 1000 + index, args.learner)
-            for index, (ability, difficulty) in enumerate(learners)
+            run_learner(policy, profile, words, args.seed * 1000 + index, args.learner)
+            for index, profile in enumerate(learners)
         ]
         prompts = [count for count, _ in results]
         medians[policy] = statistics.median(prompts)
@@ -313,6 +349,8 @@ def main() -> None:
     }
     summary = {
         "learner_model": args.learner,
+        "known_share": args.known_share,
+        "known_days": args.known_days,
         "learners": args.learners,
         "list_size": LIST_SIZE,
         "session_prompts": SESSION_PROMPTS,

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.blip.brain.drills import DrillEngine, DrillState
 from custom_components.blip.brain.item_memory import (
+    LEARNING,
     RELEARNING,
     REVIEW,
     ItemMemory,
@@ -21,6 +22,7 @@ from custom_components.blip.brain.practice_planner import (
     NEW_PER_SESSION,
     MemoryPicker,
     PracticePlanner,
+    due_in_session,
     due_items,
     math_facts_for,
     weakest_items,
@@ -62,9 +64,24 @@ def test_fsrs_schedules_a_right_answer_later_and_a_miss_at_once() -> None:
 def test_mastery_needs_a_week_of_predicted_recall() -> None:
     """Right twice in one afternoon is not mastery; spaced right answers are."""
     assert not reviewed((0, True), (0.01, True)).mastered
+    assert not reviewed((0, False), (0.005, True), (0.01, True)).mastered
     spaced = reviewed((0, True), (0.01, True), (2, True), (6, True), (14, True))
     assert spaced.mastered
     assert not reviewed((0, True), (0.01, True), (2, True), (6, True), (14, False)).mastered
+
+
+def test_a_word_known_at_first_sight_is_not_drilled_but_mastered_only_on_a_later_day() -> None:
+    """Right, unaided, the very first time: Easy (the child knew it), so FSRS waits days; a
+    word learned in practice (a hint first) is still being learned and comes back soon."""
+    known = reviewed((0, True))
+    taught = reviewed((0, True), hints=1)
+    assert known.state == REVIEW and known.due is not None
+    assert known.due >= NOW + timedelta(days=5)
+    assert taught.state == LEARNING and taught.due is not None
+    assert taught.due < NOW + timedelta(hours=1)
+    assert not known.mastered  # one sitting is not mastery
+    again = reviewed((0, True), (7, True))
+    assert again.mastered and again.first_review == NOW
 
 
 def test_memory_round_trips_and_rejects_bad_data() -> None:
@@ -82,6 +99,7 @@ def test_memory_round_trips_and_rejects_bad_data() -> None:
         {"last_review": "2026-03-02T10:00:00"},  # no time zone
         {"last_review": "2026-03-02T10:00:00+00:00"},  # reviewed without a stability
         {"confused_with": "there"},
+        {"first_review": "monday"},
     ):
         with pytest.raises(MemoryDataError):
             ItemMemory.from_dict(bad)
@@ -105,7 +123,7 @@ def test_memory_from_the_old_counts() -> None:
 def test_due_items_come_first_most_forgotten_first() -> None:
     memories = {
         "cat": reviewed((-20, True), (-19.9, True)),  # long overdue
-        "dog": reviewed((-3, True), (-2.9, True)),  # just due
+        "dog": reviewed((-8, True), (-7.9, True)),  # just due (a week after)
         "sun": reviewed((0, True), (0.001, True)),  # fresh: not due
     }
     planner = PracticePlanner(["sun", "dog", "cat", "hat"], memories)
@@ -145,10 +163,58 @@ def test_a_confusion_is_mixed_in_right_after_the_miss() -> None:
     assert planner.next_item(NOW, ["to"], 0) == "two"
 
 
+def test_an_item_answered_this_sitting_is_not_due_again_until_a_later_one() -> None:
+    """FSRS's minute-long learning steps do not bring a word straight back within a sitting;
+    the next day the word is due as FSRS says."""
+    helped = reviewed((0, True), hints=1)  # due again in minutes by FSRS's learning steps
+    later = NOW + timedelta(minutes=10)
+    assert helped.is_due(later) and not due_in_session(helped, later)
+    assert due_in_session(helped, NOW + timedelta(days=1))
+    planner = PracticePlanner(["cat", "dog"], {"cat": helped})
+    assert planner.next_item(later, ["cat", "x", "y"], 1) == "dog"
+
+
+def test_a_missed_word_waits_for_the_next_sitting_and_is_first_then() -> None:
+    """Missed and shown today: not asked again this session (FSRS's one-minute step would), the
+    session ends, and the next day the missed word is the first one asked."""
+    words = ["cat", "dog", "sun"]
+    memories: dict[str, ItemMemory] = {}
+    clock = [NOW]
+    picker = MemoryPicker(spelling=memories, math={}, now=lambda: clock[0], word_list=words)
+    engine = DrillEngine(random.Random(1))
+
+    def session() -> list[str]:
+        asked: list[str] = []
+        reply = engine.start("spelling", 8, picker)
+        while reply.state is not None and len(asked) < 12:
+            word = reply.state.item
+            asked.append(word)
+            answer = "qq" if word == "cat" and clock[0] < NOW + timedelta(hours=1) else word
+            reply = engine.respond(" ".join(answer), reply.state, 8, picker)
+            assert reply is not None
+            while not reply.results:
+                assert reply.state is not None
+                reply = engine.respond(" ".join(answer), reply.state, 8, picker)
+                assert reply is not None
+            for result in reply.results:
+                memories.setdefault(result.item, ItemMemory()).review(
+                    result.correct, result.hints_used, clock[0]
+                )
+            clock[0] += timedelta(seconds=40)
+        assert reply.state is None  # the session ended by itself
+        return asked
+
+    first_day = session()
+    assert first_day[0] == "cat" and first_day.count("cat") == 1
+    assert memories["cat"].is_due(clock[0])  # FSRS alone would ask it again now
+    clock[0] = NOW + timedelta(days=1)
+    assert session()[0] == "cat"
+
+
 def test_weakest_and_due_lists() -> None:
     memories = {
         "cat": reviewed((-20, True), (-19.9, True)),
-        "dog": reviewed((-3, True), (-2.9, True)),
+        "dog": reviewed((-8, True), (-7.9, True)),
         "sun": reviewed((0, True), (0.001, True)),
     }
     assert weakest_items(memories, NOW, 2) == ["cat", "dog"]

@@ -35,7 +35,7 @@ def loop_file_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     loop_thread = threading.get_ident()  # pytest-asyncio runs the test's loop on this thread
     reads: list[str] = []
     drills.word_lists.cache_clear()
-    drills._known_words.cache_clear()
+    drills.known_words.cache_clear()
     scoring.unsuitable_words.cache_clear()
 
     def watched(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 import random
 import re
 from typing import Any, Final, Protocol
@@ -34,7 +33,7 @@ from .spoken import (
     say_number,
     tokenize,
 )
-from .word_lists import MAX_GRADE, word_lists
+from .word_lists import MAX_GRADE, known_words, word_lists
 
 __all__ = [
     "MAX_GRADE",
@@ -63,11 +62,6 @@ MATH: Final = "math"
 
 _HINTS_BEFORE_REVEAL: Final = 2
 _RECENT_ITEMS_KEPT: Final = 12
-
-
-@lru_cache(maxsize=1)
-def _known_words() -> frozenset[str]:
-    return frozenset(word for grade in word_lists() for word in grade)
 
 
 def grade_for_age(age: int | None) -> int:
@@ -446,7 +440,7 @@ class DrillEngine:
             return f"No, {word} doesn't have {article} {letter.upper()}. {_spell_sentence(word)}"
         if match := _WHAT_DOES_SPELL.match(cleaned):
             letters = parse_spelled_letters(match.group("letters"))
-            if letters and letters in _known_words():
+            if letters and letters in known_words():
                 return f"{say_letters(letters)} spells {letters}!"
             return None
         match = _ONE_SHOT_SPELL.match(cleaned)
@@ -558,7 +552,7 @@ class DrillEngine:
         state.attempts += 1
         if letters == word:
             return self._correct(state, f"{say_letters(word)} spells {word}.")
-        if letters in _known_words() or letters in _SOUND_ALIKE_OF.get(word, {}):
+        if letters in known_words() or letters in _SOUND_ALIKE_OF.get(word, {}):
             state.confused_with = letters
         close = _edit_distance(letters, word) <= 1
         return self._wrong(state, close)

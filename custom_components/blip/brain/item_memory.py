@@ -1,11 +1,14 @@
 """How well a child remembers one drill item (a spelling word, a maths fact): FSRS memory state.
 
 The scheduler is FSRS (the ``fsrs`` package, the one Anki uses): each answer is a review rated
-Again / Hard / Good, and FSRS keeps the item's stability (days until recall drops to 90%),
-difficulty and next due time. Blip adds two rules of its own:
+Again / Hard / Good (Easy for an item right the first time it is ever asked), and FSRS keeps the
+item's stability (days until recall drops to 90%), difficulty and next due time. Blip adds two rules of its own:
 
 - an item is *mastered* when the scheduler predicts the child still recalls it with at least
-  ``MASTERY_RETENTION`` a ``MASTERY_HORIZON`` after the last review (not "N right answers");
+  ``MASTERY_RETENTION`` a ``MASTERY_HORIZON`` after the last review (not "N right answers"),
+  and the child has shown it on two different days (``MASTERY_SPREAD``): a word spelled right
+  the first time it is ever asked is rated Easy (the child knew it before practising, so it
+  is not drilled), and counts as mastered when it is right again on a later day;
 - an item the child confused with another word remembers that word, so practice can mix the
   two (``confused_with``).
 
@@ -23,6 +26,8 @@ from fsrs import Card, Rating, Scheduler, State
 
 MASTERY_RETENTION: Final = 0.9
 MASTERY_HORIZON: Final = timedelta(days=7)
+# First and last review at least this far apart: two different days, not one afternoon.
+MASTERY_SPREAD: Final = timedelta(hours=12)
 # The confusions kept per item: enough to mix them in, never a growing list.
 MAX_CONFUSIONS: Final = 3
 
@@ -53,11 +58,17 @@ class MemoryDataError(ValueError):
     """Stored memory data does not have the expected shape."""
 
 
-def rating_for(correct: bool, hints_used: int) -> Rating:
-    """Right without help is Good, right after a hint is Hard, a miss (or a reveal) is Again."""
+def rating_for(correct: bool, hints_used: int, first_time: bool = False) -> Rating:
+    """Right without help is Good, right after a hint is Hard, a miss (or a reveal) is Again.
+
+    Right without help the first time Blip ever asks is Easy: the child knew the word before
+    practising it (a teacher's pretest), so it is not drilled like a word being learned.
+    """
     if not correct:
         return Rating.Again
-    return Rating.Good if hints_used == 0 else Rating.Hard
+    if hints_used:
+        return Rating.Hard
+    return Rating.Easy if first_time else Rating.Good
 
 
 @dataclass
@@ -73,18 +84,22 @@ class ItemMemory:
     reviews: int = 0
     lapses: int = 0
     confused_with: list[str] = field(default_factory=list)
+    first_review: datetime | None = None  # None for memories migrated from counts
 
     # --- scheduling -----------------------------------------------------------------------
 
     def review(self, correct: bool, hints_used: int, now: datetime) -> None:
         """Record one answer at ``now`` and let FSRS schedule the next review."""
-        card, _ = SCHEDULER.review_card(self._card(), rating_for(correct, hints_used), now)
+        rating = rating_for(correct, hints_used, first_time=self.reviews == 0)
+        card, _ = SCHEDULER.review_card(self._card(), rating, now)
         self.state = _STATE_NAMES[card.state]
         self.step = card.step
         self.stability = card.stability
         self.difficulty = card.difficulty
         self.due = card.due
         self.last_review = card.last_review
+        if self.reviews == 0:
+            self.first_review = now
         self.reviews += 1
         if not correct:
             self.lapses += 1
@@ -108,8 +123,11 @@ class ItemMemory:
 
     @property
     def mastered(self) -> bool:
-        """Predicted recall a week after the last review is at least 90%, and no miss pending."""
+        """Predicted recall a week after the last review is at least 90%, no miss pending, and
+        shown on two different days."""
         if self.state != REVIEW or self.last_review is None:
+            return False
+        if self.first_review is not None and self.last_review - self.first_review < MASTERY_SPREAD:
             return False
         return self.retrievability(self.last_review + MASTERY_HORIZON) >= MASTERY_RETENTION
 
@@ -138,6 +156,7 @@ class ItemMemory:
             "reviews": self.reviews,
             "lapses": self.lapses,
             "confused_with": list(self.confused_with),
+            "first_review": self.first_review.isoformat() if self.first_review else None,
         }
 
     @classmethod
@@ -164,6 +183,7 @@ class ItemMemory:
             reviews=_count(data.get("reviews", 0)),
             lapses=_count(data.get("lapses", 0)),
             confused_with=confused[:MAX_CONFUSIONS],
+            first_review=_moment(data.get("first_review")),
         )
         if memory.last_review is not None and memory.stability is None:
             raise MemoryDataError("a reviewed item needs a stability")

@@ -19,6 +19,7 @@ import re
 from typing import Final
 
 from .spoken import find_numbers, tokenize
+from .word_lists import known_words as _known_words
 
 # "spell" as Whisper hears it from a child: the verb, with the question opening before it.
 _SPELL_SOUNDS: Final = (
@@ -84,8 +85,6 @@ def repair_request(text: str) -> str:
 
 def _known_word(word: str) -> bool:
     """A word from Blip's own spelling lists: only then is "it's bal school" a request."""
-    from .drills import _known_words
-
     return word in _known_words()
 
 

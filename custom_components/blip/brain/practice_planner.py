@@ -4,7 +4,8 @@ The order, for each question:
 
 1. a word the child just confused with another is followed by that other word (once), so the
    two are told apart while the mix-up is fresh;
-2. items FSRS says are due, the most forgotten first (lowest predicted recall);
+2. items FSRS says are due, the most forgotten first (lowest predicted recall), leaving out
+   those already answered in this sitting (``due_in_session``);
 3. a new item, the next one in the list (school words first, then the grade list from easiest
    to hardest), while fewer than ``MAX_LEARNING`` items are still being learned and fewer than
    ``NEW_PER_SESSION`` new ones came this session;
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from .drills import DrillState, sound_alikes
@@ -34,6 +35,8 @@ MAX_LEARNING: Final = 4
 NOT_AGAIN_WITHIN: Final = 2
 # A session asks at least this many questions before it may end for having nothing due.
 MIN_SESSION_ITEMS: Final = 3
+# Answers closer together than this are one sitting.
+SAME_SITTING: Final = timedelta(minutes=30)
 
 
 @dataclass
@@ -54,14 +57,12 @@ class PracticePlanner:
         """Is anything due (other than the item just asked), or may a new item come?"""
         recent = set(asked[-1:])
         if any(
-            memory.is_due(now)
+            due_in_session(memory, now)
             for item, memory in self.memories.items()
             if item not in recent and item in self._item_set
         ):
             return True
-        return self._may_introduce(new_this_session) and any(
-            item not in self.memories for item in self.items
-        )
+        return self._may_introduce(new_this_session) and self._fresh(asked) is not None
 
     @property
     def _item_set(self) -> set[str]:
@@ -84,18 +85,29 @@ class PracticePlanner:
         if asked and (partner := self._confusion_partner(asked[-1], recent, in_list, asked)):
             return partner
         seen = [item for item in self.items if item in self.memories]
-        due = [item for item in seen if item not in recent and self.memories[item].is_due(now)]
+        due = [
+            item for item in seen if item not in recent and due_in_session(self.memories[item], now)
+        ]
         if due:
             return min(due, key=lambda item: self._weakness(item, now))
-        if self._may_introduce(new_this_session):
-            fresh = next((item for item in self.items if item not in self.memories), None)
-            if fresh is not None:
-                return fresh
+        if self._may_introduce(new_this_session) and (fresh := self._fresh(asked)) is not None:
+            return fresh
         weakest = [item for item in seen if item not in recent]
         if weakest:
             return min(weakest, key=lambda item: self._weakness(item, now))
-        fresh = next((item for item in self.items if item not in self.memories), None)
-        return fresh or self.items[0]
+        return self._fresh(asked) or self.items[0]
+
+    def _fresh(self, asked: Sequence[str]) -> str | None:
+        """The next item never practised and not asked this session.
+
+        The answer to the item just asked is recorded after the next one is chosen, so a new
+        item is not in ``memories`` yet when its answer has just come: without ``asked`` it
+        would be asked again at once.
+        """
+        return next(
+            (item for item in self.items if item not in self.memories and item not in asked),
+            None,
+        )
 
     def _weakness(self, item: str, now: datetime) -> tuple[float, float, str]:
         """Sort key: least likely recalled first; on the same day, the least stable."""
@@ -116,6 +128,22 @@ class PracticePlanner:
             if partner in in_list and partner not in recent and partner not in asked[-4:]:
                 return partner
         return None
+
+
+def due_in_session(memory: ItemMemory, now: datetime) -> bool:
+    """Due for practice now: FSRS wants it, and it was not already answered in this sitting.
+
+    FSRS's learning steps (minutes) are Anki's timing for a long deck; in a child's few-minute
+    session they bring a word straight back that the child has just spelled or just been shown.
+    That massed repeat costs prompts to mastery (benchmarks/adaptive_practice.py, all three
+    learner models; re-asking a missed word once later in the session cost more still), so a
+    word answered in this sitting waits for the next one; the steps still keep a word being
+    learned due again the next day.
+    """
+    last = memory.last_review
+    if last is not None and now - last < SAME_SITTING:
+        return False
+    return memory.is_due(now)
 
 
 def weakest_items(memories: Mapping[str, ItemMemory], now: datetime, count: int = 5) -> list[str]:
@@ -193,7 +221,8 @@ class MemoryPicker:
         facts = math_facts_for(state.grade, state.focus)
         if facts is None:
             return False
-        return not PracticePlanner(facts, self.math).has_work(now, state.asked, state.new_items)
+        planner = PracticePlanner(facts, self.math)
+        return not planner.has_work(now, state.asked, state.new_items)
 
     def next_math(self, state: DrillState) -> str | None:
         """A due fact of the session's kind, a table's next fact, or None (a fresh problem)."""
@@ -210,7 +239,9 @@ class MemoryPicker:
         due = [
             fact
             for fact, memory in self.math.items()
-            if fact not in recent and memory.is_due(now) and (symbol is None or symbol in fact)
+            if fact not in recent
+            and due_in_session(memory, now)
+            and (symbol is None or symbol in fact)
         ]
         if not due:
             return None

@@ -60,6 +60,12 @@ def word_lists() -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Every word on any grade's list: the words Blip can be sure a child means to spell."""
+    return frozenset(word for grade in word_lists() for word in grade)
+
+
+@lru_cache(maxsize=1)
 def _word_data() -> dict[str, WordInfo]:
     data: dict[str, WordInfo] = {}
     if not DATA_FILE.exists():
