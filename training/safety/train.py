@@ -1,16 +1,21 @@
 """Train the learned safety layer's head and write custom_components/blip/brain/models/safety_head.npz.
 
-    .venv/bin/python training/safety/build_corpus.py   # the corpus (committed)
-    .venv/bin/python training/safety/train.py          # the head (committed)
+    .venv/bin/python training/safety/build_corpus.py        # the templated corpus (committed)
+    .venv/bin/python training/safety/import_handwritten.py  # hand-written files (committed)
+    .venv/bin/python training/safety/train.py               # the safety head (committed)
+    .venv/bin/python training/safety/train_activity.py      # the activity head (committed)
 
-Reproducible: fixed seeds, one encoder thread, the corpus in the repo, and the tuned sets in
-tests/data (router_eval, safety_eval, safety_heldout5 — labelled as tuned wherever they are
-reported). Never trains on tests/data/safety_blind*.jsonl.
+Reproducible: fixed seeds, one encoder thread, the corpus in the repo (corpus.jsonl and the
+hand-written corpus/handwritten_*.jsonl, weighed HANDWRITTEN_WEIGHT times), and the tuned sets
+in tests/data (router_eval, safety_eval, safety_heldout5 — labelled as tuned wherever they are
+reported). Never trains on tests/data/safety_blind*.jsonl (blind6 and blind7 are the dev check).
 
-Thresholds come from 5-fold cross-validation: each row is scored by a head that never saw it,
-and the alert threshold is the lowest that keeps out-of-fold false alarms on ordinary turns at
-or under ALERT_FALSE_ALARMS; the guard threshold (Claude with the safety prompt, no alert)
-allows more. Then the head is fitted on everything.
+The head is an ensemble of ENSEMBLE two-layer networks (different seeds, probabilities
+averaged). Thresholds come from 5-fold cross-validation: each row is scored by an ensemble
+that never saw it, and the alert threshold is the lowest that keeps out-of-fold false alarms
+at or under ALERT_FALSE_ALARMS on all ordinary turns and HANDWRITTEN_ALERT_FALSE_ALARMS on the
+hand-written ones; the guard threshold (Claude with the safety prompt, no alert) allows more.
+Then the ensemble is fitted on everything.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ LEARNING_RATE = 2e-3
 WEIGHT_DECAY = 1e-4
 ALERT_FALSE_ALARMS = 0.025
 GUARD_FALSE_ALARMS = 0.08
+HANDWRITTEN_ALERT_FALSE_ALARMS = 0.05
 HARMFUL_THRESHOLD = 0.5
 HANDWRITTEN_WEIGHT = 3.0
 ENSEMBLE = 3
@@ -162,9 +168,9 @@ def train_head(
     class_weight = (counts.sum() / (classes * np.maximum(counts, 1))) ** 0.5
     row_weight = np.ones(len(y)) if sample_weight is None else sample_weight
     params = {
-        "w1": (
-            rng.standard_normal((xs.shape[1], hidden_units)) * np.sqrt(2 / xs.shape[1])
-        ).astype(np.float32),
+        "w1": (rng.standard_normal((xs.shape[1], hidden_units)) * np.sqrt(2 / xs.shape[1])).astype(
+            np.float32
+        ),
         "b1": np.zeros(hidden_units, np.float32),
         "w2": (rng.standard_normal((hidden_units, classes)) * np.sqrt(1 / hidden_units)).astype(
             np.float32
@@ -265,10 +271,12 @@ def main() -> None:
     is_distress = (y > 0) & (y < len(LABELS) - 1)
     handwritten = np.array([bool(row.get("handwritten")) for row in rows])
     # Ordinary turns written by hand by other people are the closer stand-in for new talk
-    # than the templated hard negatives: the alert threshold must hold on both.
+    # than the templated hard negatives, and harder than most talk (they were written to sound
+    # alarming: "there's a man in our backyard, it's the guy fixing the fence"): the alert
+    # threshold must hold on both, with a looser bound on the hand-written ones.
     alert = max(
         threshold_for(distress[none], ALERT_FALSE_ALARMS),
-        threshold_for(distress[none & handwritten], ALERT_FALSE_ALARMS),
+        threshold_for(distress[none & handwritten], HANDWRITTEN_ALERT_FALSE_ALARMS),
     )
     guard = min(alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
     CACHE.parent.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,10 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-from train import (  # noqa: E402
+import numpy as np
+
+# train first: it lets the brain package load without Home Assistant (see train.py).
+from train import (
     ENCODER_ID,
     SEED,
     embed_all,
@@ -34,11 +36,11 @@ from train import (  # noqa: E402
     train_head,
 )
 
-from custom_components.blip.brain.activity_model import (  # noqa: E402
+from custom_components.blip.brain.activity_model import (
     ACTIVITY_HEAD_PATH,
     ACTIVITY_LABELS,
 )
-from custom_components.blip.brain.safety_model import normalise_for_embedding  # noqa: E402
+from custom_components.blip.brain.safety_model import normalise_for_embedding
 
 HIDDEN = 64
 EPOCHS = 60

