@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from custom_components.blip.brain import HistoryTurn, SafetyCategory, check_safety
-from custom_components.blip.brain.safety import DESIGNATED_ADULT_ONLY, benign_context, match_rules
+from custom_components.blip.brain.safety import (
+    DESIGNATED_ADULT_ONLY,
+    benign_context,
+    match_rules,
+    treated_injury,
+)
 
 
 @pytest.mark.parametrize(
@@ -150,4 +155,6 @@ def test_an_injury_at_sport_already_seen_to_is_weighed_not_alerted_on_its_own() 
     found = match_rules(text)
     assert found is not None and found.precise  # the rules alone still alert...
     assert benign_context(text)  # ...but with the model loaded it weighs the turn
+    assert treated_injury(text)
     assert not benign_context("i think i broke my arm and nobody is home")
+    assert not treated_injury("i think i broke my arm and nobody is home")

@@ -26,7 +26,7 @@ ACTIVITY_HEAD_PATH: Final = Path(__file__).resolve().parent / "models" / "activi
 # The head's classes, in the order of its output units (never SAFETY: that is the detector's).
 ACTIVITY_LABELS: Final = ("spelling", "math", "chitchat", "creative", "trivia", "emotional")
 # Below this confidence the rules' reading stands (the training script can store another).
-DEFAULT_CONFIDENCE: Final = 0.6
+DEFAULT_CONFIDENCE: Final = 0.8
 
 
 class ActivityHead(MlpHead):

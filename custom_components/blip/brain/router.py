@@ -295,7 +295,8 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     # "I'm tired" or "I'm happy" is small talk, but "I'm tired of everything going wrong" isn't.
     emotional = bool(_EMOTIONAL.search(_POSITIVE_FEELING.sub(" ", text)))
     if _MATH_WORDS.search(text) and not creative:
-        return Activity.MATH, _PRECISE
+        # A word, not a sum: "plus" is also French, "maths" is also a worry.
+        return Activity.MATH, _RULE
     if _NUMBER_ORDER.search(text):
         return Activity.MATH, _PRECISE
     tokens = tokenize(text)

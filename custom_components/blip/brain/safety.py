@@ -1067,6 +1067,10 @@ _EUPHEMISMS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bkms\b"), "kill myself"),
     (re.compile(r"\b(?:kil|kll|kiil|kil{3,})(?=\b|s\b)"), "kill"),
     (re.compile(r"\bmy ?slef\b|\bmyslef\b|\bmysef\b"), "myself"),
+    # STT splits "away" and drops a letter: "im runing a way tonite".
+    (re.compile(r"\b(?:running|runing|runnin) a way\b"), "running away"),
+    (re.compile(r"\b(?:run|ran) a way\b(?! (?:to|of|for|out|in|that|with))"), "run away"),
+    (re.compile(r"\btonite\b"), "tonight"),
 )
 # Words that change no meaning but break a pattern's word order ("i just want to ever die").
 _FILLERS = re.compile(
@@ -1203,6 +1207,12 @@ def benign_context(text: str) -> bool:
     then weighs the whole turn."""
     said = _safety_text(text)
     return bool(_BENIGN_QUALIFIER.search(said) or _SPORT_OR_TREATED.search(said))
+
+
+def treated_injury(text: str) -> bool:
+    """True for an injury at sport or already seen to ("broke my arm at soccer, now i have a
+    cast"): the learned layer must find the turn worrying on its own to alert."""
+    return bool(_SPORT_OR_TREATED.search(_safety_text(text)))
 
 
 def is_exaggeration(text: str) -> bool:
