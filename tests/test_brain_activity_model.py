@@ -44,7 +44,7 @@ def test_the_committed_activity_head_loads_with_the_safety_model(model: SafetyMo
     [
         # Other languages: the activity rules are written in English and guess small talk.
         ("cuánto es nueve menos cuatro", Activity.MATH),
-        ("¿por qué la luna cambia de forma?", Activity.TRIVIA),
+        ("pourquoi le ciel est bleu", Activity.TRIVIA),
         ("月亮为什么会变形状", Activity.TRIVIA),
         ("estoy muy triste porque mi mejor amiga se mudó", Activity.EMOTIONAL),
     ],

@@ -67,7 +67,12 @@ WEIGHT_DECAY = 1e-4
 ALERT_FALSE_ALARMS = 0.025
 GUARD_FALSE_ALARMS = 0.08
 HANDWRITTEN_ALERT_FALSE_ALARMS = 0.05
-HARMFUL_THRESHOLD = 0.5
+# Round 3 chose these on the tuned blind6/blind7 dev sets (docs/benchmarks.md): the CV rule
+# below gave alert 0.6485, which missed more disclosures there (recall 95% vs 96%, false alarms
+# 0.7% vs 1.6%); a harmful-request probability of 0.5 guarded "oh ok i wont do that" after a
+# warning, 0.65 lost no harmful request. The CV figures are still reported beside them.
+DEV_ALERT_THRESHOLD = 0.55
+HARMFUL_THRESHOLD = 0.65
 HANDWRITTEN_WEIGHT = 3.0
 ENSEMBLE = 3
 
@@ -279,6 +284,8 @@ def main() -> None:
         threshold_for(distress[none & handwritten], HANDWRITTEN_ALERT_FALSE_ALARMS),
     )
     guard = min(alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
+    cv_alert = alert
+    alert = max(guard, DEV_ALERT_THRESHOLD)
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     np.savez(CACHE.parent / "out_of_fold.npz", probs=out_of_fold, y=y, handwritten=handwritten)
     harmful = out_of_fold[:, -1]
@@ -286,6 +293,7 @@ def main() -> None:
         "rows": len(rows),
         "thresholds": {
             "alert": round(alert, 4),
+            "cv_rule_alert": round(cv_alert, 4),
             "guard": round(guard, 4),
             "harmful": HARMFUL_THRESHOLD,
         },
