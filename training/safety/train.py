@@ -14,8 +14,10 @@ The head is an ensemble of ENSEMBLE two-layer networks (different seeds, probabi
 averaged). Thresholds come from 5-fold cross-validation: each row is scored by an ensemble
 that never saw it, and the alert threshold is the lowest that keeps out-of-fold false alarms
 at or under ALERT_FALSE_ALARMS on all ordinary turns and HANDWRITTEN_ALERT_FALSE_ALARMS on the
-hand-written ones; the guard threshold (Claude with the safety prompt, no alert) allows more.
-Then the ensemble is fitted on everything.
+hand-written ones (reported as cv_rule_alert); the alert threshold written is
+DEV_ALERT_THRESHOLD, chosen on the tuned dev sets (see its comment); the guard threshold
+(Claude with the safety prompt, no alert) allows more. Then the ensemble is fitted on
+everything.
 """
 
 from __future__ import annotations
