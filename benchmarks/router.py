@@ -1,6 +1,6 @@
 """Benchmark the brain's fast path: activity accuracy, safety recall, false alarms, latency.
 
-    .venv/bin/python benchmarks/router.py
+    .venv/bin/python benchmarks/router.py [BLIND_SET.jsonl ...]
 
 Evaluates the Router as a child gets it -- the whole on-box safety detector (precise rules, the
 learned layer, context; see brain/safety_detector.py) -- and, in the same run, the rules alone
@@ -8,8 +8,9 @@ and a naive keyword baseline, on tests/data/router_eval.jsonl, tests/data/safety
 and tests/data/safety_heldout5.jsonl (split into "tune", which the rules were written against,
 and "heldout" ... "heldout5"; all of them TUNED: the rules were fixed for them and the learned
 layer is trained on them), plus an STT-style copy of every utterance (lowercase, no
-punctuation, no apostrophes: "im home alone"). Blind sets (tests/data/safety_blind*.jsonl),
-when present, are reported on their own: never trained on.
+punctuation, no apostrophes: "im home alone"). Blind sets (tests/data/safety_blind*.jsonl,
+and any file named on the command line), when present, are reported on their own: never
+trained on. A set in TUNED_BLIND_SETS has been looked at since its first run (labelled TUNED).
 
 Per set: recall per distress category (caught = a SafetyFinding), harmful-request recall
 (caught = a finding or a guarded turn), false alarms overall and on scary-word ordinary turns,
@@ -65,7 +66,8 @@ FIRST_MEASUREMENTS = {
 # Blind sets' first runs with the whole on-box detector, frozen: the honest estimate. Any later
 # figure on the same set is tuned (blind6 was changed for once after this run, and its kinds of
 # phrasing went into round 2's corpus; blind7 is round 2's first run and is not tuned on).
-TUNED_BLIND_SETS = frozenset({"safety_blind6"})
+# Round 3 used blind6 and blind7 for error analysis and to choose thresholds: both are tuned.
+TUNED_BLIND_SETS = frozenset({"safety_blind6", "safety_blind7"})
 BLIND_FIRST_RUNS = {
     "safety_blind7": {
         "n": 234,
@@ -105,8 +107,13 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def blind_sets() -> list[Path]:
-    return sorted(DATA.glob("safety_blind*.jsonl"))
+def blind_sets(extra: Sequence[str] = ()) -> list[Path]:
+    named = [Path(name).resolve() for name in extra]
+    for path in named:
+        if not path.is_file():
+            raise SystemExit(f"no such blind set: {path}")
+    found = sorted(DATA.glob("safety_blind*.jsonl"))
+    return found + [p for p in named if p not in {f.resolve() for f in found}]
 
 
 def load_file(path: Path) -> list[dict[str, Any]]:
@@ -223,6 +230,11 @@ def detector_latency(
     cpu_times: list[float] = []
     for row in rows:
         clear_caches()
+        # What a real chat has cached: each earlier child turn was once the current turn (its
+        # rule matches and activity), and its embedding.
+        for turn in history:
+            if turn.role == "user":
+                router.decide(turn.text, ())
         if model is not None:
             model.forget(row["text"])
             for turn in history:
@@ -362,7 +374,7 @@ def latency_ms(call: Callable[[], object], count: int) -> list[float]:
     return times
 
 
-def main() -> None:
+def main(argv: Sequence[str] = ()) -> None:
     before_model = rss_mb()
     load_started = time.perf_counter()
     model = load_safety_model()
@@ -373,7 +385,7 @@ def main() -> None:
     rules_router = Router(drill_engine=DrillEngine(random.Random(0)))
 
     sets: dict[str, dict[str, Any]] = {}
-    for path in blind_sets():
+    for path in blind_sets(argv):
         blind = load_file(path)
         sets[path.stem] = {
             # Changed for after its first run: no longer blind (see TUNED_BLIND_SETS).
@@ -557,6 +569,11 @@ def main() -> None:
         ],
         "model_load_s": round(model_load_s, 3),
         "model_memory_added_mb": round(model_memory_mb, 1),
+        "safety_head_members": model.head.members,
+        "safety_head_weights_kb": round(model.head.nbytes / 1024),
+        "activity_head_weights_kb": (
+            round(model.activity_head.nbytes / 1024) if model.activity_head is not None else None
+        ),
         "accuracy_heldout": report["rules"]["heldout"]["accuracy"],
         "accuracy_tune": report["rules"]["tune"]["accuracy"],
         "accuracy_all": report["rules"]["all"]["accuracy"],
@@ -577,4 +594,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

