@@ -90,10 +90,7 @@ async def test_an_unfinished_drill_follows_the_child_to_another_satellite(
     right = await converse(hass, " ".join(second), start.conversation_id, satellite_id=KITCHEN)
     third = _spelling_word(right.speech)
 
-    # (Round 2's learned safety layer guards the bare "can we keep going": a known false alarm,
-    # noted in docs/benchmarks.md; a guarded turn goes to Claude and does not resume a drill.
-    # It also guards "s c h o o l" right after "We were on word two — ready for school?", which
-    # is why the bedroom resumes at word three.)
+    # ("lets keep going": round 2's learned layer guarded the bare "can we keep going".)
     bedroom = await converse(hass, "lets keep going", satellite_id=BEDROOM)
     assert bedroom.speech == (
         f"We were on word three — ready for {third}? Can you spell {third}?"

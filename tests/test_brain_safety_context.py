@@ -120,3 +120,31 @@ def test_a_precise_rule_returns_and_the_embedding_is_still_cached(model: SafetyM
     finally:
         model.encoder.encode = encode  # type: ignore[method-assign]
     assert calls == []
+
+
+@pytest.mark.parametrize("grade", [1, 2, 3])
+def test_a_spelled_answer_after_a_resumed_drill_is_never_guarded(
+    router: Router, grade: int
+) -> None:
+    """Round 3's head read "We were on word three — ready for milk?" as a hint and guarded the
+    child's "m i l k" (21 of 120 grade words): letters are judged without the conversation."""
+    from custom_components.blip.brain.word_lists import ordered_words
+
+    guarded = []
+    for word in list(ordered_words(grade))[:40]:
+        history = _turns(
+            ("user", "lets keep going"),
+            ("assistant", f"We were on word three — ready for {word}? Can you spell {word}?"),
+        )
+        decision = router.decide(" ".join(word), history)
+        if decision.guarded or decision.safety is not None:
+            guarded.append(word)
+    assert guarded == []
+
+
+def test_spelled_letters_are_only_the_word_they_spell() -> None:
+    from custom_components.blip.brain.safety_detector import spells_a_word
+
+    assert spells_a_word("s c h o o l") and spells_a_word("C-A-T.") and spells_a_word("see a tea")
+    # Words that are also letter names, or letters inside a sentence, are ordinary talk.
+    assert not any(spells_a_word(t) for t in ("are you", "why", "no", "h e l p me", "i"))

@@ -36,7 +36,7 @@ from .safety import (
     treated_injury,
 )
 from .safety_model import ModelScore, SafetyModel
-from .spoken import normalise_utterance
+from .spoken import normalise_utterance, parse_spelled_letters
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,15 @@ def harmful_request(text: str) -> bool:
     return bool(_HARMFUL_REQUEST.search(normalised)) and not _CURIOUS.search(normalised)
 
 
+_SINGLE_LETTER: Final = re.compile(r"(?<![a-z'])[a-z](?![a-z'])")
+
+
+def spells_a_word(text: str) -> bool:
+    """True when the turn is only a word spelled out ("s c h o o l", "C-A-T", "see a tea")."""
+    letters = parse_spelled_letters(text)
+    return letters is not None and len(letters) >= 2 and bool(_SINGLE_LETTER.search(text.lower()))
+
+
 def _finding(category: SafetyCategory) -> SafetyFinding:
     return SafetyFinding(category, category in DESIGNATED_ADULT_ONLY)
 
@@ -117,6 +126,11 @@ class SafetyDetector:
     def judge(self, text: str, history: Sequence[HistoryTurn] = ()) -> SafetyVerdict:
         if not isinstance(text, str) or not text.strip():
             return NOTHING
+        if spells_a_word(text):
+            # Letters say only the word they spell: judged without the conversation, whose
+            # drill prompts ("We were on word three — ready for milk?") the learned layer
+            # otherwise reads as a hint and guards the answer, losing the drill.
+            history = ()
         # The turn's embedding is computed beside the rules (the encoder releases the GIL).
         if self.model is not None:
             rule = self.model.beside(text, lambda: match_rules(text, history))
