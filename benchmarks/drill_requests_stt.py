@@ -217,15 +217,21 @@ def main() -> None:
     print(f"{len(clips)} clips synthesized in {time.perf_counter() - started:.0f} s", flush=True)
 
     settings = {
-        "default": (1, DEFAULT_INITIAL_PROMPT),
-        "no_prompt": (1, None),
-        "beam5": (5, DEFAULT_INITIAL_PROMPT),
+        "default": (1, DEFAULT_INITIAL_PROMPT, True),
+        "full_window": (1, DEFAULT_INITIAL_PROMPT, False),
+        "no_prompt": (1, None, True),
+        "beam5": (5, DEFAULT_INITIAL_PROMPT, True),
     }
     results: dict[str, dict[str, object]] = {}
     for name in args.settings:
-        beam, prompt = settings[name]
+        beam, prompt, fitted = settings[name]
         engine = WhisperEngine(
-            EngineSettings(model_path=default_model_path(), model_name="tiny.en", beam_size=beam)
+            EngineSettings(
+                model_path=default_model_path(),
+                model_name="tiny.en",
+                beam_size=beam,
+                fit_audio_context=fitted,
+            )
         )
         options = DecodeOptions(language="en", initial_prompt=prompt)
         tally = Tally()

@@ -104,6 +104,48 @@ async def _turn(
     return turn, spoken
 
 
+def _event_at(turn: HeardTurn, kind: str) -> float | None:
+    return next((at for at, event in turn.events if event.type.value == kind), None)
+
+
+def _stages(hass: HomeAssistant, stt_engine: str, turn: HeardTurn) -> dict[str, float]:
+    """Where the wait went, in seconds, each stage from the end of the one before.
+
+    Blip listening: ``silence_to_pause`` (the server's VAD lag and its speculate-after silence),
+    ``decode`` (the speculative decode, to its partial reaching Blip), ``judged`` (partial to
+    Blip's decision), ``transcript`` (AudioStop to Home Assistant's stt-end). HA's default:
+    ``silence`` (to HA's stt-vad-end), ``transcript`` (to stt-end). Both: ``agent`` (to
+    intent-end, or the first streamed text), ``tts`` (to the first audio byte).
+    """
+    last_word = turn.mic_started + turn.last_word
+    marks: list[tuple[str, float | None]] = []
+    entity = hass.data["stt"].get_entity(stt_engine)
+    listened = entity.last_turn if isinstance(entity, BlipListeningEntity) else None
+    if listened is not None:
+        marks += [
+            ("silence_to_pause", listened.paused and turn.monotonic(listened.paused)),
+            ("decode", listened.heard and turn.monotonic(listened.heard)),
+            ("judged", turn.monotonic(listened.decided)),
+        ]
+    else:
+        marks.append(("silence", _event_at(turn, "stt-vad-end")))
+    reply = _event_at(turn, "intent-end")
+    streamed = _event_at(turn, "intent-progress")
+    marks += [
+        ("transcript", _event_at(turn, "stt-end")),
+        ("agent", min(at for at in (reply, streamed) if at is not None) if reply else streamed),
+        ("tts", turn.first_audio),
+    ]
+    stages: dict[str, float] = {}
+    before = last_word
+    for name, at in marks:
+        if at is None:
+            continue
+        stages[name] = at - before
+        before = at
+    return stages
+
+
 def _cut_off(hass: HomeAssistant, stt_engine: str, turn: HeardTurn, spoken: Any) -> bool:
     """The turn was decided before the question's second part began."""
     second_part = turn.mic_started + spoken.part_starts[-1]
@@ -183,6 +225,8 @@ async def run(repeat: int, paused: bool = True) -> dict[str, Any]:
                                     failures.append(f"{mode} {text!r}: {turn.errors}")
                                     continue
                                 figures.setdefault("waited", []).append(turn.waited)
+                                for stage, seconds in _stages(hass, stt_engine, turn).items():
+                                    figures.setdefault(f"stage_{stage}", []).append(seconds)
                                 after = turn.transcript_after_last_word
                                 figures.setdefault("transcript", []).append(after or 0.0)
                             print(f"complete {text!r} done", flush=True)
@@ -209,6 +253,11 @@ async def run(repeat: int, paused: bool = True) -> dict[str, Any]:
             "turns": len(figures.get("waited", [])),
             "last_word_to_first_audio_median_ms": _median(figures.get("waited", [])),
             "last_word_to_transcript_median_ms": _median(figures.get("transcript", [])),
+            "stage_median_ms": {
+                key.removeprefix("stage_"): _median(values)
+                for key, values in figures.items()
+                if key.startswith("stage_")
+            },
         }
     blip = summary.get("complete_blip_listening", {}).get("last_word_to_first_audio_median_ms")
     stock = summary.get("complete_ha_default", {}).get("last_word_to_first_audio_median_ms")

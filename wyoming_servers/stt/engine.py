@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 import logging
 from pathlib import Path
+import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +17,12 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "tiny.en"
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's default
+# Fitted audio context: Whisper's encoder is given the utterance plus this margin (never less
+# than the minimum) instead of a full 30 s window of mostly padding. Whisper's mel frames are
+# 10 ms; the encoder halves them, so the count is kept even.
+FIT_MARGIN_FRAMES = 100
+FIT_MIN_FRAMES = 500
+_FULL_FRAMES = 3000
 
 
 class ModelLoadError(RuntimeError):
@@ -84,6 +92,37 @@ class EngineSettings:
     # sampling cannot be seeded from Python, so with it on the same audio can give different
     # words from one decode to the next (and a speculative decode can differ from a plain one).
     temperature_fallback: bool = False
+    # Encode only as much of Whisper's 30 s window as the utterance needs (see fitted_frames).
+    # The encoder is ~85 % of a short question's decode on this CPU and scales with the window:
+    # tiny.en, a 2 s question, 2 threads: ~0.3 s -> ~0.05 s. Off: faster-whisper's full window.
+    fit_audio_context: bool = True
+
+
+def fitted_frames(samples: int) -> int:
+    """Mel frames the encoder is given for ``samples`` of 16 kHz audio (fitted context)."""
+    frames = samples // 160 + 1 + FIT_MARGIN_FRAMES
+    frames = max(FIT_MIN_FRAMES, frames + frames % 2)
+    return min(_FULL_FRAMES, frames)
+
+
+# The fitted window of the decode running in this thread (None: the full window).
+_WINDOW = threading.local()
+
+
+def _model_class() -> Any:
+    """faster-whisper's model, its encoder given the fitted window when one is set."""
+    from faster_whisper import WhisperModel
+
+    class FittedContextWhisper(WhisperModel):  # type: ignore[misc]
+        def encode(self, features: np.ndarray) -> Any:
+            # faster-whisper pads every segment to 3000 frames; CTranslate2's encoder takes
+            # fewer, and the padding is what a short question does not need.
+            frames: int | None = getattr(_WINDOW, "frames", None)
+            if frames is not None and features.shape[-1] > frames:
+                features = features[..., :frames]
+            return super().encode(features)
+
+    return FittedContextWhisper
 
 
 class WhisperEngine:
@@ -97,11 +136,9 @@ class WhisperEngine:
         check_model_dir(settings.model_path)
         if settings.max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
-        from faster_whisper import WhisperModel
-
         started = time.perf_counter()
         try:
-            self._model = WhisperModel(
+            self._model = _model_class()(
                 str(settings.model_path),
                 device=settings.device,
                 compute_type=settings.compute_type,
@@ -153,15 +190,19 @@ class WhisperEngine:
         """Transcribe 16 kHz mono int16 samples in the calling thread."""
         started = time.perf_counter()
         audio = samples.astype(np.float32) / 32768.0
-        segments, _info = self._model.transcribe(
-            audio,
-            beam_size=self.settings.beam_size,
-            language=options.language,
-            initial_prompt=options.initial_prompt or None,
-            hotwords=options.hotwords or None,
-            temperature=_FALLBACK_TEMPERATURES if self.settings.temperature_fallback else 0.0,
-        )
-        texts = tuple(segment.text for segment in segments)  # the generator does the work
+        _WINDOW.frames = fitted_frames(len(samples)) if self.settings.fit_audio_context else None
+        try:
+            segments, _info = self._model.transcribe(
+                audio,
+                beam_size=self.settings.beam_size,
+                language=options.language,
+                initial_prompt=options.initial_prompt or None,
+                hotwords=options.hotwords or None,
+                temperature=_FALLBACK_TEMPERATURES if self.settings.temperature_fallback else 0.0,
+            )
+            texts = tuple(segment.text for segment in segments)  # the generator does the work
+        finally:
+            _WINDOW.frames = None
         return DecodeResult(texts, time.perf_counter() - started)
 
     async def decode(self, samples: np.ndarray, options: DecodeOptions) -> DecodeResult:
