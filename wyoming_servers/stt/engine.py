@@ -21,7 +21,7 @@ _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's defa
 # than the minimum) instead of a full 30 s window of mostly padding. Whisper's mel frames are
 # 10 ms; the encoder halves them, so the count is kept even.
 FIT_MARGIN_FRAMES = 100
-FIT_MIN_FRAMES = 500
+FIT_MIN_FRAMES = 2000
 _FULL_FRAMES = 3000
 
 
