@@ -225,14 +225,14 @@ def stt_server_process(logs: str, *args: str) -> Any:
     )
 
 
-async def run(repeat: int, paused: bool = True) -> dict[str, Any]:
+async def run(repeat: int, paused: bool = True, stt_args: tuple[str, ...] = ()) -> dict[str, Any]:
     results: dict[str, dict[str, list[float]]] = {}
     cut: dict[str, int] = {"blip_listening": 0, "ha_default": 0}
     failures: list[str] = []
     with (
         tempfile.TemporaryDirectory() as ha_tts_cache,
         tempfile.TemporaryDirectory() as logs,
-        stt_server_process(logs) as stt_server,
+        stt_server_process(logs, *stt_args) as stt_server,
     ):
         async with blip_home(stt_server, ha_tts_cache) as (hass, engines):
             seed = 0
@@ -295,8 +295,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the complete questions")
     parser.add_argument("--no-paused", action="store_true", help="complete questions only")
+    parser.add_argument(
+        "--stt-arg",
+        action="append",
+        default=[],
+        help="extra STT server argument, e.g. --stt-arg=--speculate-after-ms=150 (repeatable)",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.repeat, paused=not args.no_paused))))
+    summary = asyncio.run(run(args.repeat, paused=not args.no_paused, stt_args=tuple(args.stt_arg)))
+    summary["stt_server_args"] = args.stt_arg
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
