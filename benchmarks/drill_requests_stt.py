@@ -37,16 +37,11 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.stt_clips import piper_speech, server_decode_input  # noqa: E402
 from custom_components.blip.brain import drills, mishearings  # noqa: E402
 from custom_components.blip.brain.drills import DrillEngine  # noqa: E402
 from custom_components.blip.brain.spoken import say_letters  # noqa: E402
-from wyoming_servers.audio import PcmAudio, convert_pcm  # noqa: E402
-from wyoming_servers.stt.endpointing import (  # noqa: E402
-    SAMPLE_RATE,
-    EndpointSettings,
-    SileroFrameScorer,
-    UtteranceBuffer,
-)
+from wyoming_servers.stt.endpointing import SAMPLE_RATE  # noqa: E402
 from wyoming_servers.stt.engine import (  # noqa: E402
     DecodeOptions,
     EngineSettings,
@@ -106,23 +101,7 @@ def requests() -> list[tuple[str, str]]:
 
 def synthesize(text: str, speed: float, semitones: float) -> np.ndarray:
     """Piper at ``speed`` (length_scale), pitched up ``semitones``; 16 kHz int16."""
-    from piper import SynthesisConfig
-
-    from wyoming_servers.tts.voices import DEFAULT_VOICE, find_voice, load_voice
-
-    voice = _voice_cache.get("voice")
-    if voice is None:
-        voice = _voice_cache["voice"] = load_voice(find_voice(DEFAULT_VOICE, []))
-    factor = 2 ** (semitones / 12)
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=speed * factor)
-    pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.piper.synthesize(text, config))
-    # The same samples played `factor` times faster: pitch up, pace back to `speed`.
-    faster = PcmAudio(pcm, round(voice.sample_rate * factor), 2, 1)
-    audio = convert_pcm(faster, SAMPLE_RATE, 2, 1)
-    return np.frombuffer(audio.pcm, dtype="<i2")
-
-
-_voice_cache: dict[str, object] = {}
+    return piper_speech(text, speed, semitones)
 
 
 def pink_noise(samples: int, seed: int) -> np.ndarray:
@@ -144,15 +123,6 @@ def in_the_room(speech: np.ndarray, seed: int) -> np.ndarray:
     speech_rms = float(np.sqrt(np.mean(voiced**2))) if len(voiced) else 1000.0
     clip += pink_noise(len(clip), seed) * speech_rms / 10 ** (SNR_DB / 20)
     return np.clip(clip, -32768, 32767).astype(np.int16)
-
-
-def server_decode_input(samples: np.ndarray) -> np.ndarray:
-    """What the server would decode: the audio up to its VAD endpoint plus the kept trailer."""
-    buffer = UtteranceBuffer(SileroFrameScorer(), EndpointSettings(), max_samples=len(samples))
-    step = SAMPLE_RATE * 20 // 1000  # 20 ms chunks, as a satellite sends them
-    for start in range(0, len(samples), step):
-        buffer.append(samples[start : start + step].astype("<i2").tobytes())
-    return buffer.samples[: buffer.decode_end()].copy()
 
 
 # --------------------------------------------------------------------------- runs
