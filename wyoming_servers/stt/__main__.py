@@ -89,13 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     speculation.add_argument(
         "--speculate-after-ms",
         type=int,
-        default=250,
+        default=150,
         help="Silence after speech that starts a speculative decode",
     )
     speculation.add_argument(
         "--keep-trailing-ms",
         type=int,
-        default=200,
+        default=150,
         help="Silence kept after the last speech in the decode input (<= --speculate-after-ms)",
     )
     speculation.add_argument(

@@ -32,7 +32,8 @@ class Patience:
 
 
 # The family's choice (options: "Listening patience"). Blip's STT server starts its speculative
-# decode after 0.25 s of silence, so "complete" cannot usefully be shorter than that.
+# decode after 0.15 s of silence, so "complete" cannot usefully be shorter than that; on this
+# CPU the decode itself then takes 0.1-0.3 s, so "normal" rarely waits for its own 0.3 s.
 PATIENCE: Final = {
     "quick": Patience(complete=0.25, incomplete=1.0),
     "normal": Patience(complete=0.3, incomplete=1.5),
