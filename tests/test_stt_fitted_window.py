@@ -37,6 +37,7 @@ def test_the_window_covers_the_audio_with_a_margin_and_a_floor() -> None:
             (" What is 50 minus six?",),
         ),
         ((" How do you spell cat?", " How do you spell cat?"), (" How do you spell cat?",)),
+        ((" Spell house. Spell house. Spell house. Spell",), (" Spell house.",)),
         # Short repeats are meant: letters, "no, no".
         ((" R. A. B. B. I. T.",), (" R. A. B. B. I. T.",)),
         ((" No. No.",), (" No. No.",)),

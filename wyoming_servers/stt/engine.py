@@ -115,25 +115,37 @@ def fitted_frames(samples: int) -> int:
 
 
 def drop_repeats(segments: tuple[str, ...]) -> tuple[str, ...]:
-    """The segments with a sentence of 3+ words said again straight after itself removed.
+    """The segments with Whisper's loops removed: a sentence said again straight after itself.
 
-    Short ones stay: a child spelling "B. B." or saying "No. No." means it.
+    A sentence of 3+ words is never meant twice in a row; a shorter one only when it comes 3+
+    times ("Spell house. Spell house. Spell house."): a child spelling "B. B." or saying "No.
+    No." means it. What the token bound cut off while the loop went on is dropped too.
     """
+    sentences = [
+        sentence for segment in segments for sentence in _SENTENCE_END.split(segment.strip())
+    ]
+    keys = [" ".join(sentence.lower().split()) for sentence in sentences]
     kept: list[str] = []
-    previous = ""
-    for segment in segments:
-        sentences = []
-        for sentence in _SENTENCE_END.split(segment.strip()):
-            key = " ".join(sentence.lower().split())
-            if key and len(previous.split()) >= 3 and (
-                key == previous or (previous.startswith(key) and key[-1:] not in ".?!")
-            ):
-                continue  # said again, or cut off (the token bound) while saying it again
-            previous = key
-            sentences.append(sentence)
-        if sentences:
-            kept.append((" " if segment[:1].isspace() else "") + " ".join(sentences))
-    return tuple(kept)
+    looped = False
+    index = 0
+    while index < len(sentences):
+        run = 1
+        while index + run < len(keys) and keys[index + run] == keys[index]:
+            run += 1
+        loop = run > 1 and (len(keys[index].split()) >= 3 or run >= 3)
+        kept.extend(sentences[index : index + (1 if loop else run)])
+        looped = looped or loop
+        index += run
+    if not looped:
+        return segments
+    last = " ".join(kept[-1].lower().split()) if kept else ""
+    if (
+        len(kept) > 1
+        and last[-1:] not in ".?!"
+        and " ".join(kept[-2].lower().split()).startswith(last)
+    ):
+        kept.pop()
+    return (" " + " ".join(kept),) if kept else ()
 
 
 # The fitted window of the decode running in this thread (None: the full window).
