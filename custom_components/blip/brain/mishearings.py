@@ -24,9 +24,10 @@ from .spoken import find_numbers, tokenize
 _SPELL_SOUNDS: Final = (
     r"(?P<verb>spell(?:ed|t|s)?|spill(?:ed|s)?|smell(?:ed|s)?|spel|spal|spiel|spoil)"
 )
-# "how do you" as heard: "have you", "how'd you", "how did you", "how to", "how you", "who do you".
+# "how do you" as heard: "have you", "how'd you", "how did you", "how to", "how you", "who do you",
+# and "how do" run together into one word: "happy you", "had you".
 _HOW_DO_YOU: Final = (
-    r"(?:how|have|half|who|how'd|hey|and how)\s+(?:do|did|does|would|can|to)?\s*"
+    r"(?:how|have|half|who|how'd|hey|happy|had|and how)\s+(?:do|did|does|would|can|to)?\s*"
     r"(?:you|ya|u|i|we)?"
 )
 _SPELL_QUESTION: Final = re.compile(
