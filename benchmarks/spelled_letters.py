@@ -35,7 +35,11 @@ from benchmarks.reference_servers import CACHE_DIR, free_port  # noqa: E402
 from benchmarks.tts_first_audio import start_server  # noqa: E402
 from custom_components.blip.brain import DrillEngine  # noqa: E402
 from custom_components.blip.brain.drills import word_lists  # noqa: E402
-from custom_components.blip.brain.spoken import parse_spelled_letters  # noqa: E402
+from custom_components.blip.brain.spoken import (  # noqa: E402
+    find_numbers,
+    parse_spelled_letters,
+    tokenize,
+)
 from custom_components.blip.voice.audio import PcmFormat, convert_all  # noqa: E402
 from custom_components.blip.voice.phrase_cache import PhraseCache  # noqa: E402
 from custom_components.blip.voice.speaker import Speaker  # noqa: E402
@@ -72,7 +76,9 @@ def letters_heard(transcript: str, word: str) -> bool:
 
 
 def numbers_heard(transcript: str, numbers: list[int]) -> bool:
-    return [int(n) for n in re.findall(r"\d+", transcript.replace(",", ""))] == numbers
+    """The numbers, in order, as digits or words ("7 times 8 is 56", "seven times eight is
+    fifty-six": with Blip's prompt Whisper writes them as words)."""
+    return [span.value for span in find_numbers(tokenize(transcript))] == numbers
 
 
 class Transcriber:
