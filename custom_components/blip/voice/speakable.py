@@ -250,19 +250,12 @@ def _inside(position: int, spans: Iterable[tuple[int, int]]) -> bool:
 
 
 def render_letter_runs(
-    text: str,
-    letter: Callable[[str], str],
-    *,
-    separator: str = ", ",
-    lead_in: str = ":",
-    double: str | None = "double",
+    text: str, letter: Callable[[str], str], *, separator: str = ", ", lead_in: str = ":"
 ) -> str:
     """Rewrite every letter run item by item (``letter("D")``), joined by ``separator``.
 
     ``lead_in`` is put between a word and the run ("is spelled: D, I"), so the first letter is
-    not read into the word before it ("spelled T" heard as "spelt"). A letter said twice in a
-    row is said as a teacher says it, ``double`` then the letter ("Y, E, double L, O, W"): two
-    L's in a row ran together into one, or into "L, O" (benchmarks/spelled_letters.py).
+    not read into the word before it ("spelled T" heard as "spelt").
     """
 
     pieces: list[str] = []
@@ -272,14 +265,7 @@ def render_letter_runs(
         if lead_in and before.rstrip() and before.rstrip()[-1].isalnum():
             before = before.rstrip() + lead_in + " "
         items = re.findall(_RUN_ITEM, match.group(0))
-        spoken: list[str] = []
-        index = 0
-        while index < len(items):
-            item = items[index]
-            twice = double and index + 1 < len(items) and items[index + 1] == item != "apostrophe"
-            spoken.append(f"{double} {letter(item)}" if twice else letter(item))
-            index += 2 if twice else 1
-        pieces.extend((before, separator.join(spoken)))
+        pieces.extend((before, separator.join(letter(item) for item in items)))
         position = match.end()
     pieces.append(text[position:])
     return "".join(pieces)
