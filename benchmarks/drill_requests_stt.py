@@ -194,11 +194,11 @@ def main() -> None:
     print(f"{len(clips)} clips synthesized in {time.perf_counter() - started:.0f} s", flush=True)
 
     settings = {
-        "default": (1, DEFAULT_INITIAL_PROMPT, True),
-        "full_window": (1, DEFAULT_INITIAL_PROMPT, False),
-        "no_prompt": (1, None, True),
-        "beam5": (5, DEFAULT_INITIAL_PROMPT, True),
-        "base": (1, DEFAULT_INITIAL_PROMPT, True),  # Whisper base (multilingual), --base-model
+        "default": (1, DEFAULT_INITIAL_PROMPT, False),
+        "fitted_window": (1, DEFAULT_INITIAL_PROMPT, True),
+        "no_prompt": (1, None, False),
+        "beam5": (5, DEFAULT_INITIAL_PROMPT, False),
+        "base": (1, DEFAULT_INITIAL_PROMPT, False),  # Whisper base (multilingual), --base-model
     }
     results: dict[str, dict[str, object]] = {}
     for name in args.settings:

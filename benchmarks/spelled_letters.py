@@ -4,8 +4,8 @@ For each of 100 grade 1–3 spelling words (brain/wordlists, in list order, grad
 the drill engine's real answer ("Dinosaur is spelled D, I, N, O, S, A, U, R. It has a bossy
 R ...") is spoken by Blip voice (the integration's Speaker, streaming to Blip's Wyoming TTS
 server started from this checkout) in 16 kHz, and transcribed back with the project's STT
-model (faster-whisper tiny.en, int8, beam 1; as the STT server decodes, or ``--transcriber
-plain``: no prompt, full window, as measured before). A word counts when its letters come back in
+model (faster-whisper tiny.en, int8, beam 1; as the STT server decodes, with its prompt, or
+``--transcriber plain``: no prompt, as measured before). A word counts when its letters come back in
 order (``brain.spoken.parse_spelled_letters`` on some run of the transcript's words).
 
 Side by side, in the same run: the way Blip spoke before (plain "D, I, N" text for piper,
@@ -82,8 +82,8 @@ def numbers_heard(transcript: str, numbers: list[int]) -> bool:
 
 
 class Transcriber:
-    """tiny.en as the project's STT server decodes (``server``: its engine, fitted window and
-    default prompt), or faster-whisper with no prompt and its full window (``plain``)."""
+    """tiny.en as the project's STT server decodes (``server``: its engine and default prompt),
+    or with no prompt (``plain``, as measured before)."""
 
     def __init__(self, kind: str = "server") -> None:
         from wyoming_servers.stt.engine import (
@@ -95,9 +95,7 @@ class Transcriber:
         from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT
 
         server = kind == "server"
-        self.engine = WhisperEngine(
-            EngineSettings(default_model_path(), cpu_threads=2, fit_audio_context=server)
-        )
+        self.engine = WhisperEngine(EngineSettings(default_model_path(), cpu_threads=2))
         self.options = DecodeOptions(
             language="en", initial_prompt=DEFAULT_INITIAL_PROMPT if server else None
         )
@@ -214,8 +212,8 @@ def main() -> None:
         "--transcriber",
         choices=("server", "plain"),
         default="server",
-        help="server: as the project's STT server decodes (default prompt, fitted window); "
-        "plain: tiny.en with no prompt and the full window (the figures before wait2)",
+        help="server: as the project's STT server decodes (its default prompt); "
+        "plain: tiny.en with no prompt (the figures before wait2)",
     )
     args = parser.parse_args()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Whisper's encoder given a window fitted to the question, and Whisper's repeats dropped."""
+"""Whisper's encoder given a window fitted to the question (an option, off by default), and
+Whisper's repeats dropped."""
 
 from __future__ import annotations
 

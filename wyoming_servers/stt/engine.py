@@ -18,11 +18,15 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "tiny.en"
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's default
-# Fitted audio context: Whisper's encoder is given the utterance plus a margin, never less than
-# 20 s, instead of the full 30 s window of mostly padding. benchmarks/drill_requests_stt.py
-# (108 clips, tiny.en): drills answered 92.6 % vs 93.5 % (one clip), exact transcripts 84 % vs
-# 75 %, decode median 2.2x faster; windows of 15 s and 10 s lost 9 and 11 of 48 exact
-# transcripts, 5 s made Whisper repeat itself. Mel frames are 10 ms; the count is kept even.
+# Fitted audio context (off by default): Whisper's encoder is given the utterance plus a margin,
+# never less than 20 s, instead of the full 30 s window of mostly padding. benchmarks/
+# drill_requests_stt.py (108 clips, tiny.en): drills answered 92.6 % vs 93.5 %, exact
+# transcripts 84 % vs 75 %, decode median 2.2x faster (exact of 48 clips: 30 s 39, 20 s 43,
+# 15 s 39, 10 s 28; 5 s made Whisper repeat itself). But after a long pause mid-question
+# ("How do you spell … elephant?", 1.2 s) it stops at the pause: the second part was heard in
+# 16 of 20 paused questions vs 17 with the full window (25 s: 17), and in
+# tests/test_blip_listening.py's question not at all. A child's words come first, so it stays
+# off. Mel frames are 10 ms; the count is kept even.
 FIT_MARGIN_FRAMES = 100
 FIT_MIN_FRAMES = 2000
 _FULL_FRAMES = 3000
@@ -101,10 +105,10 @@ class EngineSettings:
     # sampling cannot be seeded from Python, so with it on the same audio can give different
     # words from one decode to the next (and a speculative decode can differ from a plain one).
     temperature_fallback: bool = False
-    # Encode only as much of Whisper's 30 s window as the utterance needs (see fitted_frames).
-    # The encoder is ~85 % of a short question's decode on this CPU and scales with the window:
-    # tiny.en, a 2 s question, 2 threads: ~0.3 s -> ~0.05 s. Off: faster-whisper's full window.
-    fit_audio_context: bool = True
+    # Encode only as much of Whisper's 30 s window as the utterance needs (see fitted_frames and
+    # FIT_MIN_FRAMES: faster, but it can drop the words after a long pause, so off by default).
+    # The encoder is ~85 % of a short question's decode on this CPU.
+    fit_audio_context: bool = False
 
 
 def fitted_frames(samples: int) -> int:
