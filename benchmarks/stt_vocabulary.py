@@ -36,13 +36,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from wyoming_servers.audio import PcmAudio, convert_pcm  # noqa: E402
-from wyoming_servers.stt.endpointing import (  # noqa: E402
-    SAMPLE_RATE,
-    EndpointSettings,
-    SileroFrameScorer,
-    UtteranceBuffer,
-)
+from benchmarks.stt_clips import piper_speech, room_noise, server_decode_input  # noqa: E402
+from wyoming_servers.stt.endpointing import SAMPLE_RATE  # noqa: E402
 from wyoming_servers.stt.engine import (  # noqa: E402
     DecodeOptions,
     EngineSettings,
@@ -148,35 +143,9 @@ def word_errors(reference: list[str], hypothesis: list[str]) -> int:
 # --------------------------------------------------------------------------- audio
 
 
-def room_noise(seconds: float, seed: int) -> np.ndarray:
-    """Quiet microphone noise (about -60 dBFS), not digital zeros."""
-    noise = np.random.default_rng(seed).normal(0.0, 30.0, round(seconds * SAMPLE_RATE))
-    return np.clip(noise, -32768, 32767).astype(np.int16)
-
-
 def synthesize(texts: list[str]) -> list[np.ndarray]:
     """The project's default piper voice at its normal pace, repeatable (no generator noise)."""
-    from piper import SynthesisConfig
-
-    from wyoming_servers.tts.voices import DEFAULT_VOICE, find_voice, load_voice
-
-    voice = load_voice(find_voice(DEFAULT_VOICE, []))
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
-    clips = []
-    for text in texts:
-        pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.piper.synthesize(text, config))
-        audio = convert_pcm(PcmAudio(pcm, voice.sample_rate, 2, 1), SAMPLE_RATE, 2, 1)
-        clips.append(np.frombuffer(audio.pcm, dtype="<i2"))
-    return clips
-
-
-def server_decode_input(samples: np.ndarray) -> np.ndarray:
-    """What the server would decode: the audio up to its VAD endpoint plus the kept trailer."""
-    buffer = UtteranceBuffer(SileroFrameScorer(), EndpointSettings(), max_samples=len(samples))
-    step = SAMPLE_RATE * 20 // 1000  # 20 ms chunks, as a satellite sends them
-    for start in range(0, len(samples), step):
-        buffer.append(samples[start : start + step].astype("<i2").tobytes())
-    return buffer.samples[: buffer.decode_end()].copy()
+    return [piper_speech(text) for text in texts]
 
 
 # --------------------------------------------------------------------------- runs

@@ -16,19 +16,17 @@ from datetime import datetime
 import time
 from typing import Any
 
-from homeassistant.components import assist_pipeline, stt, tts
+from homeassistant.components import assist_pipeline
 from homeassistant.components.assist_pipeline.pipeline import (
     PipelineEvent,
     PipelineEventType,
-    PipelineInput,
-    PipelineRun,
     PipelineStage,
 )
-from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import chat_session
+from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import numpy as np
 
+from tests.pipeline_runs import drive_pipeline
 from tests.wyoming_fixtures import default_voice
 from wyoming_servers.audio import PcmAudio, convert_pcm
 
@@ -172,61 +170,20 @@ async def ask(
     limit_seconds: float = 60.0,
 ) -> HeardTurn:
     """Run the preferred pipeline from STT to TTS on ``spoken``, in real time."""
-    pipeline = assist_pipeline.async_get_pipeline(hass)
     turn = HeardTurn(last_word=spoken.last_word)
-    token: str | None = None
-    reader: asyncio.Task[None] | None = None
 
-    async def read() -> None:
-        assert token is not None
-        stream = tts.async_get_stream(hass, token)
-        assert stream is not None
-        async for chunk in stream.async_stream_result():
-            if chunk and turn.first_audio is None:
-                turn.first_audio = time.monotonic()
+    def on_audio(at: float, chunk: bytes) -> None:
+        if chunk and turn.first_audio is None:
+            turn.first_audio = at
 
-    def on_event(event: PipelineEvent) -> None:
-        nonlocal token, reader
-        turn.events.append((time.monotonic(), event))
-        data = event.data or {}
-        if event.type is PipelineEventType.RUN_START:
-            token = data["tts_output"]["token"]
-        elif (
-            (event.type is PipelineEventType.INTENT_PROGRESS and data.get("tts_start_streaming"))
-            or event.type is PipelineEventType.TTS_END
-        ) and reader is None:
-            reader = hass.async_create_task(read())
-
-    mic = _microphone(spoken.pcm, turn)
-    try:
-        with chat_session.async_get_chat_session(hass) as session:
-            run = PipelineRun(
-                hass,
-                context=Context(),
-                pipeline=pipeline,
-                start_stage=PipelineStage.STT,
-                end_stage=PipelineStage.TTS,
-                event_callback=on_event,
-                tts_audio_output=dict(tts_audio_output),
-            )
-            turn.run_id = run.id
-            pipeline_input = PipelineInput(
-                run=run,
-                session=session,
-                stt_metadata=stt.SpeechMetadata(
-                    language="en",
-                    format=stt.AudioFormats.WAV,
-                    codec=stt.AudioCodecs.PCM,
-                    bit_rate=stt.AudioBitRates.BITRATE_16,
-                    sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
-                    channel=stt.AudioChannels.CHANNEL_MONO,
-                ),
-                stt_stream=mic,
-            )
-            await pipeline_input.validate()
-            await asyncio.wait_for(pipeline_input.execute(), limit_seconds)
-        if reader is not None:
-            await asyncio.wait_for(reader, limit_seconds)
-    finally:
-        await mic.aclose()
+    driven = await drive_pipeline(
+        hass,
+        _microphone(spoken.pcm, turn),
+        tts_audio_output,
+        start_stage=PipelineStage.STT,
+        on_event=lambda at, event: turn.events.append((at, event)),
+        on_audio=on_audio,
+        limit_seconds=limit_seconds,
+    )
+    turn.run_id = driven.run_id
     return turn

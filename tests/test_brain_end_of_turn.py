@@ -25,6 +25,10 @@ from custom_components.blip.brain.end_of_turn import (
         "I love you.",
         "What's 7 x 8?",
         "Quiz me on spelling.",
+        # The word asked for ends a spelling request even when it would dangle elsewhere.
+        "How do you spell the word because?",
+        "Spell after.",
+        "Can you spell it?",
     ],
 )
 def test_complete_questions(transcript: str) -> None:
@@ -50,6 +54,10 @@ def test_complete_questions(transcript: str) -> None:
         "Why is the sky—",
         "Um",
         "I want to know",
+        "How do you spell the word",
+        "How do you spell the",
+        "How do you say",
+        "What comes after",
     ],
 )
 def test_unfinished_questions(transcript: str) -> None:

@@ -15,6 +15,8 @@ from custom_components.blip.brain.router import classify_activity
     ("heard", "letters"),
     [
         ("Have you spelled dinosaur?", "D, I, N, O, S, A, U, R"),
+        ("Happy you spell little.", "L, I, T, T, L, E"),
+        ("Had you spelled rabbit?", "R, A, B, B, I, T"),
         ("Have you spell elephant?", "E, L, E, P, H, A, N, T"),
         ("How do you spill school?", "S, C, H, O, O, L"),
         ("How do you smell cat?", "C, A, T"),

@@ -16,20 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 import re
 import statistics
-import time
 from typing import Any
 
-from homeassistant.components import assist_pipeline, stt, tts
+from homeassistant.components import assist_pipeline
 from homeassistant.components.assist_pipeline.pipeline import (
     KEY_ASSIST_PIPELINE,
     PipelineEvent,
     PipelineEventType,
-    PipelineInput,
-    PipelineRun,
     PipelineStage,
 )
-from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import chat_session, entity_registry as er
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -39,6 +36,7 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 
 from tests.agent_helpers import AGENT_ID, blip_entry, setup_blip
 from tests.llm_servers import FakeAnthropic
+from tests.pipeline_runs import drive_pipeline
 from tests.voice_fixtures import WYOMING_SATELLITE, payload_offset, setup_blip_with_voice
 from tests.wyoming_fixtures import ServerAddress, ServerProcess, default_voice, server_process
 from wyoming_servers.audio import PcmAudio, convert_pcm, silence
@@ -316,67 +314,17 @@ async def run_by_voice(
 ) -> VoiceRun:
     """Run the preferred pipeline from wake word to TTS on ``audio``; read the TTS stream as a
     Wyoming satellite does (in process, from the moment streaming starts or TTS ends)."""
-    pipeline = assist_pipeline.async_get_pipeline(hass)
     run = VoiceRun()
-    token: str | None = None
-    reader: asyncio.Task[None] | None = None
-
-    async def read() -> None:
-        assert token is not None
-        stream = tts.async_get_stream(hass, token)
-        assert stream is not None
-        async for chunk in stream.async_stream_result():
-            run.chunks.append((time.monotonic(), chunk))
-        run.stream_closed = True
-
-    def start_reading() -> None:
-        nonlocal reader
-        if reader is None and token is not None:
-            reader = hass.async_create_task(read())
-
-    def on_event(event: PipelineEvent) -> None:
-        nonlocal token
-        run.events.append((time.monotonic(), event))
-        data = event.data or {}
-        if event.type is PipelineEventType.RUN_START:
-            token = data["tts_output"]["token"]
-        elif (
-            event.type is PipelineEventType.INTENT_PROGRESS and data.get("tts_start_streaming")
-        ) or event.type is PipelineEventType.TTS_END:
-            start_reading()
-
-    mic = microphone(audio)
-    try:
-        with chat_session.async_get_chat_session(hass) as session:
-            pipeline_run = PipelineRun(
-                hass,
-                context=Context(),
-                pipeline=pipeline,
-                start_stage=PipelineStage.WAKE_WORD,
-                end_stage=PipelineStage.TTS,
-                event_callback=on_event,
-                tts_audio_output=dict(tts_audio_output),
-            )
-            run.run_id = pipeline_run.id
-            pipeline_input = PipelineInput(
-                run=pipeline_run,
-                session=session,
-                stt_metadata=stt.SpeechMetadata(
-                    language="en",
-                    format=stt.AudioFormats.WAV,
-                    codec=stt.AudioCodecs.PCM,
-                    bit_rate=stt.AudioBitRates.BITRATE_16,
-                    sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
-                    channel=stt.AudioChannels.CHANNEL_MONO,
-                ),
-                stt_stream=mic,
-            )
-            await pipeline_input.validate()
-            await asyncio.wait_for(pipeline_input.execute(), RUN_LIMIT_SECONDS)
-        if reader is not None:
-            await asyncio.wait_for(reader, RUN_LIMIT_SECONDS)
-    finally:
-        await mic.aclose()
+    driven = await drive_pipeline(
+        hass,
+        microphone(audio),
+        tts_audio_output,
+        start_stage=PipelineStage.WAKE_WORD,
+        on_event=lambda at, event: run.events.append((at, event)),
+        on_audio=lambda at, chunk: run.chunks.append((at, chunk)),
+        limit_seconds=RUN_LIMIT_SECONDS,
+    )
+    run.run_id, run.stream_closed = driven.run_id, driven.stream_closed
     return run
 
 

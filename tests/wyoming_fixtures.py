@@ -107,12 +107,13 @@ def server_process(
     log_path: Path,
     env: dict[str, str] | None = None,
     startup_timeout: float = 120.0,
+    python: str = sys.executable,
 ) -> Iterator[ServerProcess]:
     """Run ``python -m module --uri tcp://127.0.0.1:PORT *args`` until the block ends."""
     address = ServerAddress(LOOPBACK, free_port())
     with log_path.open("w", encoding="utf-8") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", module, "--uri", address.uri, *args],
+            [python, "-m", module, "--uri", address.uri, *args],
             cwd=REPO_ROOT,
             env={**os.environ, **(env or {})},
             stdout=log_file,

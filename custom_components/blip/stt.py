@@ -71,6 +71,10 @@ class ListenedTurn:
     decided: datetime
     ended_early: bool  # Blip ended it, not the end of Home Assistant's stream
     decode_seconds: float | None  # how long the server's last speculative decode took
+    # When the server's last pause and its partial reached Blip (wall clock; for profiling where
+    # the end of turn goes: the server's silence, its decode, Blip's judgement).
+    paused: datetime | None = None
+    heard: datetime | None = None
 
 
 async def async_setup_entry(
@@ -200,7 +204,9 @@ class BlipListeningEntity(stt.SpeechToTextEntity):
         if listener.last_word is None:
             return
         last_word = clock.wall_time(listener.last_word)
-        self.last_turn = ListenedTurn(last_word, decided, ended_early, clock.decode_seconds)
+        self.last_turn = ListenedTurn(
+            last_word, decided, ended_early, clock.decode_seconds, clock.paused, clock.heard
+        )
         timer = self._entry.runtime_data.stage_timer
         if timer is not None and self.entity_id:
             timer.turn_listened(self.entity_id, self.last_turn)
@@ -216,6 +222,8 @@ class _AudioClock:
         self._samples = 0
         self._at = time.monotonic()
         self.decode_seconds: float | None = None  # the server's last speculative decode
+        self.paused: datetime | None = None  # when the last pause / partial arrived
+        self.heard: datetime | None = None
 
     def sent(self, samples: int) -> None:
         self._samples += samples
@@ -243,10 +251,12 @@ async def _read_events(
             end = data.get("speech_end")
             if event.type == PAUSE_TYPE and isinstance(end, (int, float)):
                 listener.paused(float(end))
+                clock.paused, clock.heard = dt_util.utcnow(), None
             elif event.type == PARTIAL_TYPE and isinstance(end, (int, float)):
                 text, seconds = data.get("text"), data.get("decode_seconds")
                 if isinstance(text, str):
                     listener.heard(text, float(end))
+                    clock.heard = dt_util.utcnow()
                 if isinstance(seconds, (int, float)):
                     clock.decode_seconds = float(seconds)
             elif event.type == SPEAKING_TYPE:

@@ -65,11 +65,13 @@ class EndpointSettings:
     silence_threshold: float = 0.35
     # A speech run must last this long to count, so a click or a cough does not void a decode.
     min_speech_samples: int = 2 * VAD_FRAME_SAMPLES
-    # Silence after the last speech that triggers a speculative decode.
-    speculate_after_samples: int = 4000
+    # Silence after the last speech that triggers a speculative decode. 0.15 s: Blip listening
+    # ends a complete question as soon as this decode is in (benchmarks/end_of_turn.py: 0.25 s
+    # -> 0.15 s took ~80 ms off the child's wait; 0 of 30 paused questions cut off).
+    speculate_after_samples: int = 2400
     # Silence kept after the last speech in the decode input: covers the VAD's lag and quiet word
     # endings. Must not exceed speculate_after_samples, or a speculation would decode too little.
-    keep_trailing_samples: int = 3200
+    keep_trailing_samples: int = 2400
 
     def __post_init__(self) -> None:
         if not 0.0 < self.silence_threshold <= self.speech_threshold < 1.0:

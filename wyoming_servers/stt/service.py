@@ -2,7 +2,7 @@
 
 Timeline of a request from Home Assistant::
 
-    speech ......... speech | silence 0.25 s | silence until 0.7 s | AudioStop
+    speech ......... speech | silence 0.15 s | silence until 0.7 s | AudioStop
                             ^ VAD sees the end   ^ decode of audio[:end] starts
                                                      (in a worker thread)      ^ already done
 

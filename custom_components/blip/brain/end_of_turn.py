@@ -32,7 +32,8 @@ class Patience:
 
 
 # The family's choice (options: "Listening patience"). Blip's STT server starts its speculative
-# decode after 0.25 s of silence, so "complete" cannot usefully be shorter than that.
+# decode after 0.15 s of silence, so "complete" cannot usefully be shorter than that; on this
+# CPU the decode itself then takes 0.1-0.3 s, so "normal" rarely waits for its own 0.3 s.
 PATIENCE: Final = {
     "quick": Patience(complete=0.25, incomplete=1.0),
     "normal": Patience(complete=0.3, incomplete=1.5),
@@ -90,6 +91,9 @@ _DANGLING: Final = frozenset(
         "multiplied",
         "over",
         "equals",
+        "after",
+        "before",
+        "into",
         "how",
         "what",
         "why",
@@ -107,6 +111,11 @@ _BARE_OPENERS: Final = re.compile(
     r"how do you|how do i|can you|could you|will you|tell me|do you know|i want to know|"
     r"what is|what's|what does|how many|what about|i have a question|guess what)$"
 )
+# "Spell because", "how do you spell after": the word asked for ends the request, even when it
+# would dangle anywhere else; "spell the word" is still waiting for it.
+_SPELL_TARGET: Final = re.compile(r"\bspel(?:l|led|t|ling) (?:the word |the )?(?P<word>[a-z']+)$")
+_NOT_A_TARGET: Final = frozenset({"the", "word", "a", "an", "please"})
+_UNFINISHED: Final = re.compile(r"\bhow (?:do|can|would) (?:you|i|we) say$")
 _WAKE: Final = re.compile(r"^(?:hey |hi |okay )?blip\b[, ]*")
 _TRAILING_PAUSE: Final = re.compile(r"(?:\.\.\.|…|--|—|-|,)\s*$")
 
@@ -120,7 +129,11 @@ def is_complete(transcript: str) -> bool:
     if not words:
         return False
     tokens = words.split()
-    if tokens[-1] in _HESITATIONS or tokens[-1] in _DANGLING:
+    if tokens[-1] in _HESITATIONS:
+        return False
+    if (target := _SPELL_TARGET.search(words)) is not None:
+        return target["word"] not in _NOT_A_TARGET and target["word"] not in _HESITATIONS
+    if tokens[-1] in _DANGLING or _UNFINISHED.search(words):
         return False
     return not _BARE_OPENERS.match(words)
 

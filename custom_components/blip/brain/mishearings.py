@@ -25,9 +25,10 @@ from .word_lists import known_words as _known_words
 _SPELL_SOUNDS: Final = (
     r"(?P<verb>spell(?:ed|t|s)?|spill(?:ed|s)?|smell(?:ed|s)?|spel|spal|spiel|spoil)"
 )
-# "how do you" as heard: "have you", "how'd you", "how did you", "how to", "how you", "who do you".
+# "how do you" as heard: "have you", "how'd you", "how did you", "how to", "how you", "who do you",
+# and "how do" run together into one word: "happy you", "had you".
 _HOW_DO_YOU: Final = (
-    r"(?:how|have|half|who|how'd|hey|and how)\s+(?:do|did|does|would|can|to)?\s*"
+    r"(?:how|have|half|who|how'd|hey|happy|had|and how)\s+(?:do|did|does|would|can|to)?\s*"
     r"(?:you|ya|u|i|we)?"
 )
 _SPELL_QUESTION: Final = re.compile(
