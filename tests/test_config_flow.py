@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp import web
 from homeassistant import config_entries
@@ -476,3 +477,39 @@ async def test_a_child_needs_a_name(hass: HomeAssistant, openai_server: FakeLoca
     assert entry.subentries[subentry.subentry_id].data[CONF_CHILD_NAME] == "Ada"
     assert entry.subentries[subentry.subentry_id].title == "Ada"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_an_unexpected_error_in_a_backend_check_is_unknown_not_a_crash(
+    hass: HomeAssistant,
+    anthropic_server: FakeAnthropic,
+    openai_server: FakeLocalModel,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fault no server can produce (a bug in Blip or a library while checking) shows
+    "unknown" on that backend's field and is logged with its trace; the form stays usable.
+    The checks are patched to raise: nothing real reaches these handlers on purpose."""
+    result = await _start_user_flow(hass)
+    form = {
+        CONF_API_KEY: VALID_KEY,
+        CLAUDE_SECTION: {CONF_CLAUDE_BASE_URL: anthropic_server.base_url},
+        CONF_LOCAL_URL: openai_server.base_url,
+        CONF_LOCAL_API: "openai",
+        CONF_LOCAL_MODEL: "blip-edu",
+    }
+    with (
+        patch(
+            "custom_components.blip.config_flow.async_validate_claude",
+            side_effect=RuntimeError("claude bug"),
+        ),
+        patch(
+            "custom_components.blip.config_flow.async_list_local_models",
+            side_effect=RuntimeError("local bug"),
+        ),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_API_KEY: "unknown", CONF_LOCAL_URL: "unknown"}
+    assert "Unexpected error while checking Claude" in caplog.text
+    assert "Unexpected error while checking the local model server" in caplog.text
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY

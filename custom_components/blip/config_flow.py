@@ -35,7 +35,7 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .benchmark_action import CONF_IMPORT_BENCHMARK, async_last_recommendation
-from .brain.activities import DEFAULT_ROUTING, Activity, Backend, parse_routing_table
+from .brain.activities import DEFAULT_ROUTING, Activity, Backend
 from .brain.end_of_turn import DEFAULT_PATIENCE, PATIENCE
 from .const import (
     CONF_AGE,
@@ -302,11 +302,8 @@ class BlipOptionsFlow(OptionsFlow):
             new_routing = {
                 a.value: user_input.pop(f"route_{a.value}") for a in CHOOSABLE_ACTIVITIES
             }
-            try:
-                parse_routing_table(new_routing)
-            except ValueError as err:
-                LOGGER.warning("Rejected routing table: %s", err)
-                errors["base"] = "invalid_routing"
+            # The selectors only offer known backends for known activities, and the schema is
+            # checked before this step runs: no routing table from this form can be malformed.
             data = self.config_entry.data
             for activity, backend in new_routing.items():
                 if backend == Backend.CLAUDE and not data.get(CONF_API_KEY):
