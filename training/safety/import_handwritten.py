@@ -27,19 +27,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CORPUS_DIR = HERE / "corpus"
-LABELS = (
-    "none",
-    "self_harm",
-    "abuse",
-    "neglect",
-    "grooming",
-    "bullying",
-    "violence_at_home",
-    "immediate_danger",
-    "running_away",
-    "harmful_request",
+sys.path.insert(0, str(REPO))
+
+# The label lists are the heads' own (one copy, in the integration).
+from custom_components.blip.brain.activity_model import (  # noqa: E402
+    ACTIVITY_LABELS as ACTIVITIES,
 )
-ACTIVITIES = ("spelling", "math", "chitchat", "creative", "trivia", "emotional")
+from custom_components.blip.brain.safety_model import LABELS  # noqa: E402
 
 
 def key_text(text: str) -> str:
