@@ -3,7 +3,6 @@ a turn and read its NDJSON events and streamed audio as the kid's page does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 import json
 import subprocess
@@ -14,14 +13,13 @@ from aiohttp import ClientSession
 from homeassistant.components import assist_pipeline
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import pytest_socket
 
 from custom_components.blip.const import DOMAIN
+from tests import wyoming_fixtures
 from tests.agent_helpers import AGENT_ID
 from tests.voice_fixtures import payload_offset
-from tests.wyoming_fixtures import ServerProcess, default_voice, server_process
+from tests.wyoming_fixtures import ServerProcess, default_voice
 
 BASE = "/api/blip/device"
 
@@ -169,19 +167,7 @@ async def take_turn(
 # -- the child's voice input: the project's STT server and recordings as browsers make them ------
 
 
-@pytest.fixture(scope="module")
-def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The project's Wyoming STT server (whisper) from its command line."""
-    pytest_socket.enable_socket()
-    logs = tmp_path_factory.mktemp("device-stt")
-    with server_process(
-        "wyoming_servers.stt",
-        "--cpu-threads",
-        "2",
-        log_path=logs / "stt.log",
-        env={"HF_HUB_OFFLINE": "1"},
-    ) as server:
-        yield server
+stt_server = wyoming_fixtures.stt_server
 
 
 async def use_wyoming_stt(hass: HomeAssistant, server: ServerProcess) -> str:

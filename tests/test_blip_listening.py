@@ -8,7 +8,6 @@ answering. The child's last word is known to the sample (tests/listening_fixture
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 import re
 
 from homeassistant.components import stt
@@ -16,7 +15,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
-import pytest_socket
 
 from custom_components.blip.brain.end_of_turn import PATIENCE
 from custom_components.blip.const import (
@@ -26,11 +24,11 @@ from custom_components.blip.const import (
     CONF_VOICE_PORT,
 )
 from custom_components.blip.stt import BlipListeningEntity
-from tests import voice_fixtures
+from tests import voice_fixtures, wyoming_fixtures
 from tests.agent_helpers import AGENT_ID, blip_entry
 from tests.listening_fixtures import Question, ask, speak, use_pipeline
 from tests.voice_fixtures import WYOMING_SATELLITE, voice_runtime
-from tests.wyoming_fixtures import ServerAddress, ServerProcess, server_process
+from tests.wyoming_fixtures import ServerAddress, ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -40,18 +38,7 @@ tts_server = voice_fixtures.tts_server
 OWN_END_OF_SPEECH = hasattr(stt, "SpeechAudioProcessing")
 
 
-@pytest.fixture(scope="module")
-def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    pytest_socket.enable_socket()
-    logs = tmp_path_factory.mktemp("listening")
-    with server_process(
-        "wyoming_servers.stt",
-        "--cpu-threads",
-        "2",
-        log_path=logs / "stt.log",
-        env={"HF_HUB_OFFLINE": "1"},
-    ) as server:
-        yield server
+stt_server = wyoming_fixtures.stt_server
 
 
 async def setup_listening(

@@ -25,6 +25,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+import pytest
+import pytest_socket
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
@@ -380,3 +382,18 @@ def tts_info(
         voices=[tts_voice],
     )
     return Info(tts=[program])
+
+
+@pytest.fixture(scope="module")
+def stt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The project's Wyoming STT server (whisper) from its command line, for a test module."""
+    pytest_socket.enable_socket()
+    logs = tmp_path_factory.mktemp("stt")
+    with server_process(
+        "wyoming_servers.stt",
+        "--cpu-threads",
+        "2",
+        log_path=logs / "stt.log",
+        env={"HF_HUB_OFFLINE": "1"},
+    ) as server:
+        yield server
