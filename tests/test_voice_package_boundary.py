@@ -26,6 +26,8 @@ def test_servers_import_only_the_voice_package_of_the_integration() -> None:
     for path in (ROOT / "wyoming_servers").rglob("*.py"):
         for module, level in _imports(path):
             if level == 0 and module.startswith("custom_components"):
+                if module == "custom_components":  # wyoming_servers/__init__.py finds the path
+                    continue
                 assert module.startswith("custom_components.blip.voice"), (path, module)
 
 
@@ -73,3 +75,30 @@ def test_no_second_resampler_anywhere() -> None:
             node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef | ast.FunctionDef)
         ]
         assert not [name for name in names if "resampl" in name.lower()], path
+
+
+def test_servers_run_from_a_checkout_do_not_load_home_assistant() -> None:
+    """A checkout's custom_components/blip/__init__.py is the integration, which imports Home
+    Assistant (~200 MB per server in benchmarks/soak.py); the servers must load only the voice
+    package, as they do from the wheel."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import wyoming_servers.tts.__main__, wyoming_servers.stt.__main__\n"
+        "import wyoming_servers.wake.__main__\n"
+        "from custom_components.blip.voice.speakable import speakable_text\n"
+        "assert speakable_text('Hi *there*') == 'Hi there', speakable_text('Hi *there*')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'homeassistant'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
