@@ -428,16 +428,33 @@ async def _write_refusal(writer: asyncio.StreamWriter) -> None:
     await async_write_event(error.event(), writer)
 
 
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
+def _glibc_function(name: str) -> Callable[..., int] | None:
+    library = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+        return getattr(ctypes.CDLL(library), name) if library else None
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
         return None
-    return trim
 
 
-_MALLOC_TRIM = _load_malloc_trim()
+_MALLOC_TRIM = _glibc_function("malloc_trim")
+_MALLOPT = _glibc_function("mallopt")
+_M_MMAP_THRESHOLD: Final = -3
+# glibc's default: blocks this large or larger get their own mapping, returned on free.
+_MMAP_THRESHOLD_BYTES: Final = 128 * 1024
+
+
+def keep_large_buffers_off_the_heap() -> None:
+    """Fix glibc's mmap threshold, so buffers freed after a burst go back to the system.
+
+    glibc raises the threshold each time a mapped block is freed (up to 32 MB), after which
+    the megabyte-sized numpy arrays of audio conversion and decoding land on the heap, where
+    they fragment and stay. Setting it turns the raise off. Measured with
+    ``benchmarks/soak.py`` (docs/benchmarks.md): the STT server's peak went from 587 MB to
+    323-342 MB. Capping glibc's heaps per thread as well (M_ARENA_MAX 2) did not help STT and
+    left TTS ~100 MB larger, so it is not done.
+    """
+    if _MALLOPT is not None:
+        _MALLOPT(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
 
 
 def release_free_memory() -> None:

@@ -12,7 +12,7 @@ import sys
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
 from ..openai_audio import API_KEY_ENV, RemoteEndpoint
-from ..serve import add_serve_arguments, limits_from_args
+from ..serve import add_serve_arguments, keep_large_buffers_off_the_heap, limits_from_args
 from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
 from .server import load_service, start_server
@@ -224,6 +224,7 @@ def _fail(message: str) -> None:
 async def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_large_buffers_off_the_heap()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format=args.log_format)
     # Nothing may come from a model hub at run time; models are local directories.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -20,7 +20,13 @@ from custom_components.blip.voice.speakable import speakable_text, split_sentenc
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
 from ..openai_audio import API_KEY_ENV, RemoteEndpoint
-from ..serve import ServeLimits, WyomingServer, add_serve_arguments, limits_from_args
+from ..serve import (
+    ServeLimits,
+    WyomingServer,
+    add_serve_arguments,
+    keep_large_buffers_off_the_heap,
+    limits_from_args,
+)
 from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
 from .engine import RemoteVoice, SynthesisSettings, TtsEngine
 from .handler import (
@@ -224,6 +230,7 @@ async def serve(engine: TtsEngine, args: argparse.Namespace, limits: ServeLimits
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_large_buffers_off_the_heap()
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -13,7 +13,13 @@ import os
 from pathlib import Path
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
-from ..serve import ServeLimits, WyomingServer, add_serve_arguments, limits_from_args
+from ..serve import (
+    ServeLimits,
+    WyomingServer,
+    add_serve_arguments,
+    keep_large_buffers_off_the_heap,
+    limits_from_args,
+)
 from .handler import PROGRAM_NAME, WakeEventHandler, WakeServerContext
 from .models import DetectionSettings, WakeWordDetector, discover_models
 
@@ -80,6 +86,7 @@ async def serve(context: WakeServerContext, args: argparse.Namespace, limits: Se
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_large_buffers_off_the_heap()
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
