@@ -4,6 +4,9 @@ Used by both sides: Blip voice in Home Assistant (satellite formats) and the Wyo
 (microphones in any format to 16 kHz for speech-to-text and wake words, the inference box's
 24 kHz to the voice's rate). It is pure (numpy and the standard library) so a HACS install, which
 carries only custom_components/blip/, has it, and the pip-installed servers import it from here.
+The resampler is written here rather than taken from python-soxr (LGPL) because soxr publishes no
+musllinux wheels (checked for 1.0.0 and 1.1.0): Home Assistant OS and the Home Assistant
+container are Alpine (musl), where pip would have to compile it, and they ship no compiler.
 
 Everything works chunk by chunk: audio is converted as it arrives and nothing waits for the end
 of a sentence. The resampler holds back only the few input frames its filter needs to see ahead
