@@ -550,9 +550,9 @@ async def test_reset_and_export_services(hass: HomeAssistant) -> None:
 async def test_export_returns_everything_stored_about_the_child(
     hass: HomeAssistant, hass_storage: dict[str, Any], morning: FrozenDateTimeFactory
 ) -> None:
-    """The export holds all of the child's stored files say: the progress file section by
-    section (the scheduler's memory, confused words, runs, the open session, the last kind and
-    satellite), the unfinished drill and the paired devices, never a token's hash."""
+    """The export holds all that Blip stores about the child: their settings, the progress file
+    section by section (the scheduler's memory, confused words, runs, the open session, the last
+    kind and satellite), the unfinished drill and the paired devices, never a token's hash."""
     entry = blip_entry()
     progress = await set_up(hass, entry)
     progress.record_turn(ADA, Activity.SPELLING, "assist_satellite.ada_room")
@@ -583,6 +583,7 @@ async def test_export_returns_everything_stored_about_the_child(
     )
     assert response is not None
     exported = response["children"][ADA]
+    assert exported["settings"] == dict(entry.subentries[ADA].data)
     stored = hass_storage[STORAGE_KEY_PREFIX + ADA]["data"]
     assert exported["spelling"]["words"] == stored["words"]
     assert stored["words"]["there"]["memory"]["confused_with"] == ["their"]

@@ -139,11 +139,14 @@ def _sessions(hass: HomeAssistant) -> ChildSessions:
 
 
 def _export(hass: HomeAssistant, manager: ProgressManager, child_id: str) -> dict[str, Any]:
-    """Everything Blip stores about a child: the progress file, the unfinished drill kept in
-    blip.child_sessions and the paired devices (names and times, never the token's hash)."""
-    runtime = hass.config_entries.async_loaded_entries(DOMAIN)[0].runtime_data
+    """Everything Blip stores about a child: their settings, the progress file, the unfinished
+    drill kept in blip.child_sessions and the paired devices (never a token's hash)."""
+    entry = hass.config_entries.async_loaded_entries(DOMAIN)[0]
+    runtime = entry.runtime_data
+    subentry = entry.subentries.get(child_id)
     return {
         **manager.export(child_id),
+        "settings": dict(subentry.data) if subentry is not None else {},
         "unfinished_drill": runtime.sessions.export(child_id),
         "paired_devices": runtime.devices.book.listing(child_id) if runtime.devices else [],
     }
