@@ -63,6 +63,9 @@ async def setup_listening(
     registry = er.async_get(hass)
     stt_entity = registry.async_get_entity_id("stt", "blip", f"{entry.entry_id}-listening")
     assert stt_entity is not None
+    # The names a parent picks in the pipeline, as README.md and docs/voice.md give them.
+    assert hass.states.get(stt_entity).name == "Blip voice Listening"
+    assert hass.states.get("tts.blip_voice").name == "Blip voice Speech"
     await use_pipeline(hass, stt_engine=stt_entity, agent_id=AGENT_ID, tts_engine="tts.blip_voice")
     return stt_entity
 

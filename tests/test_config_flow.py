@@ -20,6 +20,7 @@ from custom_components.blip.const import (
     CONF_CLAUDE_BASE_URL,
     CONF_DAILY_MINUTES,
     CONF_FILLER,
+    CONF_FILLERS,
     CONF_LOCAL_API,
     CONF_LOCAL_MODEL,
     CONF_LOCAL_URL,
@@ -407,6 +408,47 @@ async def test_options_routing(hass: HomeAssistant, openai_server: FakeLocalMode
     assert entry.options[CONF_ROUTING]["spelling"] == "drill"
     assert "safety" not in entry.options[CONF_ROUTING]
     assert entry.options[CONF_FILLER] is False
+
+
+async def test_options_refuse_fillers_blip_cannot_speak(
+    hass: HomeAssistant, openai_server: FakeLocalModel
+) -> None:
+    """A filler line that is short or not complete sentences is named in a form error and
+    nothing is stored; fixed, the lines are kept as typed."""
+    entry = await _loaded_entry(hass, openai_server)
+    usable = "Hmm, let me think about that for a moment. What a great question!"
+    form = {
+        "route_spelling": "drill",
+        "route_math": "drill",
+        "route_chitchat": "local",
+        "route_creative": "local",
+        "route_trivia": "local",
+        "route_emotional": "local",
+        CONF_FILLER: True,
+        CONF_QUIET_START: "20:00:00",
+        CONF_QUIET_END: "07:00:00",
+        CONF_DAILY_MINUTES: 30,
+    }
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **form,
+            CONF_FILLERS: f"{usable}\nToo short!\n\nthis line is long enough but it never ends a sentence",
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_FILLERS: "filler_unusable"}
+    assert result["description_placeholders"] == {
+        "lines": '"Too short!" / "this line is long enough but it never ends a sentence"'
+    }
+    assert not entry.options
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**form, CONF_FILLERS: usable}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_FILLERS] == usable
 
 
 async def test_options_claude_only_family(

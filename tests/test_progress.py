@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.blip.brain import Activity, DrillResult
+from custom_components.blip.brain.drills import DrillState
 from custom_components.blip.const import DOMAIN, EVENT_MILESTONE, EVENT_SESSION_ENDED
 from custom_components.blip.progress import SAVE_DELAY, STORAGE_KEY_PREFIX
 from custom_components.blip.progress_model import SESSION_IDLE_GAP
@@ -544,6 +545,68 @@ async def test_reset_and_export_services(hass: HomeAssistant) -> None:
         await hass.services.async_call(
             DOMAIN, "reset_progress", {"child": "not-a-device"}, blocking=True
         )
+
+
+async def test_export_returns_everything_stored_about_the_child(
+    hass: HomeAssistant, hass_storage: dict[str, Any], morning: FrozenDateTimeFactory
+) -> None:
+    """The export holds all that Blip stores about the child: their settings, the progress file
+    section by section (the scheduler's memory, confused words, runs, the open session, the last
+    kind and satellite), the unfinished drill and the paired devices, never a token's hash."""
+    entry = blip_entry()
+    progress = await set_up(hass, entry)
+    progress.record_turn(ADA, Activity.SPELLING, "assist_satellite.ada_room")
+    progress.record_drill_results(
+        ADA,
+        [
+            spelled("cat"),
+            DrillResult("spelling", "there", False, 0, confused_with="their"),
+            DrillResult("math", "2+2", True, 0, "add"),
+        ],
+    )
+    drill = DrillState(kind="spelling", item="because", answer="because", asked=["because"])
+    entry.runtime_data.sessions.save(ADA, "conversation-1", drill, "assist_satellite.ada_room")
+    access = entry.runtime_data.devices
+    assert access is not None
+    code = access.book.start(ADA, "Ada's tablet").code  # as the parent's notification shows it
+    access.book.redeem(code, "192.168.1.30")
+    access.save()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)  # every store writes what it holds
+    await hass.async_block_till_done()
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        "export_progress",
+        {"child": child_device(hass)},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    exported = response["children"][ADA]
+    assert exported["settings"] == dict(entry.subentries[ADA].data)
+    stored = hass_storage[STORAGE_KEY_PREFIX + ADA]["data"]
+    assert exported["spelling"]["words"] == stored["words"]
+    assert stored["words"]["there"]["memory"]["confused_with"] == ["their"]
+    assert exported["math"]["facts"]["2+2"] == {"operation": "add", **stored["math_facts"]["2+2"]}
+    assert exported["days"] == stored["days"]
+    assert exported["streak"] == stored["streak"]
+    assert exported["last_activity"] == stored["activity"]["last"]
+    assert exported["last_activity_kind"] == stored["activity"]["kind"] == "spelling"
+    assert exported["last_satellite"] == stored["activity"]["satellite"]
+    assert (
+        exported["spelling"]["latest_mastered_word"] == stored["activity"]["latest_mastered_word"]
+    )
+    assert exported["milestones"] == stored["milestones"]
+    assert exported["paused"] == stored["paused"]
+    assert exported["session"] == stored["session"] is not None
+    sessions = hass_storage["blip.child_sessions"]["data"]["children"]
+    assert exported["unfinished_drill"] == sessions[ADA]
+    assert exported["unfinished_drill"]["drill"]["item"] == "because"
+    [device] = hass_storage[f"blip.devices.{entry.entry_id}"]["data"]["devices"]
+    [listed] = exported["paired_devices"]
+    assert listed["name"] == device["name"] == "Ada's tablet"
+    assert (listed["created"], listed["last_used"]) == (device["created"], device["last_used"])
+    assert device["token_hash"] not in json.dumps(response)
 
 
 async def test_start_drill_service(hass: HomeAssistant, morning: FrozenDateTimeFactory) -> None:

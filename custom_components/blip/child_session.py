@@ -119,6 +119,11 @@ class ChildSessions:
         """Blip is removed: remove the saved sessions with it."""
         await Store[dict[str, Any]](hass, STORAGE_VERSION, STORAGE_KEY).async_remove()
 
+    def export(self, child_id: str) -> dict[str, Any] | None:
+        """The child's unfinished drill as stored, for the family's export (None: none kept)."""
+        saved = self._sessions.get(child_id)
+        return saved.to_dict() if saved is not None else None
+
     # --- the agent's API ----------------------------------------------------------------------
 
     def resumable(self, child_id: str, conversation_id: str) -> DrillState | None:

@@ -34,6 +34,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .agent.fillers import parse_extra_fillers
 from .benchmark_action import CONF_IMPORT_BENCHMARK, async_last_recommendation
 from .brain.activities import DEFAULT_ROUTING, Activity, Backend
 from .brain.end_of_turn import DEFAULT_PATIENCE, PATIENCE
@@ -293,6 +294,7 @@ class BlipOptionsFlow(OptionsFlow):
         backends = [Backend.DRILL.value, Backend.LOCAL.value, Backend.CLAUDE.value]
         notify_services = _notify_services(self.hass)
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         recommended = await async_last_recommendation(self.hass, self.config_entry.entry_id)
 
         if user_input is not None:
@@ -310,6 +312,11 @@ class BlipOptionsFlow(OptionsFlow):
                     errors[f"route_{activity}"] = "backend_not_configured"
                 if backend == Backend.LOCAL and not data.get(CONF_LOCAL_URL):
                     errors[f"route_{activity}"] = "backend_not_configured"
+            # A line Blip cannot speak as a filler is refused here, with the lines named, rather
+            # than dropped at start-up with only a log line the family never sees.
+            if rejected := parse_extra_fillers(user_input.get(CONF_FILLERS))[1]:
+                errors[CONF_FILLERS] = "filler_unusable"
+                placeholders["lines"] = " / ".join(f'"{line}"' for line in rejected)
             if not errors:
                 return self.async_create_entry(data={**user_input, CONF_ROUTING: new_routing})
             routing = new_routing
@@ -358,6 +365,7 @@ class BlipOptionsFlow(OptionsFlow):
                 vol.Schema(schema), user_input or options
             ),
             errors=errors or None,
+            description_placeholders=placeholders or None,
         )
 
 

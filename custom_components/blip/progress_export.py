@@ -44,15 +44,9 @@ def export_progress(progress: ChildProgress, today: date) -> dict[str, Any]:
             "accuracy": progress.accuracy(spelling),
             "words_mastered": progress.words_mastered,
             "latest_mastered_word": progress.latest_mastered_word,
-            "words": {
-                word: {
-                    "attempts": record.attempts,
-                    "correct": record.correct,
-                    "hints_used": record.hints_used,
-                    "mastered_on": day_text(record.mastered_on),
-                }
-                for word, record in sorted(progress.words.items())
-            },
+            # Each record whole, as stored: counts, the current run, the days, and the
+            # scheduler's memory (FSRS stability, difficulty, due, the words confused with it).
+            "words": {word: record.to_dict() for word, record in sorted(progress.words.items())},
         },
         "math": {
             "attempts": math[0],
@@ -61,18 +55,14 @@ def export_progress(progress: ChildProgress, today: date) -> dict[str, Any]:
             "accuracy": progress.accuracy(math),
             "by_operation": progress.math_by_operation(),
             "facts": {
-                fact: {
-                    "operation": record.operation,
-                    "attempts": record.attempts,
-                    "correct": record.correct,
-                    "hints_used": record.hints_used,
-                }
+                fact: {"operation": record.operation, **record.to_dict()}
                 for fact, record in sorted(progress.math_facts.items())
             },
         },
         "streak": {
             "current": progress.streak_on(today),
             "best": progress.streak_best,
+            "started": day_text(progress.streak_started),
             "last_day": day_text(progress.streak_last_day),
         },
         "today": {
@@ -83,6 +73,9 @@ def export_progress(progress: ChildProgress, today: date) -> dict[str, Any]:
             day.isoformat(): record.to_dict() for day, record in sorted(progress.days.items())
         },
         "last_activity": progress.last_activity.isoformat() if progress.last_activity else None,
+        "last_activity_kind": progress.last_activity_kind,
+        "last_satellite": progress.last_satellite,
         "milestones": sorted(progress.milestones),
         "paused": progress.paused,
+        "session": progress.session.to_dict() if progress.session else None,
     }

