@@ -12,7 +12,8 @@ So Blip listening streams the audio to Blip's Wyoming STT server, which decodes 
 every pause and (asked with ``context={"blip_partials": true}``) says what each pause heard. The
 pure ``brain.end_of_turn.TurnListener`` judges it: a complete question ends the turn after the
 family's short silence (0.3 s by default), an incomplete one ("how do you spell", "seven
-times", "um") keeps listening up to the family's patience (1.5 s by default).
+times", "um") keeps listening up to the family's patience (1.5 s by default). The judgement is
+made the moment a partial arrives, not at the next chunk of audio.
 
 - Home Assistant 2026.10+: the entity declares ``audio_processing.requires_external_vad =
   False``, so HA's own VAD does not cut the child off at 0.7 s; Blip alone decides, and a child
