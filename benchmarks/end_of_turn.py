@@ -17,7 +17,8 @@ command line, reached two ways in the same run, turn by turn interleaved:
 Figures: the child's last word (known to the sample from the synthesized audio) to the reply's
 first audio byte, and to the transcript. ``complete``: whole questions. ``paused``: 30 questions
 with a pause of 0.5-1.2 s mid-question ("how do you spell … elephant?"): a turn is cut off when
-the transcript was decided before the second part began. The last line printed is one JSON object.
+the transcript was decided before the second part began; its second part is missing when the
+word after the pause is not in the transcript. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+import re
 import statistics
 import sys
 import tempfile
@@ -159,6 +161,12 @@ def _cut_off(hass: HomeAssistant, stt_engine: str, turn: HeardTurn, spoken: Any)
     return not decided or decided[0] < second_part
 
 
+def _second_part_heard(second_part: str, transcript: str) -> bool:
+    """The word after the pause ("elephant?") is in the transcript."""
+    word = re.sub(r"[^a-z']", "", second_part.lower())
+    return word in re.findall(r"[a-z']+", transcript.lower())
+
+
 @contextlib.asynccontextmanager
 async def blip_home(
     stt_server: Any, ha_tts_cache: str
@@ -228,6 +236,7 @@ def stt_server_process(logs: str, *args: str) -> Any:
 async def run(repeat: int, paused: bool = True, stt_args: tuple[str, ...] = ()) -> dict[str, Any]:
     results: dict[str, dict[str, list[float]]] = {}
     cut: dict[str, int] = {"blip_listening": 0, "ha_default": 0}
+    missing: dict[str, int] = {"blip_listening": 0, "ha_default": 0}
     failures: list[str] = []
     with (
         tempfile.TemporaryDirectory() as ha_tts_cache,
@@ -266,6 +275,14 @@ async def run(repeat: int, paused: bool = True, stt_args: tuple[str, ...] = ()) 
                                 f"{mode} cut off: {question.text!r} ({pause} s) "
                                 f"-> {turn.transcript!r}"
                             )
+                        elif not _second_part_heard(last, turn.transcript):
+                            # Not cut off, but the words after the pause are not in the
+                            # transcript (a decode that stopped at the pause, or misheard).
+                            missing[mode] += 1
+                            failures.append(
+                                f"{mode} second part missing: {question.text!r} ({pause} s) "
+                                f"-> {turn.transcript!r}"
+                            )
                 print(f"paused {first!r} {last!r} done", flush=True)
     for line in failures:
         print(line, flush=True)
@@ -286,6 +303,7 @@ async def run(repeat: int, paused: bool = True, stt_args: tuple[str, ...] = ()) 
     summary["ratio_blip_vs_ha_default"] = round(blip / stock, 2) if blip and stock else None
     summary["paused_questions"] = len(PAUSED) * len(PAUSES) if paused else 0
     summary["paused_cut_off"] = cut
+    summary["paused_second_part_missing"] = missing
     summary["home_assistant_replaces_vad"] = hasattr(stt, "SpeechAudioProcessing")
     summary["target_median_ms"] = 500
     return summary

@@ -8,6 +8,7 @@ answering. The child's last word is known to the sample (tests/listening_fixture
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 import re
 
 from homeassistant.components import stt
@@ -27,6 +28,7 @@ from custom_components.blip.stt import BlipListeningEntity
 from tests import voice_fixtures, wyoming_fixtures
 from tests.agent_helpers import AGENT_ID, blip_entry
 from tests.listening_fixtures import Question, ask, speak, use_pipeline
+from tests.pipeline_runs import MIC_METADATA
 from tests.voice_fixtures import WYOMING_SATELLITE, voice_runtime
 from tests.wyoming_fixtures import ServerAddress, ServerProcess
 
@@ -142,3 +144,35 @@ async def test_an_unreachable_server_fails_the_turn_cleanly(
     entity._port = 1  # nothing listens there
     turn = await ask(hass, speak(Question(("How do you spell cat?",))), WYOMING_SATELLITE)
     assert [error.get("code") for error in turn.errors] == ["stt-stream-failed"]
+
+
+async def test_a_complete_partial_ends_the_turn_without_waiting_for_more_audio(
+    hass: HomeAssistant, tts_server: ServerAddress, stt_server: ServerProcess
+) -> None:
+    """The server's partial, not the next chunk, ends a complete question's turn: a satellite
+    that sends nothing more after the child's pause (its chunks can be 64 ms apart) still gets
+    the answer, and the wait for a chunk no longer wanted is given up."""
+    stt_entity = await setup_listening(hass, tts_server, stt_server)
+    entity = _entity(hass, stt_entity)
+    spoken = speak(Question(("How do you spell cat?",)))
+    # The question and 0.5 s of room noise: more than the 0.3 s a complete question waits.
+    audio = spoken.pcm[: round((spoken.last_word + 0.5) * 16000) * 2]
+    more_audio = asyncio.Event()  # never set: the microphone goes quiet
+    stream_closed = asyncio.Event()
+
+    async def microphone() -> AsyncIterator[bytes]:
+        try:
+            for offset in range(0, len(audio), 640):
+                yield audio[offset : offset + 640]
+            await more_audio.wait()
+        finally:
+            stream_closed.set()
+
+    result = await asyncio.wait_for(
+        entity.async_process_audio_stream(MIC_METADATA, microphone()), timeout=60
+    )
+
+    assert result.result is stt.SpeechResultState.SUCCESS
+    assert "spell cat" in (result.text or "").lower()
+    assert entity.last_turn is not None and entity.last_turn.ended_early
+    assert stream_closed.is_set()

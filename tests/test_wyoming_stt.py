@@ -36,7 +36,7 @@ from wyoming.info import Describe, Info
 
 from wyoming_servers.audio import PcmAudio, convert_pcm, pcm_to_wav_bytes
 from wyoming_servers.stt.__main__ import build_parser, settings_from_args
-from wyoming_servers.stt.endpointing import EndpointSettings
+from wyoming_servers.stt.endpointing import EndpointSettings, SileroFrameScorer, UtteranceBuffer
 from wyoming_servers.stt.engine import (
     DecodeOptions,
     EngineSettings,
@@ -372,10 +372,57 @@ async def test_speech_resumed_after_a_pause_is_not_cut_off(
         + room_silence(0.7, seed=5)
     )
 
+    fitted_before, started_before = stats.fitted_decodes, stats.speculations_started
+    finals_before = stats.final_decodes
+
     reply = await transcribe(servers.port("default"), pcm, chunk_ms=20)
 
     assert words(reply.text)[-2:] == ["spell", "dinosaur"]
     assert stats.speculations_dropped >= dropped_before + 1
+    # Only the decode of "How do you spell" had a fitted encoder window: everything after the
+    # pause got Whisper's full window, which does not stop at a pause.
+    decodes = stats.speculations_started - started_before + stats.final_decodes - finals_before
+    assert decodes >= 2
+    assert stats.fitted_decodes == fitted_before + 1
+
+
+async def test_a_question_spoken_straight_through_is_decoded_with_a_fitted_window(
+    servers: Servers, speech: Callable[[str], bytes]
+) -> None:
+    stats = servers.service("default").stats
+    fitted_before, reused_before = stats.fitted_decodes, stats.speculations_reused
+    pcm = room_silence(0.4, seed=6) + speech("What is seven times eight?") + room_silence(0.6)
+
+    reply = await transcribe(servers.port("default"), pcm, chunk_ms=20)
+
+    assert words(reply.text) == ["what", "is", "seven", "times", "eight"]
+    assert stats.speculations_reused == reused_before + 1
+    assert stats.fitted_decodes == fitted_before + 1
+
+
+@pytest.mark.parametrize("pause", [0.5, 1.2])
+def test_the_vad_measures_a_pause_between_words_and_not_the_silence_around_them(
+    speech: Callable[[str], bytes], pause: float
+) -> None:
+    def longest_pause(pcm: bytes) -> float:
+        buffer = UtteranceBuffer(SileroFrameScorer(), EndpointSettings(), max_samples=60 * RATE)
+        buffer.append(pcm)
+        return buffer.longest_pause_samples / RATE
+
+    straight = room_silence(0.8, seed=7) + speech("How do you spell elephant?") + room_silence(1.5)
+    paused = (
+        room_silence(0.8, seed=7)
+        + speech("How do you spell")
+        + room_silence(pause, seed=8)
+        + speech("elephant?")
+        + room_silence(1.5)
+    )
+    limit = ServiceSettings().fit_max_pause_seconds
+    assert limit is not None
+    assert longest_pause(straight) < limit
+    # Piper's own quiet at the end and start of each part adds up to ~0.15 s; the VAD's frames
+    # and lag take a little off. Never below the limit.
+    assert max(limit, pause - 0.1) < longest_pause(paused) <= pause + 0.3
 
 
 async def test_audio_stop_before_the_pause_is_long_enough_decodes_at_the_end(
@@ -440,6 +487,20 @@ def test_default_vocabulary_from_the_command_line_and_its_off_switch(servers: Se
     assert options("--initial-prompt", "Hi Blip.", "--hotwords", "Blip") == DecodeOptions(
         language="en", initial_prompt="Hi Blip.", hotwords="Blip"
     )
+
+
+def test_the_fitted_window_limit_from_the_command_line() -> None:
+    parser = build_parser()
+
+    def limit(*argv: str) -> float | None:
+        engine, service = settings_from_args(parser, parser.parse_args(list(argv)))
+        assert engine.fit_audio_context is ("--fit-audio-context" in argv)
+        return service.fit_max_pause_seconds
+
+    assert limit() == ServiceSettings().fit_max_pause_seconds == 0.25
+    assert limit("--fit-max-pause-ms", "400") == 0.4
+    assert limit("--fit-max-pause-ms", "0") is None
+    assert limit("--fit-audio-context") == 0.25
 
 
 async def test_plain_transcript_without_streaming_events(

@@ -12,7 +12,8 @@ So Blip listening streams the audio to Blip's Wyoming STT server, which decodes 
 every pause and (asked with ``context={"blip_partials": true}``) says what each pause heard. The
 pure ``brain.end_of_turn.TurnListener`` judges it: a complete question ends the turn after the
 family's short silence (0.3 s by default), an incomplete one ("how do you spell", "seven
-times", "um") keeps listening up to the family's patience (1.5 s by default).
+times", "um") keeps listening up to the family's patience (1.5 s by default). The judgement is
+made the moment a partial arrives, not at the next chunk of audio.
 
 - Home Assistant 2026.10+: the entity declares ``audio_processing.requires_external_vad =
   False``, so HA's own VAD does not cut the child off at 0.7 s; Blip alone decides, and a child
@@ -164,23 +165,16 @@ class BlipListeningEntity(stt.SpeechToTextEntity):
             return stt.SpeechResult(None, stt.SpeechResultState.ERROR)
         transcript: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         clock = _AudioClock()
+        heard = asyncio.Event()
         reader = asyncio.create_task(
-            _read_events(client, listener, clock, transcript), name="blip-listening-reader"
+            _read_events(client, listener, clock, transcript, heard), name="blip-listening-reader"
         )
-        ended_early = False
         try:
             await client.write_event(
                 Transcribe(language="en", context=dict(PARTIALS_CONTEXT)).event()
             )
             await client.write_event(AudioStart(rate=RATE, width=WIDTH, channels=1).event())
-            async for chunk in stream:
-                await client.write_event(
-                    AudioChunk(rate=RATE, width=WIDTH, channels=1, audio=chunk).event()
-                )
-                clock.sent(len(chunk) // WIDTH)
-                if listener.should_end(clock.seconds):
-                    ended_early = True
-                    break
+            ended_early = await _stream_audio(client, stream, listener, clock, heard)
             decided = dt_util.utcnow()
             await client.write_event(AudioStop().event())
             async with asyncio.timeout(TRANSCRIPT_TIMEOUT):
@@ -238,13 +232,60 @@ class _AudioClock:
         return dt_util.utcnow() - timedelta(seconds=max(0.0, behind))
 
 
+async def _stream_audio(
+    client: AsyncTcpClient,
+    stream: AsyncIterable[bytes],
+    listener: TurnListener,
+    clock: _AudioClock,
+    heard: asyncio.Event,
+) -> bool:
+    """Send the audio until the listener ends the turn (True) or the stream ends (False).
+
+    The listener is asked after every chunk and, between chunks, as soon as a partial is
+    ``heard``: a complete question's partial normally arrives after more silence than its
+    patience, and a satellite's chunks are up to 64 ms apart, which the child would otherwise
+    wait too. Silence is still counted in audio sent, never in wall-clock time.
+    """
+    chunks = aiter(stream)
+    next_chunk: asyncio.Future[bytes | None] = asyncio.ensure_future(anext(chunks, None))
+    woken: asyncio.Future[Any] = asyncio.ensure_future(heard.wait())
+    try:
+        while True:
+            await asyncio.wait((next_chunk, woken), return_when=asyncio.FIRST_COMPLETED)
+            if woken.done():
+                heard.clear()
+                woken = asyncio.ensure_future(heard.wait())
+                if listener.should_end(clock.seconds):
+                    return True
+            if not next_chunk.done():
+                continue
+            if (chunk := next_chunk.result()) is None:
+                return False
+            await client.write_event(
+                AudioChunk(rate=RATE, width=WIDTH, channels=1, audio=chunk).event()
+            )
+            clock.sent(len(chunk) // WIDTH)
+            if listener.should_end(clock.seconds):
+                return True
+            next_chunk = asyncio.ensure_future(anext(chunks, None))
+    finally:
+        woken.cancel()
+        if not next_chunk.done():
+            # The turn is over: the chunk it was waiting for is not wanted.
+            next_chunk.cancel()
+            await asyncio.wait((next_chunk,), timeout=1.0)
+        if next_chunk.done() and not next_chunk.cancelled():
+            next_chunk.exception()  # retrieved: a stream that failed after the turn is moot
+
+
 async def _read_events(
     client: AsyncTcpClient,
     listener: TurnListener,
     clock: _AudioClock,
     transcript: asyncio.Future[str],
+    heard: asyncio.Event,
 ) -> None:
-    """Partials into the listener; the transcript into its future."""
+    """Partials into the listener (``heard`` is set on each); the transcript into its future."""
     try:
         while (event := await client.read_event()) is not None:
             data = event.data or {}
@@ -257,6 +298,7 @@ async def _read_events(
                 if isinstance(text, str):
                     listener.heard(text, float(end))
                     clock.heard = dt_util.utcnow()
+                    heard.set()
                 if isinstance(seconds, (int, float)):
                     clock.decode_seconds = float(seconds)
             elif event.type == SPEAKING_TYPE:

@@ -54,8 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--fit-audio-context",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="Encode a window fitted to the utterance (>= 20 s) instead of Whisper's 30 s: "
-        "~2x faster, but may drop words after a long pause (see engine.FIT_MIN_FRAMES; default off)",
+        help="Encode a window fitted to the utterance (>= 20 s) instead of Whisper's 30 s for "
+        "every decode: ~2x faster, but may drop words after a long pause (see "
+        "engine.FIT_MIN_FRAMES; by default only audio without one is fitted, --fit-max-pause-ms)",
+    )
+    model.add_argument(
+        "--fit-max-pause-ms",
+        type=int,
+        default=250,
+        help="Fit the encoder window to audio with no pause between words this long or longer; "
+        "0: never (default %(default)s)",
     )
     model.add_argument(
         "--max-concurrent",
@@ -224,6 +232,7 @@ def settings_from_args(
         hotwords=args.hotwords,
         speculation=args.speculation,
         endpoint=endpoint,
+        fit_max_pause_seconds=args.fit_max_pause_ms / 1000 if args.fit_max_pause_ms > 0 else None,
         max_utterance_seconds=args.max_utterance_seconds,
         transcript_streaming=args.transcript_streaming,
         upstream=upstream,

@@ -106,6 +106,8 @@ class UtteranceBuffer:
         self._in_speech = False
         self._run_start = 0  # first sample of the current speech run
         self._speech_end = 0  # end of the last speech run long enough to count
+        # The longest silence between two counted speech runs (a pause mid-question).
+        self._longest_pause = 0
         self.speech_seen = False
         self.truncated = False
 
@@ -160,6 +162,10 @@ class UtteranceBuffer:
             else:
                 continue
             if end - self._run_start >= settings.min_speech_samples:
+                if self.speech_seen and self._speech_end < self._run_start:
+                    # A new run counts: the silence since the last one was a pause.
+                    pause = self._run_start - self._speech_end
+                    self._longest_pause = max(self._longest_pause, pause)
                 self._speech_end = end
                 self.speech_seen = True
 
@@ -167,6 +173,16 @@ class UtteranceBuffer:
     def speech_end(self) -> int:
         """End of the last speech run long enough to count (0 before any)."""
         return self._speech_end
+
+    @property
+    def longest_pause_samples(self) -> int:
+        """The longest silence between two counted speech runs so far (0 before a second).
+
+        Only pauses before ``speech_end`` count, so it is a function of ``samples[:decode_end()]``
+        alone, like the decode input itself: a speculative and a final decode of the same
+        samples see the same value.
+        """
+        return self._longest_pause
 
     @property
     def trailing_silence_samples(self) -> int:

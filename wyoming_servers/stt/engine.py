@@ -18,15 +18,15 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "tiny.en"
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's default
-# Fitted audio context (off by default): Whisper's encoder is given the utterance plus a margin,
-# never less than 20 s, instead of the full 30 s window of mostly padding. benchmarks/
-# drill_requests_stt.py (108 clips, tiny.en): drills answered 92.6 % vs 93.5 %, exact
-# transcripts 84 % vs 75 %, decode median 2.2x faster (exact of 48 clips: 30 s 39, 20 s 43,
-# 15 s 39, 10 s 28; 5 s made Whisper repeat itself). But after a long pause mid-question
-# ("How do you spell … elephant?", 1.2 s) it stops at the pause: the second part was heard in
-# 16 of 20 paused questions vs 17 with the full window (25 s: 17), and in
-# tests/test_blip_listening.py's question not at all. A child's words come first, so it stays
-# off. Mel frames are 10 ms; the count is kept even.
+# Fitted audio context: Whisper's encoder is given the utterance plus a margin, never less than
+# 20 s, instead of the full 30 s window of mostly padding. benchmarks/drill_requests_stt.py (108
+# clips, tiny.en): drills answered 92.6 % vs 93.5 %, exact transcripts 84 % vs 75 %, decode
+# median 2.2x faster (exact of 48 clips: 30 s 39, 20 s 43, 15 s 39, 10 s 28; 5 s made Whisper
+# repeat itself). But after a long pause mid-question ("How do you spell … elephant?", 1.2 s)
+# it stops at the pause: the second part was heard in 16 of 20 paused questions vs 17 with the
+# full window, and in tests/test_blip_listening.py's question not at all. So the server fits
+# the window only to audio without such a pause (ServiceSettings.fit_max_pause_seconds, the
+# caller's ``fit``); ``fit_audio_context`` fits it always. Mel frames are 10 ms; kept even.
 FIT_MARGIN_FRAMES = 100
 FIT_MIN_FRAMES = 2000
 _FULL_FRAMES = 3000
@@ -84,6 +84,7 @@ class DecodeResult:
 
     segments: tuple[str, ...]
     seconds: float = field(compare=False, default=0.0)
+    fitted: bool = field(compare=False, default=False)  # the encoder had a fitted window
 
     @property
     def text(self) -> str:
@@ -105,9 +106,9 @@ class EngineSettings:
     # sampling cannot be seeded from Python, so with it on the same audio can give different
     # words from one decode to the next (and a speculative decode can differ from a plain one).
     temperature_fallback: bool = False
-    # Encode only as much of Whisper's 30 s window as the utterance needs (see fitted_frames and
-    # FIT_MIN_FRAMES: faster, but it can drop the words after a long pause, so off by default).
-    # The encoder is ~85 % of a short question's decode on this CPU.
+    # Encode only as much of Whisper's 30 s window as the utterance needs for every decode, even
+    # one whose caller did not ask for it (see FIT_MIN_FRAMES: it can drop the words after a long
+    # pause). The encoder is ~85 % of a short question's decode on this CPU.
     fit_audio_context: bool = False
 
 
@@ -233,11 +234,17 @@ class WhisperEngine:
         for future in futures:
             future.result()
 
-    def decode_blocking(self, samples: np.ndarray, options: DecodeOptions) -> DecodeResult:
-        """Transcribe 16 kHz mono int16 samples in the calling thread."""
+    def decode_blocking(
+        self, samples: np.ndarray, options: DecodeOptions, fit: bool = False
+    ) -> DecodeResult:
+        """Transcribe 16 kHz mono int16 samples in the calling thread.
+
+        ``fit``: encode a window fitted to the audio (for audio known to hold no long pause).
+        """
         started = time.perf_counter()
         audio = samples.astype(np.float32) / 32768.0
-        _WINDOW.frames = fitted_frames(len(samples)) if self.settings.fit_audio_context else None
+        fit = fit or self.settings.fit_audio_context
+        _WINDOW.frames = fitted_frames(len(samples)) if fit else None
         try:
             segments, _info = self._model.transcribe(
                 audio,
@@ -253,12 +260,16 @@ class WhisperEngine:
             texts = tuple(segment.text for segment in segments)  # the generator does the work
         finally:
             _WINDOW.frames = None
-        return DecodeResult(drop_repeats(texts), time.perf_counter() - started)
+        return DecodeResult(drop_repeats(texts), time.perf_counter() - started, fit)
 
-    async def decode(self, samples: np.ndarray, options: DecodeOptions) -> DecodeResult:
+    async def decode(
+        self, samples: np.ndarray, options: DecodeOptions, fit: bool = False
+    ) -> DecodeResult:
         """Transcribe in a worker thread; cancelling before the decode starts drops it."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.decode_blocking, samples, options)
+        return await loop.run_in_executor(
+            self._executor, self.decode_blocking, samples, options, fit
+        )
 
     def close(self) -> None:
         """Stop the worker threads (waits for a running decode)."""
