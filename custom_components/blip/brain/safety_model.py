@@ -63,6 +63,11 @@ DISTRESS_LABELS: Final = (
 )
 LABELS: Final = ("none", *DISTRESS_LABELS, "harmful_request")
 EMBED_CACHE_SIZE: Final = 4096
+# A follow-up is a harmful request when read with the turns before it ("but how long do you
+# hold it"), but only when its own words, read alone, carry at least a trace of one: on the
+# tuned dev sets and the writers' held-out split, every follow-up request read alone scored
+# >= 0.02, agreeing after a warning 0.001 (round 4).
+HARMFUL_OWN_FLOOR: Final = 0.01
 # How many of the child's earlier turns are read with the current one.
 CONTEXT_TURNS: Final = 2
 
@@ -494,9 +499,15 @@ class SafetyModel:
             rows.append(feature_vector(self.embed(window[0]), [], no_context))
             joined = pooled([*(self.embed(t) for t in window), current])
             rows.append(feature_vector(joined, [], no_context))
+        # The turn's own words, read alone, last in the batch.
+        rows.append(feature_vector(current, [], no_context))
         probs = self.head.probabilities(np.stack(rows))
         distress = probs[0, 1 : 1 + len(DISTRESS_LABELS)]
         harmful = float(probs[0, -1])
+        if float(probs[-1, -1]) < HARMFUL_OWN_FLOOR:
+            # The earlier request lives in the context, not in these words ("oh ok i won't do
+            # that, can we play a word game" after Blip's warning): not a request of its own.
+            harmful = float(probs[-1, -1])
         for index in range(len(starts)):
             alone, pair = probs[1 + 2 * index], probs[2 + 2 * index]
             if alone[1 : 1 + len(DISTRESS_LABELS)].sum() >= self.thresholds.alert:
