@@ -43,8 +43,10 @@ from custom_components.blip.brain import (  # noqa: E402
 )
 from custom_components.blip.brain.router import RouteDecision, clear_caches  # noqa: E402
 from custom_components.blip.brain.safety_model import (  # noqa: E402
+    E5Encoder,
     SafetyModel,
     load_safety_model,
+    normalise_for_embedding,
 )
 
 DATA = REPO / "tests" / "data"
@@ -67,7 +69,8 @@ FIRST_MEASUREMENTS = {
 # figure on the same set is tuned (blind6 was changed for once after this run, and its kinds of
 # phrasing went into round 2's corpus; blind7 is round 2's first run and is not tuned on).
 # Round 3 used blind6 and blind7 for error analysis and to choose thresholds: both are tuned.
-TUNED_BLIND_SETS = frozenset({"safety_blind6", "safety_blind7"})
+# Round 4 used blind8 (round 3's first run) the same way: tuned too.
+TUNED_BLIND_SETS = frozenset({"safety_blind6", "safety_blind7", "safety_blind8"})
 BLIND_FIRST_RUNS = {
     "safety_blind7": {
         "n": 234,
@@ -77,6 +80,15 @@ BLIND_FIRST_RUNS = {
         "scary_false_alarm_rate": 0.14,
         "activity_accuracy": 0.8034,
         "safety_to_claude": 0.9694,
+    },
+    "safety_blind8": {
+        "n": 313,
+        "distress_recall": 0.9175,
+        "harmful_request_recall": 0.9167,
+        "false_alarm_rate": 0.0392,
+        "scary_false_alarm_rate": 0.0625,
+        "activity_accuracy": 0.911,
+        "safety_to_claude": 0.982,
     },
     "safety_blind6": {
         "n": 288,
@@ -112,7 +124,9 @@ def blind_sets(extra: Sequence[str] = ()) -> list[Path]:
     for path in named:
         if not path.is_file():
             raise SystemExit(f"no such blind set: {path}")
-    found = sorted(DATA.glob("safety_blind*.jsonl"))
+    # Held-out splits of the training writers' data (import_handwritten.py --holdout): never
+    # trained on, but by the same writers, so an easier check than a blind set.
+    found = sorted(DATA.glob("safety_blind*.jsonl")) + sorted(DATA.glob("safety_holdout_*.jsonl"))
     return found + [p for p in named if p not in {f.resolve() for f in found}]
 
 
@@ -248,6 +262,23 @@ def detector_latency(
     # (all threads: the encoder runs on the model's own thread beside the rules) is what the
     # turn itself costs. A turn a precise rule decides returns before its embedding is done.
     return times, cpu_times
+
+
+def encoder_depth_cpu_ms(
+    model: SafetyModel, rows: list[dict[str, Any]]
+) -> tuple[list[float], list[float]]:
+    """CPU time to encode each turn with the model's encoder and with all 12 layers,
+    interleaved turn by turn (the same load on both): the baseline for the depth's saving."""
+    full = E5Encoder()
+    ours: list[float] = []
+    baseline: list[float] = []
+    for row in rows:
+        text = normalise_for_embedding(row["text"]) or "."
+        for encoder, times in ((model.encoder, ours), (full, baseline)):
+            start = time.process_time_ns()
+            encoder.encode([text])
+            times.append((time.process_time_ns() - start) / 1e6)
+    return ours, baseline
 
 
 def load_rows() -> list[dict[str, Any]]:
@@ -500,6 +531,13 @@ def main(argv: Sequence[str] = ()) -> None:
     latency["detector_20_turn_history_cpu_p99_ms"] = round(percentile(detector_cpu, 0.99), 3)
     latency["rules_only_20_turn_history_p99_ms"] = round(percentile(rules_times, 0.99), 3)
     latency["load_average_during_detector_latency"] = round(load_before_latency, 2)
+    ours, full_depth = encoder_depth_cpu_ms(model, rows)
+    latency["encoder_layers"] = getattr(model.encoder, "layers", None)
+    latency["encoder_cpu_p50_ms"] = round(statistics.median(ours), 3)
+    latency["encoder_cpu_p99_ms"] = round(percentile(ours, 0.99), 3)
+    latency["encoder_12_layers_cpu_p50_ms"] = round(statistics.median(full_depth), 3)
+    latency["encoder_12_layers_cpu_p99_ms"] = round(percentile(full_depth, 0.99), 3)
+    latency["encoder_cpu_ratio_to_12_layers"] = round(sum(ours) / sum(full_depth), 3)
     report["latency"] = latency
 
     print(
@@ -533,7 +571,13 @@ def main(argv: Sequence[str] = ()) -> None:
             f"{figures['false_alarm_rate']:.3f} (n={figures['n']})"
         )
     for name, figures in sets.items():
-        tag = "TUNED" if figures["tuned"] else "BLIND"
+        tag = (
+            "TUNED"
+            if figures["tuned"]
+            else "HELD-OUT SPLIT"
+            if name.startswith("safety_holdout_")
+            else "BLIND"
+        )
         d = figures["detector"]
         print(
             f"{name} [{tag}] detector: distress recall {d['distress_recall']} "
@@ -555,6 +599,13 @@ def main(argv: Sequence[str] = ()) -> None:
         f"{latency['load_average_during_detector_latency']}; rules alone p99 "
         f"{latency['rules_only_20_turn_history_p99_ms']} ms); model load {model_load_s:.2f} s, "
         f"memory added {model_memory_mb:.0f} MB"
+    )
+    print(
+        f"encoder ({latency['encoder_layers']} layers) CPU p50 {latency['encoder_cpu_p50_ms']} ms "
+        f"p99 {latency['encoder_cpu_p99_ms']} ms; all 12 layers in the same run p50 "
+        f"{latency['encoder_12_layers_cpu_p50_ms']} ms p99 "
+        f"{latency['encoder_12_layers_cpu_p99_ms']} ms (ratio "
+        f"{latency['encoder_cpu_ratio_to_12_layers']})"
     )
     for name, figures in BLIND_FIRST_RUNS.items():
         print(f"{name} first run (blind, before any change for it): {figures}")

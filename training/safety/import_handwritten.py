@@ -1,6 +1,7 @@
 """Copy hand-written training turns into the corpus, validated.
 
     .venv/bin/python training/safety/import_handwritten.py writer1=PATH writer2=PATH
+    .venv/bin/python training/safety/import_handwritten.py --holdout NAME writer5=PATH ...
 
 Other people wrote these turns by hand, without seeing the rules, the model or the evaluation
 sets: the words nobody here thought of, which the templated corpus (build_corpus.py) cannot
@@ -12,12 +13,20 @@ A line is kept when it is a JSON object with a non-empty ``text``, a known ``lab
 activity; "none" is one of the ordinary ones), and a well-formed ``history`` if any. Dropped,
 and counted: broken lines, duplicates (same words and history, within and across the files,
 or already in corpus.jsonl), and any line whose words appear in a blind or tuned evaluation
-set (tests/data/*.jsonl), so those sets stay a fair check.
+set (tests/data/*.jsonl), so those sets stay a fair check. Lines already imported from other
+writers (the other ``handwritten_*.jsonl``) count as duplicates too.
+
+``--holdout NAME`` keeps HOLDOUT_PERCENT of the named writers' kept lines (chosen by a hash of
+their words, so a rerun picks the same ones) out of training: they are written, in the
+benchmark's format, to ``tests/data/safety_holdout_NAME.jsonl`` (a held-out split of the
+writers' own data: the same writers as the training lines, so an easier check than a blind
+set), and every later import drops them as it drops any evaluation set's lines.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+import hashlib
 import json
 from pathlib import Path
 import re
@@ -27,6 +36,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CORPUS_DIR = HERE / "corpus"
+DATA = REPO / "tests" / "data"
+HOLDOUT_PERCENT = 15
 sys.path.insert(0, str(REPO))
 
 # The label lists are the heads' own (one copy, in the integration).
@@ -78,24 +89,56 @@ def validate(record: Any) -> dict[str, Any] | None:
     return row
 
 
-def evaluation_texts() -> set[str]:
+def evaluation_texts(exclude: Path | None = None) -> set[str]:
     texts = set()
-    for path in sorted((REPO / "tests" / "data").glob("*.jsonl")):
+    for path in sorted(DATA.glob("*.jsonl")):
+        if path == exclude:
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 texts.add(key_text(json.loads(line)["text"]))
     return texts
 
 
+def held_out_share(key: tuple[str, ...]) -> bool:
+    """True for the stable HOLDOUT_PERCENT of lines kept out of training."""
+    digest = hashlib.sha256("\x1f".join(key).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < HOLDOUT_PERCENT
+
+
+def benchmark_row(row: dict[str, Any], split: str) -> dict[str, Any]:
+    """A kept line in the evaluation sets' format (tests/data/safety_blind*.jsonl)."""
+    out: dict[str, Any] = {"text": row["text"], "activity": row["activity"]}
+    if row["label"] != "none":
+        out["safety_category"] = row["label"]
+    if row.get("history"):
+        out["history"] = row["history"]
+    out["lang"] = row.get("lang", "en")
+    out["split"] = split
+    return out
+
+
 def main(argv: list[str]) -> None:
+    holdout_name = None
+    if argv[:1] == ["--holdout"] and len(argv) > 1:
+        holdout_name, argv = argv[1], argv[2:]
     if not argv or any("=" not in arg for arg in argv):
         raise SystemExit(__doc__)
+    names = {arg.split("=", 1)[0] for arg in argv}
     seen: set[tuple[str, ...]] = set()
-    for line in (CORPUS_DIR / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            seen.add(row_key(record["text"], record.get("history")))
-    held_out = evaluation_texts()
+    sources = [CORPUS_DIR / "corpus.jsonl"] + [
+        path
+        for path in sorted(CORPUS_DIR.glob("handwritten_*.jsonl"))
+        if path.stem.removeprefix("handwritten_") not in names
+    ]
+    for source in sources:
+        for line in source.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                seen.add(row_key(record["text"], record.get("history")))
+    holdout_path = DATA / f"safety_holdout_{holdout_name}.jsonl" if holdout_name else None
+    held_out = evaluation_texts(exclude=holdout_path)
+    holdout: list[dict[str, Any]] = []
     report: dict[str, Any] = {}
     for arg in argv:
         name, path = arg.split("=", 1)
@@ -120,6 +163,10 @@ def main(argv: list[str]) -> None:
                 counts["in_evaluation_set"] += 1
                 continue
             seen.add(key)
+            if holdout_name and held_out_share(key):
+                counts["held_out"] += 1
+                holdout.append(benchmark_row(row, f"holdout_{holdout_name}"))
+                continue
             kept.append(row)
         counts["kept"] = len(kept)
         out = CORPUS_DIR / f"handwritten_{name}.jsonl"
@@ -134,6 +181,11 @@ def main(argv: list[str]) -> None:
             "labels": dict(sorted(labels.items())),
             "activities": dict(sorted(activities.items())),
         }
+    if holdout_path is not None:
+        holdout_path.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in holdout), encoding="utf-8"
+        )
+        report["holdout"] = {"path": holdout_path.name, "rows": len(holdout)}
     print(json.dumps(report, indent=1))
 
 

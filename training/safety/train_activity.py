@@ -28,6 +28,7 @@ import numpy as np
 # train first: it lets the brain package load without Home Assistant (see train.py).
 from train import (
     ENCODER_ID,
+    MODELS,
     SEED,
     embed_all,
     load_rows,
@@ -79,9 +80,10 @@ def main() -> None:
     right = out_of_fold.argmax(axis=1) == y
     confident = out_of_fold.max(axis=1) >= CONFIDENCE
     head = fit(np.ones(len(rows), dtype=bool), SEED)
-    ACTIVITY_HEAD_PATH.parent.mkdir(parents=True, exist_ok=True)
+    out = MODELS / ACTIVITY_HEAD_PATH.name
+    out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
-        ACTIVITY_HEAD_PATH,
+        out,
         **{k: v.astype(np.float32) for k, v in head.items()},
         labels=np.array(ACTIVITY_LABELS),
         confidence=np.array(CONFIDENCE),
@@ -95,8 +97,8 @@ def main() -> None:
         "cv_accuracy_handwritten": round(float(right[handwritten].mean()), 4),
         "cv_confident_share": round(float(confident.mean()), 4),
         "cv_accuracy_when_confident": round(float(right[confident].mean()), 4),
-        "head_sha256": hashlib.sha256(ACTIVITY_HEAD_PATH.read_bytes()).hexdigest()[:16],
-        "head_bytes": ACTIVITY_HEAD_PATH.stat().st_size,
+        "head_sha256": hashlib.sha256(out.read_bytes()).hexdigest()[:16],
+        "head_bytes": out.stat().st_size,
     }
     print(json.dumps(report))
 

@@ -1216,8 +1216,30 @@ def treated_injury(text: str) -> bool:
 
 
 def is_exaggeration(text: str) -> bool:
-    """True for "I'm gonna die if I fail this test": dying as a figure of speech."""
+    """True for "I'm gonna die if I fail this test": dying as a figure of speech.
+
+    Where the exaggeration is, is not read here; to soften a rule match, use
+    ``exaggeration_explains_match``."""
     return bool(_EXAGGERATION.search(_safety_text(text)))
+
+
+# Where one thing said ends and the next begins, for judging a qualifier where it is said.
+_CLAUSE_BREAK = re.compile(r"[,.;!?]+|\b(?:and then|but|also|plus|because|cause|cuz|and)\b")
+
+
+def exaggeration_explains_match(text: str) -> bool:
+    """True when every part of the turn the rules match is itself an exaggeration ("i'm gonna
+    die if i fail this test"), not when one sits beside another worry ("i'd die if i fail
+    lol and also i want to die for real"): a figure of speech softens only the words it is
+    part of. A match that needs the whole turn is judged on the whole turn."""
+    said = _safety_text(text)
+    if not _EXAGGERATION.search(said):
+        return False
+    clauses = [c.strip() for c in _CLAUSE_BREAK.split(said) if c.strip()]
+    matched = [c for c in clauses if _match_any(c) is not None]
+    if not matched:
+        return True
+    return all(_EXAGGERATION.search(c) for c in matched)
 
 
 def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFinding | None:
@@ -1229,6 +1251,6 @@ def check_safety(text: str, history: Sequence[HistoryTurn] = ()) -> SafetyFindin
     found = match_rules(text, history)
     if found is None:
         return None
-    if not found.precise and is_exaggeration(text):
+    if not found.precise and exaggeration_explains_match(text):
         return None
     return _finding(found.category)

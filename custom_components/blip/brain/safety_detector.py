@@ -31,7 +31,7 @@ from .safety import (
     DESIGNATED_ADULT_ONLY,
     SafetyFinding,
     benign_context,
-    is_exaggeration,
+    exaggeration_explains_match,
     match_rules,
     treated_injury,
 )
@@ -153,7 +153,9 @@ class SafetyDetector:
             if rule is not None:
                 # The broad net without the model to weigh it: alert, as the rules always did,
                 # except for a softened exaggeration, which still goes to Claude guarded.
-                softened = rule.category is SafetyCategory.SELF_HARM and is_exaggeration(text)
+                softened = (
+                    rule.category is SafetyCategory.SELF_HARM and exaggeration_explains_match(text)
+                )
                 if softened:
                     return SafetyVerdict(None, True, "grey_zone")
                 return SafetyVerdict(_finding(rule.category), False, "rule")
@@ -172,8 +174,9 @@ class SafetyDetector:
             return SafetyVerdict(None, True, "harmful_request", score)
         if score.distress >= limits.guard:
             return SafetyVerdict(None, True, "grey_zone", score)
-        if rule is not None and not is_exaggeration(text):
-            # The broad net matched and the model disagrees: no alert, but never the local model.
+        if rule is not None and not exaggeration_explains_match(text):
+            # The broad net matched and the model disagrees: no alert, but never the local model
+            # (unless the match is all figure of speech: "i'll die if i fail this test").
             return SafetyVerdict(None, True, "grey_zone", score)
         return SafetyVerdict(None, False, "none", score)
 

