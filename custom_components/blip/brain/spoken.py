@@ -370,6 +370,10 @@ def parse_spelled_letters(text: str, word: str | None = None) -> str | None:
             continue
         if token in ("doubleu", "doubleyou"):
             letters.append("w")
+        elif token in ("okay", "ok") and target and "ok" in target:
+            # The letters O, K said in a row sound like "okay" and Whisper writes them so
+            # ("B, O, O, K" -> "be oh okay"); only in a word that has them, else it is a filler.
+            letters.extend("ok")
         elif token in LETTER_NAMES:
             letters.append(LETTER_NAMES[token])
         elif token in capital_runs and token.isalpha():
