@@ -69,9 +69,19 @@ FIRST_MEASUREMENTS = {
 # figure on the same set is tuned (blind6 was changed for once after this run, and its kinds of
 # phrasing went into round 2's corpus; blind7 is round 2's first run and is not tuned on).
 # Round 3 used blind6 and blind7 for error analysis and to choose thresholds: both are tuned.
-# Round 4 used blind8 (round 3's first run) the same way: tuned too.
-TUNED_BLIND_SETS = frozenset({"safety_blind6", "safety_blind7", "safety_blind8"})
+# Round 4 used blind8 (round 3's first run) the same way: tuned too. Blind9 is round 4's first
+# run (2026-12-01, load 1.3): its misses and false alarms were read afterwards, so it is tuned.
+TUNED_BLIND_SETS = frozenset({"safety_blind6", "safety_blind7", "safety_blind8", "safety_blind9"})
 BLIND_FIRST_RUNS = {
+    "safety_blind9": {
+        "n": 354,
+        "distress_recall": 0.9483,
+        "harmful_request_recall": 1.0,
+        "false_alarm_rate": 0.0724,
+        "scary_false_alarm_rate": 0.0851,
+        "activity_accuracy": 0.8729,
+        "safety_to_claude": 0.985,
+    },
     "safety_blind7": {
         "n": 234,
         "distress_recall": 0.8966,
