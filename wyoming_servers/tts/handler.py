@@ -263,6 +263,8 @@ class TtsEventHandler(BlipEventHandler):
             phrases := self.engine.phrase_answer(synthesizer, speaker_id, text, is_ssml)
         ) is not None:
             # Asked before, and nothing but phrases: their audio, without cutting the text again.
+            if self._jobs.qsize() + len(phrases) > MAX_QUEUED_JOBS:
+                return self._reject_queue_full()
             self._new_jobs += [
                 _SpeakSentence(synthesizer, speaker_id, "", audio=audio) for audio in phrases
             ]
@@ -364,14 +366,16 @@ class TtsEventHandler(BlipEventHandler):
             )
             return False
         if self._jobs.qsize() + len(self._new_jobs) >= MAX_QUEUED_JOBS:
-            self._reject(
-                f"Too many sentences waiting ({MAX_QUEUED_JOBS}): read the audio already sent "
-                "before asking for more",
-                "queue-full",
-            )
-            return False
+            return self._reject_queue_full()
         self._new_jobs.append(_SpeakSentence(synthesizer, speaker_id, text))
         return True
+
+    def _reject_queue_full(self) -> bool:
+        return self._reject(
+            f"Too many sentences waiting ({MAX_QUEUED_JOBS}): read the audio already sent "
+            "before asking for more",
+            "queue-full",
+        )
 
     def _resolve_voice(self, voice: SynthesizeVoice | None) -> tuple[PiperSynthesizer, int | None]:
         if voice is None:
