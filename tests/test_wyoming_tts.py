@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
+import io
 from pathlib import Path
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import pytest
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
+from wyoming.event import read_event
 from wyoming.tts import (
     Synthesize,
     SynthesizeChunk,
@@ -45,10 +47,11 @@ from tests.wyoming_fixtures import (
     synthesize,
     synthesize_streaming,
 )
+from wyoming_servers.serve import encode_event
 from wyoming_servers.tts.__main__ import default_phrases_path, load_phrase_sentences
 from wyoming_servers.tts.cache import SentenceAudioCache
 from wyoming_servers.tts.engine import TtsEngine
-from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions
+from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions, _chunk_header_bytes
 
 MAX_TEXT_CHARS = 2000
 VOICE_NAME = "en_US-joe-medium"
@@ -226,6 +229,57 @@ async def test_phrase_inside_a_streamed_answer_is_a_cache_hit(
     assert tts_engine.synthesis_calls - calls_before == 1  # only the new sentence
     assert reply.audio.pcm.startswith(cached.audio.pcm)
     assert len(reply.audio.pcm) > len(cached.audio.pcm)
+
+
+async def test_a_request_of_phrases_is_remembered_whole_and_a_mixed_one_is_not(
+    tts_server: ServerAddress, tts_engine: TtsEngine
+) -> None:
+    """A filler asked again is answered from the phrases it was cut into, without cutting it."""
+    filler = "Hmm, let me think about that. Ooh, that's a really great question!"
+    mixed = "Great job! A baby wombat is called a joey."
+    synthesizer, speaker_id = tts_engine.resolve(None, None)
+    calls_before = tts_engine.synthesis_calls
+    first = await synthesize(tts_server, filler)
+    hits_before = tts_engine.cache.stats().hits
+    second = await synthesize(tts_server, filler)
+    await synthesize(tts_server, mixed)
+    assert tts_engine.synthesis_calls - calls_before == 1  # only the wombat
+    assert tts_engine.cache.stats().hits - hits_before == 3  # 2 phrases, then "Great job!"
+    assert first.audio.pcm == second.audio.pcm and first.audio.duration_seconds > 2.0
+    remembered = tts_engine.phrase_answer(synthesizer, speaker_id, filler, False)
+    assert remembered is not None and len(remembered) == 2
+    assert b"".join(audio.pcm for audio in remembered) == first.audio.pcm
+    assert tts_engine.phrase_answer(synthesizer, speaker_id, mixed, False) is None
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_phrase_after_a_new_sentence_keeps_its_place(
+    tts_server: ServerAddress, tts_engine: TtsEngine, streamed: bool
+) -> None:
+    """A cached phrase is spoken at once only when nothing is ahead of it: behind a sentence
+    being synthesized it waits its turn, so the answer's audio stays in order."""
+    fresh = f"Seven plus {3 if streamed else 4} is a number you can count to."
+    phrase = "Great job!"
+    if streamed:
+        reply = await synthesize_streaming(tts_server, [f"{fresh} ", phrase])
+    else:
+        reply = await synthesize(tts_server, f"{fresh} {phrase}")
+    calls_after = tts_engine.synthesis_calls
+    alone = [await synthesize(tts_server, text) for text in (fresh, phrase)]
+    assert tts_engine.synthesis_calls == calls_after  # both from the cache now
+    assert reply.audio.pcm == alone[0].audio.pcm + alone[1].audio.pcm
+    assert reply.types.count("audio-start") == reply.types.count("audio-stop") == 1
+
+
+def test_pre_encoded_chunk_headers_are_what_the_library_writes() -> None:
+    pcm = bytes(range(256)) * 8
+    for length in (len(pcm), 100):
+        chunk = AudioChunk(rate=22050, width=2, channels=1, audio=pcm[:length])
+        assert _chunk_header_bytes(22050, 2, 1, length) + pcm[:length] == encode_event(
+            chunk.event()
+        )
+        event = read_event(io.BytesIO(encode_event(chunk.event())))
+        assert event is not None and AudioChunk.from_event(event).audio == pcm[:length]
 
 
 async def test_recent_sentences_are_remembered(

@@ -29,21 +29,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 import contextlib
 import ctypes
 import ctypes.util
 from dataclasses import dataclass
+import io
 import ipaddress
 import json
 import logging
+import os
 from pathlib import Path
 import time
 from typing import Final
 from urllib.parse import urlparse
 
 from wyoming.error import Error
-from wyoming.event import Event
+from wyoming.event import Event, write_event as write_event_to_file
 from wyoming.server import AsyncEventHandler
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,8 +59,15 @@ DEFAULT_IDLE_TIMEOUT: Final = 60.0
 
 type Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# How often freed memory is handed back to the operating system, at most (seconds).
-_TRIM_INTERVAL: Final = 1.0
+# Freed memory is handed back to the operating system once no connection has opened or closed
+# for this long (seconds), or at the latest this long after a connection ended: trimming blocks
+# the event loop, which a request arriving right after another client left would wait for.
+_TRIM_QUIET_SECONDS: Final = 1.0
+_TRIM_LATEST_SECONDS: Final = 5.0
+# ... and only once the process has grown this much since it last did: pages handed back must
+# be faulted in again by the next requests (a cached phrase's first audio measured ~0.5 ms
+# later after a trim), which is worth it after a burst, not for the churn of ordinary requests.
+_TRIM_GROWTH_BYTES: Final = 8 * 1024 * 1024
 
 
 class WyomingProtocolError(ValueError):
@@ -155,6 +164,21 @@ def _read_length(header: dict, key: str, maximum: int) -> int:
     return value
 
 
+# -- writing events ---------------------------------------------------------------------------
+
+
+def encode_event(event: Event) -> bytes:
+    """An event's bytes on the wire, exactly as the wyoming library writes them.
+
+    The library's asyncio writer sends header, data and payload with one ``send`` each (three
+    packets for an audio chunk, each waking the client); encoded once, an event (or several)
+    leaves in one write. Encoding is the library's own (its file writer), not a copy of it.
+    """
+    buffer = io.BytesIO()
+    write_event_to_file(event, buffer)
+    return buffer.getvalue()
+
+
 # -- handlers ---------------------------------------------------------------------------------
 
 
@@ -177,11 +201,26 @@ class BlipEventHandler(AsyncEventHandler):
 
     async def write_event(self, event: Event) -> None:
         """Send an event; a client that stops reading for the write timeout is gone."""
+        await self.write_encoded((encode_event(event),))
+
+    async def write_encoded(self, pieces: Iterable[bytes | memoryview]) -> None:
+        """Send encoded events (``encode_event``, or header and payload pieces) in one write.
+
+        Raises ConnectionError when the client is gone or stopped reading for the write timeout.
+        """
         try:
+            self.writer.writelines(pieces)
+            if not self.writer.transport.get_write_buffer_size():
+                # All of it is with the kernel already: drain() has nothing to wait for (it
+                # still reports a lost connection), so no timer is armed for it.
+                await self.writer.drain()
+                return
             async with asyncio.timeout(self.write_timeout):
-                await super().write_event(event)
+                await self.writer.drain()
         except TimeoutError as err:
             raise ConnectionError("client stopped reading") from err
+        except RuntimeError as err:  # asyncio refuses writes on a transport being closed
+            raise ConnectionError(str(err)) from err
 
     async def finish_pending(self) -> None:
         """The client stopped sending (or the handler asked to close): finish replying.
@@ -323,7 +362,10 @@ class WyomingServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._per_client: Counter[str | None] = Counter()
-        self._trimmed_at = 0.0
+        self._last_activity = 0.0  # when a connection last opened or closed
+        self._trim: asyncio.TimerHandle | None = None
+        self._trim_asked_at = 0.0
+        self._trimmed_rss: int | None = None  # resident bytes after the last trim (or start)
 
     @property
     def uri(self) -> str:
@@ -339,6 +381,7 @@ class WyomingServer:
 
     async def start(self) -> None:
         """Bind and start accepting clients (returns at once)."""
+        self._trimmed_rss = resident_bytes()
         if self.socket_path is not None:
             self.socket_path.unlink(missing_ok=True)
             self._server = await asyncio.start_unix_server(
@@ -373,6 +416,9 @@ class WyomingServer:
                 await task
         if self._server is not None:
             await self._server.wait_closed()
+        if self._trim is not None:
+            self._trim.cancel()
+            self._trim = None
         if self.socket_path is not None:
             self.socket_path.unlink(missing_ok=True)
 
@@ -398,6 +444,7 @@ class WyomingServer:
         assert task is not None
         self._tasks.add(task)
         self._per_client[host] += 1
+        self._last_activity = time.monotonic()
         try:
             handler = self.handler_factory(reader, writer)
             await serve_connection(handler, limits.idle_timeout)
@@ -406,19 +453,43 @@ class WyomingServer:
             if self._per_client[host] <= 0:
                 del self._per_client[host]
             self._tasks.discard(task)
-            self._release_memory()
+            self._last_activity = time.monotonic()
+            if self._trim is None:
+                self._trim_asked_at = self._last_activity
+                self._trim = asyncio.get_running_loop().call_later(
+                    _TRIM_QUIET_SECONDS, self._release_memory
+                )
 
     def _release_memory(self) -> None:
-        """Hand memory freed by ended connections back to the system.
+        """Hand memory freed by ended connections back to the system, once clients are quiet.
 
         glibc keeps freed blocks (a wake word detector's buffers, a request's audio) in its
         heap, so a burst of connections would leave the process at its peak for good.
         """
         now = time.monotonic()
-        if now - self._trimmed_at < _TRIM_INTERVAL:
+        wait = min(
+            _TRIM_QUIET_SECONDS - (now - self._last_activity),
+            _TRIM_LATEST_SECONDS - (now - self._trim_asked_at),
+        )
+        if wait > 0:
+            self._trim = asyncio.get_running_loop().call_later(wait, self._release_memory)
             return
-        self._trimmed_at = now
+        self._trim = None
+        rss = resident_bytes()
+        if (
+            rss is not None
+            and self._trimmed_rss is not None
+            and rss - self._trimmed_rss < _TRIM_GROWTH_BYTES
+        ):
+            return
         release_free_memory()
+        self._trimmed_rss = resident_bytes()
+        if rss is not None and self._trimmed_rss is not None:
+            _LOGGER.debug(
+                "Returned free memory to the system: %.0f -> %.0f MB",
+                rss / 2**20,
+                self._trimmed_rss / 2**20,
+            )
 
 
 async def _write_refusal(writer: asyncio.StreamWriter) -> None:
@@ -455,6 +526,18 @@ def keep_large_buffers_off_the_heap() -> None:
     """
     if _MALLOPT is not None:
         _MALLOPT(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory (Linux; None where /proc does not say)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def release_free_memory() -> None:

@@ -11,7 +11,9 @@ Thread-safe: synthesis runs in worker threads and stores its results here direct
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+import functools
 import hashlib
 import json
 import logging
@@ -29,6 +31,9 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_RECENT_ENTRIES: Final = 256
 DEFAULT_RECENT_BYTES: Final = 64 * 1024 * 1024
+# Whole requests made only of phrases, remembered so their next time skips sentence splitting.
+MAX_PHRASE_ANSWERS: Final = 256
+_MAX_PHRASE_ANSWER_CHARS: Final = 1000
 _PROFILE_DIR_RE: Final = re.compile(r"^(?P<voice>.+)-(?P<profile>[0-9a-f]{16})$")
 
 
@@ -38,6 +43,9 @@ def profile_id(voice_fingerprint: str, settings: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+# Pure, and asked for the same sentence several times on its way (may it be cut? is it cached?
+# then its audio): memoised so a cached phrase's first audio does not hash it three times.
+@functools.lru_cache(maxsize=1024)
 def cache_key(profile: str, speaker_id: int | None, text: str) -> str:
     """Key of one sentence's audio; `text` must already be speakable_text()."""
     blob = json.dumps([profile, speaker_id, text], ensure_ascii=False)
@@ -83,21 +91,51 @@ class SentenceAudioCache:
         self._lock = threading.Lock()
         self._phrases: dict[str, PcmAudio] = {}
         self._recent: OrderedDict[str, PcmAudio] = OrderedDict()
+        # request -> its sentences' pinned audio: an index into _phrases, never other audio.
+        self._phrase_answers: OrderedDict[Hashable, tuple[PcmAudio, ...]] = OrderedDict()
         self._stats = CacheStats()
 
     # -- lookups -------------------------------------------------------------------------
 
-    def get(self, key: str) -> PcmAudio | None:
-        """Audio for a key, counting the hit or miss."""
+    def get(self, key: str, *, count_miss: bool = True) -> PcmAudio | None:
+        """Audio for a key, counting the hit (and the miss, unless told not to)."""
         with self._lock:
             audio = self._phrases.get(key)
             if audio is None and (audio := self._recent.get(key)) is not None:
                 self._recent.move_to_end(key)
             if audio is None:
-                self._stats.misses += 1
+                self._stats.misses += count_miss
             else:
                 self._stats.hits += 1
             return audio
+
+    def phrase_answer(self, request: Hashable) -> tuple[PcmAudio, ...] | None:
+        """The pinned audio of every sentence of a request made only of phrases, if it was
+        remembered (``remember_phrase_answer``); each sentence counts as a hit."""
+        with self._lock:
+            answer = self._phrase_answers.get(request)
+            if answer is not None:
+                self._phrase_answers.move_to_end(request)
+                self._stats.hits += len(answer)
+            return answer
+
+    def remember_phrase_answer(self, request: Hashable, text: str, keys: Sequence[str]) -> bool:
+        """Remember a request (of ``text``) whose sentences' keys are all pinned phrases.
+
+        Pinned audio is never evicted or replaced, so the index cannot go stale; a request
+        with any other sentence is not remembered (False).
+        """
+        if not keys or len(text) > _MAX_PHRASE_ANSWER_CHARS:
+            return False
+        with self._lock:
+            audios = tuple(self._phrases.get(key) for key in keys)
+            if any(audio is None for audio in audios):
+                return False
+            self._phrase_answers[request] = audios  # type: ignore[assignment]
+            self._phrase_answers.move_to_end(request)
+            while len(self._phrase_answers) > MAX_PHRASE_ANSWERS:
+                self._phrase_answers.popitem(last=False)
+            return True
 
     def peek(self, key: str) -> PcmAudio | None:
         """Audio for a key without touching counters or recency."""

@@ -338,6 +338,34 @@ class TtsEngine:
         """Whether speakable ``text`` begins a phrase of the list."""
         return bool(text) and any(phrase.startswith(text) for phrase in self._phrase_texts)
 
+    def phrase_answer(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str, is_ssml: bool
+    ) -> tuple[PcmAudio, ...] | None:
+        """The audio of each sentence of a request text made only of phrases, asked before."""
+        return self.cache.phrase_answer((synthesizer.profile, speaker_id, is_ssml, text))
+
+    def remember_phrase_answer(
+        self,
+        synthesizer: PiperSynthesizer,
+        speaker_id: int | None,
+        text: str,
+        is_ssml: bool,
+        sentences: Sequence[str],
+    ) -> None:
+        """After a request was cut into speakable ``sentences``: if they are all phrases, let
+        the same request find their audio without being cut up again (``phrase_answer``)."""
+        keys = [cache_key(synthesizer.profile, speaker_id, sentence) for sentence in sentences]
+        self.cache.remember_phrase_answer(
+            (synthesizer.profile, speaker_id, is_ssml, text), text, keys
+        )
+
+    def cached_audio(
+        self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str
+    ) -> PcmAudio | None:
+        """Audio of one speakable sentence if it is cached (a hit is counted, a miss is not:
+        the caller goes on to ``sentence_audio``, which counts it)."""
+        return self.cache.get(cache_key(synthesizer.profile, speaker_id, text), count_miss=False)
+
     async def sentence_audio(
         self, synthesizer: PiperSynthesizer, speaker_id: int | None, text: str
     ) -> tuple[PcmAudio, bool]:

@@ -1,9 +1,16 @@
 """Wyoming event handler for text-to-speech: one instance per client connection.
 
-Reading and speaking are decoupled: events are parsed as they arrive and turned into jobs on a
-queue; one speaking task per connection works through the queue, fetching each sentence's audio
-from the cache or the engine's thread pool and writing it out. Text keeps flowing in while a
-sentence is being synthesized, and a slow client only slows its own speaking task.
+Reading and speaking are decoupled: events are parsed as they arrive and turned into jobs; a
+speaking task per connection (started with the first job that needs one) works through a queue,
+fetching each sentence's audio from the cache or the engine's thread pool and writing it out.
+Text keeps flowing in while a sentence is being synthesized, and a slow client only slows its
+own speaking task.
+
+A cache hit needs no synthesis and no task: when nothing is queued ahead of it, a cached
+sentence (and the end of its answer) is written by the event handler itself, in the loop pass
+that read the request, AudioStart and the first chunk in one write. Audio leaves as pre-encoded
+chunk headers plus views of the PCM, in writes of about the transport's buffer size, so a
+sentence costs a few ``send`` calls instead of three per chunk.
 
 Protocol, as Home Assistant and wyoming-piper use it:
 - ``Synthesize`` alone: AudioStart, AudioChunk..., AudioStop.
@@ -15,6 +22,7 @@ Protocol, as Home Assistant and wyoming-piper use it:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 import functools
 from importlib import metadata
@@ -38,7 +46,8 @@ from wyoming.tts import (
 
 from custom_components.blip.voice.speakable import SentenceSplitter, speakable_text
 
-from ..serve import BlipEventHandler
+from ..audio import PcmAudio
+from ..serve import BlipEventHandler, encode_event
 from .engine import PiperSynthesizer, TtsEngine, UnknownVoiceError
 
 _LOGGER = logging.getLogger(__name__)
@@ -58,6 +67,22 @@ DEFAULT_FIRST_CLAUSE_MIN_CHARS: Final = 12
 MAX_QUEUED_JOBS: Final = 256
 # Text events are small; nothing a TTS client sends needs a big payload.
 _MAX_TTS_PAYLOAD_BYTES: Final = 64 * 1024
+# Audio bytes handed to the transport per write before waiting for it to drain: about asyncio's
+# default high-water mark, so a client that reads slowly is not sent a whole sentence at once.
+_WRITE_BATCH_BYTES: Final = 64 * 1024
+
+
+@functools.lru_cache(maxsize=16)
+def _audio_start_bytes(rate: int, width: int, channels: int) -> bytes:
+    return encode_event(AudioStart(rate=rate, width=width, channels=channels).event())
+
+
+@functools.lru_cache(maxsize=64)
+def _chunk_header_bytes(rate: int, width: int, channels: int, length: int) -> bytes:
+    """What precedes ``length`` bytes of PCM in an AudioChunk: the same for every chunk of a
+    format and size, so it is encoded once (the payload is the last thing on the wire)."""
+    chunk = AudioChunk(rate=rate, width=width, channels=channels, audio=bytes(length))
+    return encode_event(chunk.event())[:-length]
 
 
 def _program_version() -> str | None:
@@ -116,6 +141,7 @@ class _SpeakSentence:
     speaker_id: int | None
     text: str
     queued_at: float = field(default_factory=time.monotonic)
+    audio: PcmAudio | None = None  # a phrase's audio, when the whole request was one of phrases
 
 
 @dataclass(slots=True)
@@ -172,9 +198,13 @@ class TtsEventHandler(BlipEventHandler):
         self._stream: _TextStream | None = None
         self._rejected = False
         self._request_chars = 0  # speakable characters of the request being read
+        self._new_jobs: list[_Job] = []  # made by the event being handled, not yet dispatched
         self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._speaking = False
-        self._speaker_task = asyncio.create_task(self._speak_jobs(), name="blip tts speaker")
+        self._speaker_task: asyncio.Task[None] | None = None  # started by the first queued job
+        # The answer being spoken (by the handler or the speaking task, never both at once).
+        self._audio_started = False
+        self._utterance = _UtteranceLog()
 
     @property
     def busy(self) -> bool:
@@ -189,6 +219,12 @@ class TtsEventHandler(BlipEventHandler):
         if Describe.is_type(event.type):
             await self.write_event(build_info(self.engine).event())
             return True
+        keep_going = self._read_event(event)
+        await self._dispatch()
+        return keep_going
+
+    def _read_event(self, event: Event) -> bool:
+        """Turn one event into jobs (in ``_new_jobs``); False when the connection must close."""
         try:
             if SynthesizeStart.is_type(event.type):
                 _check_voice_field(event)
@@ -222,14 +258,26 @@ class TtsEventHandler(BlipEventHandler):
         except UnknownVoiceError as err:
             return self._reject(str(err), "unknown-voice")
         is_ssml = _is_ssml(request.text_format)
+        finish = _FinishUtterance(streaming=False, sample_rate=synthesizer.voice.sample_rate)
+        if (
+            phrases := self.engine.phrase_answer(synthesizer, speaker_id, text, is_ssml)
+        ) is not None:
+            # Asked before, and nothing but phrases: their audio, without cutting the text again.
+            if self._jobs.qsize() + len(phrases) > MAX_QUEUED_JOBS:
+                return self._reject_queue_full()
+            self._new_jobs += [
+                _SpeakSentence(synthesizer, speaker_id, "", audio=audio) for audio in phrases
+            ]
+            self._new_jobs.append(finish)
+            return True
         splitter = self._new_splitter(synthesizer, speaker_id, is_ssml)
         self._request_chars = 0
         for sentence in [*splitter.feed(text), *splitter.flush()]:
             if not self._queue_sentence(synthesizer, speaker_id, sentence, is_ssml):
                 return False
-        self._jobs.put_nowait(
-            _FinishUtterance(streaming=False, sample_rate=synthesizer.voice.sample_rate)
-        )
+        sentences = [job.text for job in self._new_jobs if isinstance(job, _SpeakSentence)]
+        self.engine.remember_phrase_answer(synthesizer, speaker_id, text, is_ssml, sentences)
+        self._new_jobs.append(finish)
         return True
 
     def _start_stream(self, start: SynthesizeStart) -> bool:
@@ -287,14 +335,14 @@ class TtsEventHandler(BlipEventHandler):
         stream, self._stream = self._stream, None
         if stream is None:
             # A stop without a start: answer it anyway so the client is not left waiting.
-            self._jobs.put_nowait(_FinishUtterance(streaming=True, sample_rate=0))
+            self._new_jobs.append(_FinishUtterance(streaming=True, sample_rate=0))
             return True
         for sentence in stream.splitter.flush():
             if not self._queue_sentence(
                 stream.synthesizer, stream.speaker_id, sentence, stream.is_ssml
             ):
                 return False
-        self._jobs.put_nowait(
+        self._new_jobs.append(
             _FinishUtterance(streaming=True, sample_rate=stream.synthesizer.voice.sample_rate)
         )
         return True
@@ -317,15 +365,17 @@ class TtsEventHandler(BlipEventHandler):
                 "text-too-long",
             )
             return False
-        if self._jobs.qsize() >= MAX_QUEUED_JOBS:
-            self._reject(
-                f"Too many sentences waiting ({MAX_QUEUED_JOBS}): read the audio already sent "
-                "before asking for more",
-                "queue-full",
-            )
-            return False
-        self._jobs.put_nowait(_SpeakSentence(synthesizer, speaker_id, text))
+        if self._jobs.qsize() + len(self._new_jobs) >= MAX_QUEUED_JOBS:
+            return self._reject_queue_full()
+        self._new_jobs.append(_SpeakSentence(synthesizer, speaker_id, text))
         return True
+
+    def _reject_queue_full(self) -> bool:
+        return self._reject(
+            f"Too many sentences waiting ({MAX_QUEUED_JOBS}): read the audio already sent "
+            "before asking for more",
+            "queue-full",
+        )
 
     def _resolve_voice(self, voice: SynthesizeVoice | None) -> tuple[PiperSynthesizer, int | None]:
         if voice is None:
@@ -336,24 +386,51 @@ class TtsEventHandler(BlipEventHandler):
         """Answer a bad request with an Error event, then close (after earlier answers)."""
         _LOGGER.warning("Rejecting TTS request (%s): %s", code, text)
         self._rejected = True
-        self._jobs.put_nowait(_RejectRequest(text, code))
+        self._new_jobs.append(_RejectRequest(text, code))
         return False
 
     # -- speaking -----------------------------------------------------------------------
 
+    async def _dispatch(self) -> None:
+        """Hand the jobs the last event made to the speaking task, saying cached audio here.
+
+        With nothing queued ahead, a cached sentence and the end of an answer are instant: they
+        are written right away instead of waiting for the speaking task's turn of the loop.
+        The first job that needs synthesis (or an error reply) goes to the queue, with all after
+        it, so the order on the wire is always the order of the jobs.
+        """
+        jobs, self._new_jobs = self._new_jobs, []
+        index = 0
+        if not self.busy:
+            for job in jobs:
+                if isinstance(job, _SpeakSentence):
+                    audio = job.audio
+                    if audio is None:
+                        audio = self.engine.cached_audio(job.synthesizer, job.speaker_id, job.text)
+                    if audio is None:
+                        break
+                    self._start_utterance(job)
+                    await self._write_audio(audio, from_cache=True)
+                elif isinstance(job, _FinishUtterance):
+                    await self._finish(job)
+                else:
+                    break
+                index += 1
+        for job in jobs[index:]:
+            self._jobs.put_nowait(job)
+            if self._speaker_task is None:
+                self._speaker_task = asyncio.create_task(
+                    self._speak_jobs(), name="blip tts speaker"
+                )
+
     async def _speak_jobs(self) -> None:
-        audio_started = False
-        utterance = _UtteranceLog()
         try:
             while (job := await self._jobs.get()) is not None:
                 self._speaking = True
                 if isinstance(job, _SpeakSentence):
-                    audio_started = await self._speak(job, audio_started, utterance)
+                    await self._speak(job)
                 elif isinstance(job, _FinishUtterance):
-                    await self._finish(job, audio_started)
-                    self._log_utterance(utterance)
-                    audio_started = False
-                    utterance = _UtteranceLog()
+                    await self._finish(job)
                 else:
                     await self.write_event(Error(text=job.text, code=job.code).event())
                     return
@@ -367,11 +444,15 @@ class TtsEventHandler(BlipEventHandler):
             self._speaking = False
             await self.stop()
 
-    async def _speak(
-        self, job: _SpeakSentence, audio_started: bool, utterance: _UtteranceLog
-    ) -> bool:
-        if utterance.started_at is None:
-            utterance.started_at = job.queued_at
+    def _start_utterance(self, job: _SpeakSentence) -> None:
+        if self._utterance.started_at is None:
+            self._utterance.started_at = job.queued_at
+
+    async def _speak(self, job: _SpeakSentence) -> None:
+        self._start_utterance(job)
+        if job.audio is not None:
+            await self._write_audio(job.audio, from_cache=True)
+            return
         try:
             audio, from_cache = await self.engine.sentence_audio(
                 job.synthesizer, job.speaker_id, job.text
@@ -382,36 +463,56 @@ class TtsEventHandler(BlipEventHandler):
             await self.write_event(
                 Error(text=f"Synthesis failed: {err}", code="synthesis-failed").event()
             )
-            return audio_started
+            return
+        await self._write_audio(audio, from_cache=from_cache)
+
+    async def _write_audio(self, audio: PcmAudio, *, from_cache: bool) -> None:
+        """One sentence's audio (after AudioStart, if the answer has none yet) as AudioChunks.
+
+        The first write carries AudioStart and the first chunk together; the rest follows in
+        writes of about ``_WRITE_BATCH_BYTES``, each waiting for the client to keep up.
+        """
+        utterance = self._utterance
         utterance.sentences += 1
         utterance.cached += int(from_cache)
-        if not audio_started:
-            await self.write_event(
-                AudioStart(rate=audio.rate, width=audio.width, channels=audio.channels).event()
-            )
-        bytes_per_chunk = self.options.samples_per_chunk * audio.width * audio.channels
-        for offset in range(0, len(audio.pcm), bytes_per_chunk):
-            await self.write_event(
-                AudioChunk(
-                    rate=audio.rate,
-                    width=audio.width,
-                    channels=audio.channels,
-                    audio=audio.pcm[offset : offset + bytes_per_chunk],
-                ).event()
-            )
-            if utterance.first_audio_ms is None:
-                utterance.first_audio_ms = (time.monotonic() - utterance.started_at) * 1000
-        return True
+        pieces: list[bytes | memoryview] = []
+        if not self._audio_started:
+            pieces.append(_audio_start_bytes(audio.rate, audio.width, audio.channels))
+            self._audio_started = True
+        batched = 0
+        for header, pcm in self._chunks(audio):
+            pieces += (header, pcm)
+            batched += len(pcm)
+            if utterance.first_audio_ms is None or batched >= _WRITE_BATCH_BYTES:
+                await self.write_encoded(pieces)
+                pieces, batched = [], 0
+                if utterance.first_audio_ms is None and utterance.started_at is not None:
+                    utterance.first_audio_ms = (time.monotonic() - utterance.started_at) * 1000
+        if pieces:
+            await self.write_encoded(pieces)
 
-    async def _finish(self, job: _FinishUtterance, audio_started: bool) -> None:
-        if not job.streaming and not audio_started:
+    def _chunks(self, audio: PcmAudio) -> Iterator[tuple[bytes, memoryview]]:
+        """(encoded header, PCM view) of each AudioChunk of a clip: no copy of the audio."""
+        pcm = memoryview(audio.pcm)
+        step = self.options.samples_per_chunk * audio.width * audio.channels
+        for offset in range(0, len(pcm), step):
+            piece = pcm[offset : offset + step]
+            yield _chunk_header_bytes(audio.rate, audio.width, audio.channels, len(piece)), piece
+
+    async def _finish(self, job: _FinishUtterance) -> None:
+        pieces: list[bytes] = []
+        if not job.streaming and not self._audio_started:
             # Synthesize clients read until AudioStop and need a format first, even for silence.
-            await self.write_event(AudioStart(rate=job.sample_rate, width=2, channels=1).event())
-            audio_started = True
-        if audio_started:
-            await self.write_event(AudioStop().event())
+            pieces.append(_audio_start_bytes(job.sample_rate, 2, 1))
+            self._audio_started = True
+        if self._audio_started:
+            pieces.append(encode_event(AudioStop().event()))
         if job.streaming:
-            await self.write_event(SynthesizeStopped().event())
+            pieces.append(encode_event(SynthesizeStopped().event()))
+        utterance = self._utterance
+        self._audio_started, self._utterance = False, _UtteranceLog()
+        await self.write_encoded(pieces)
+        self._log_utterance(utterance)
 
     def _log_utterance(self, utterance: _UtteranceLog) -> None:
         first_audio = (
@@ -431,11 +532,13 @@ class TtsEventHandler(BlipEventHandler):
         if self._stream is not None and not self._rejected:
             # The client hung up mid-stream: still say what it sent, if it is listening.
             self._stop_stream()
-        self._jobs.put_nowait(None)
-        await asyncio.wait({self._speaker_task})
+        await self._dispatch()
+        if self._speaker_task is not None:
+            self._jobs.put_nowait(None)
+            await asyncio.wait({self._speaker_task})
 
     async def disconnect(self) -> None:
-        if not self._speaker_task.done():
+        if self._speaker_task is not None and not self._speaker_task.done():
             self._speaker_task.cancel()
             await asyncio.wait({self._speaker_task})
 
