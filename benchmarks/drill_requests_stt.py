@@ -66,9 +66,12 @@ PROMPT_FORMS_NO_WORD = (
     "Blip, how do you spell dinosaur? Spell cat. Can you spell it? What is seven times eight? "
     "What's fourteen minus six?"
 )
-# And without the number words, which made room noise into "One. Two. Three.": the server's
-# default since round 3.
-PROMPT_FORMS_NO_TEEN = DEFAULT_INITIAL_PROMPT
+# And without the number words, which made room noise into "One. Two. Three.": round 3's
+# choice, not kept, because its "Can you spell it?" completed a child's paused "how do you
+# spell…" into a whole question (the server's default is the same without it).
+PROMPT_FORMS_NO_TEEN = (
+    "Blip, how do you spell dinosaur? Spell cat. Can you spell it? What is seven times eight?"
+)
 OLD_DEFAULT_PROMPT = "Blip, how do you spell dinosaur? What is seven times eight?"
 SPEEDS = (0.8, 1.0, 1.2)  # piper length_scale: 0.8 is brisk, 1.2 slow
 SEMITONES = (0, 4, 7)

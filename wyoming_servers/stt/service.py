@@ -53,10 +53,12 @@ VERSION = "0.1.0"
 # pitched non-drill questions bend toward "spell" (exact 79.6 -> 72.2 %: "I smell cookies" heard
 # "I spell cookies"), see docs/benchmarks.md, Round 3. No content word a child might mean
 # instead ("Can you spell ocean?" made a misheard "elephant" into "ocean"), and no number word
-# ("What's fourteen minus six?" made room noise into "One. Two. Three.").
-DEFAULT_INITIAL_PROMPT = (
-    "Blip, how do you spell dinosaur? Spell cat. Can you spell it? What is seven times eight?"
-)
+# ("What's fourteen minus six?" made room noise into "One. Two. Three."). Not "Can you spell
+# it?" either (round 3's first choice): with it, the partial transcript of "how do you spell…"
+# heard during a child's pause came back "How do you spell it?", a complete question, and the
+# turn ended before "elephant" (tests/test_blip_listening.py). Without it, in one run of all
+# 432 clips: 96.5 % answered (tuning 95.8, held out 97.2) against 94.7 % for the old prompt.
+DEFAULT_INITIAL_PROMPT = "Blip, how do you spell dinosaur? Spell cat. What is seven times eight?"
 
 
 @dataclass(frozen=True, slots=True)
