@@ -17,16 +17,10 @@ from custom_components.blip.brain.activity_model import (
 )
 from custom_components.blip.brain.router import classify_activity
 from custom_components.blip.brain.safety_model import SafetyModel, load_safety_model
+from tests import safety_fixtures
 
-
-@pytest.fixture(scope="module")
-def model() -> SafetyModel:
-    return load_safety_model()
-
-
-@pytest.fixture(scope="module")
-def router(model: SafetyModel) -> Router:
-    return Router(safety_model=model)
+model = safety_fixtures.model
+router = safety_fixtures.router
 
 
 def test_the_committed_activity_head_loads_with_the_safety_model(model: SafetyModel) -> None:

