@@ -499,16 +499,23 @@ async def _write_refusal(writer: asyncio.StreamWriter) -> None:
     await async_write_event(error.event(), writer)
 
 
-def _glibc_function(name: str) -> Callable[..., int] | None:
+def _load_libc() -> ctypes.CDLL | None:
+    # find_library runs ldconfig in a subprocess: done once, at import, for both functions.
     library = ctypes.util.find_library("c")
     try:
-        return getattr(ctypes.CDLL(library), name) if library else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        return ctypes.CDLL(library) if library else None
+    except OSError:
         return None
 
 
-_MALLOC_TRIM = _glibc_function("malloc_trim")
-_MALLOPT = _glibc_function("mallopt")
+def _glibc_function(libc: ctypes.CDLL | None, name: str) -> Callable[..., int] | None:
+    # Not glibc (musl, macOS): the function is missing and there is nothing to do.
+    return getattr(libc, name, None) if libc is not None else None
+
+
+_LIBC = _load_libc()
+_MALLOC_TRIM = _glibc_function(_LIBC, "malloc_trim")
+_MALLOPT = _glibc_function(_LIBC, "mallopt")
 _M_MMAP_THRESHOLD: Final = -3
 # glibc's default: blocks this large or larger get their own mapping, returned on free.
 _MMAP_THRESHOLD_BYTES: Final = 128 * 1024
