@@ -14,9 +14,11 @@ from custom_components.blip.brain.activity_model import (
     ACTIVITY_HEAD_PATH,
     ACTIVITY_LABELS,
     ActivityHead,
+    activity_input,
+    embedding_dim,
 )
-from custom_components.blip.brain.router import classify_activity
-from custom_components.blip.brain.safety_model import SafetyModel, load_safety_model
+from custom_components.blip.brain.router import classify_activity, classify_activity_why
+from custom_components.blip.brain.safety_model import FLAGS, SafetyModel, load_safety_model
 from tests import safety_fixtures
 
 model = safety_fixtures.model
@@ -26,11 +28,25 @@ router = safety_fixtures.router
 def test_the_committed_activity_head_loads_with_the_safety_model(model: SafetyModel) -> None:
     assert model.activity_head is not None
     head = ActivityHead(ACTIVITY_HEAD_PATH)
-    # It reads the turn's own embedding: no second encoding.
-    assert head.input_dim == 384
-    assert head.probabilities(np.zeros(384, np.float32)).shape == (len(ACTIVITY_LABELS),)
+    # It reads the turn's and the previous child turn's embeddings and Blip's flags, all of
+    # which the safety check already computed: no second encoding.
+    assert head.input_dim == 2 * 384 + FLAGS
+    assert head.reads_history(384)
+    assert head.members == 3
+    assert head.probabilities(np.zeros(head.input_dim, np.float32)).shape == (len(ACTIVITY_LABELS),)
     assert 0.0 < head.confidence < 1.0
-    assert ACTIVITY_HEAD_PATH.stat().st_size < 300_000
+    assert 0.0 < head.confidence_weak < 1.0
+    assert ACTIVITY_HEAD_PATH.stat().st_size < 800_000
+
+
+def test_the_head_reads_the_turn_the_previous_turn_and_the_flags() -> None:
+    dim = 4
+    features = np.arange(3 * dim + FLAGS, dtype=np.float32)
+    assert embedding_dim(features) == dim
+    # The pooled window (8..11) is left out.
+    assert activity_input(features).tolist() == [*range(8), *range(12, 12 + FLAGS)]
+    batch = np.stack([features, features + 1])
+    assert activity_input(batch).shape == (2, 2 * dim + FLAGS)
 
 
 @pytest.mark.parametrize(
@@ -88,19 +104,78 @@ def test_a_missing_activity_head_leaves_the_rules_in_charge(
 def test_an_ensemble_file_averages_its_members(tmp_path: Path) -> None:
     with np.load(ACTIVITY_HEAD_PATH, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
-    assert arrays["w1"].ndim == 2  # the committed activity head is one network
-    other = {**arrays, "b2": arrays["b2"] + np.arange(len(ACTIVITY_LABELS), dtype=np.float32)}
-    np.savez(tmp_path / "other.npz", **other)
-    stacked = {
-        **arrays,
-        **{key: np.stack([arrays[key], other[key]]) for key in ("w1", "b1", "w2", "b2")},
-    }
-    np.savez(tmp_path / "pair.npz", **stacked)
-    pair = ActivityHead(tmp_path / "pair.npz")
-    assert pair.members == 2
-    features = np.linspace(-1, 1, 384, dtype=np.float32)
-    expected = (
-        ActivityHead().probabilities(features)
-        + ActivityHead(tmp_path / "other.npz").probabilities(features)
-    ) / 2
-    assert np.allclose(pair.probabilities(features), expected, atol=1e-6)
+    assert arrays["w1"].ndim == 3  # the committed activity head is an ensemble
+    singles = []
+    for member in range(2):
+        single = {**arrays, **{key: arrays[key][member] for key in ("w1", "b1", "w2", "b2")}}
+        np.savez(tmp_path / f"member{member}.npz", **single)
+        singles.append(ActivityHead(tmp_path / f"member{member}.npz"))
+    pair = {**arrays, **{key: arrays[key][:2] for key in ("w1", "b1", "w2", "b2")}}
+    np.savez(tmp_path / "pair.npz", **pair)
+    head = ActivityHead(tmp_path / "pair.npz")
+    assert head.members == 2
+    features = np.linspace(-1, 1, head.input_dim, dtype=np.float32)
+    expected = (singles[0].probabilities(features) + singles[1].probabilities(features)) / 2
+    assert np.allclose(head.probabilities(features), expected, atol=1e-6)
+
+
+def _head_file(tmp_path: Path, name: str, **changes: np.ndarray) -> Path:
+    with np.load(ACTIVITY_HEAD_PATH, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    np.savez(tmp_path / name, **{**arrays, **changes})
+    return tmp_path / name
+
+
+def test_a_turn_no_rule_matched_needs_only_the_weak_confidence(tmp_path: Path) -> None:
+    # The head never overrules a rule here (confidence 1.01), but always a rules' guess.
+    path = _head_file(
+        tmp_path, "weak.npz", confidence=np.array(1.01), confidence_weak=np.array(0.0)
+    )
+    model = load_safety_model(activity_head_path=path)
+    assert model.activity_head is not None
+    router = Router(safety_model=model)
+    guess = "pourquoi le ciel est bleu"  # no English rule matches: the rules guess small talk
+    assert classify_activity_why(guess)[1] == "weak"
+    learned = model.activity(guess)
+    assert learned is not None
+    assert router.decide(guess).activity is learned[0]
+    ruled = "tell me a joke about the moon"  # a rule matched: it stands
+    assert classify_activity_why(ruled)[1] == "rule"
+    assert router.decide(ruled).activity is classify_activity(ruled)
+
+
+def test_a_head_of_the_turn_alone_still_loads_and_reads_the_turn(tmp_path: Path) -> None:
+    # Round 3/4 heads read the turn's embedding only (384 inputs): still accepted.
+    with np.load(ACTIVITY_HEAD_PATH, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    path = _head_file(
+        tmp_path,
+        "turn_only.npz",
+        w1=arrays["w1"][:, :384],
+        mean=arrays["mean"][:384],
+        scale=arrays["scale"][:384],
+        confidence=np.array(0.8),
+    )
+    model = load_safety_model(activity_head_path=path)
+    assert model.activity_head is not None
+    assert not model.activity_head.reads_history(384)
+    assert model.activity_head.confidence_weak == model.activity_head.confidence == 0.8
+    assert model.activity("what is the biggest planet") is not None
+
+
+def test_a_head_of_another_width_is_refused(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    with np.load(ACTIVITY_HEAD_PATH, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    path = _head_file(
+        tmp_path,
+        "wide.npz",
+        w1=arrays["w1"][:, :500],
+        mean=arrays["mean"][:500],
+        scale=arrays["scale"][:500],
+    )
+    with caplog.at_level(logging.ERROR):
+        model = load_safety_model(activity_head_path=path)
+    assert model.activity_head is None
+    assert "activity rules decide" in caplog.text

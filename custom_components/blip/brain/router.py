@@ -437,17 +437,21 @@ class Router:
         self, text: str, history: Sequence[HistoryTurn], drill_state: DrillState | None
     ) -> Activity:
         """The rules' activity where they are precise (drills depend on them), else the
-        learned activity head's when it is confident (it reads the turn's embedding, which
-        the safety check already computed), else the rules' guess."""
+        learned activity head's when it is confident (it reads the turn's and the child's
+        previous turn's embeddings, which the safety check already computed), else the
+        rules' guess. Where no rule matched at all, the head needs less confidence (both
+        thresholds chosen by cross-validation, see train_activity.py)."""
         activity, how = classify_activity_why(text, history, drill_state)
         model = self.safety.model
         if how in (_DRILL, _PRECISE, _CONTEXT) or model is None:
             return activity
-        learned = model.activity(text)
-        if learned is None or model.activity_head is None:
+        learned = model.activity(text, history)
+        head = model.activity_head
+        if learned is None or head is None:
             return activity
         guess, confidence = learned
-        return guess if confidence >= model.activity_head.confidence else activity
+        needed = head.confidence_weak if how == _WEAK else head.confidence
+        return guess if confidence >= needed else activity
 
     @property
     def routing(self) -> Mapping[Activity, Backend]:

@@ -474,13 +474,16 @@ class SafetyModel:
     def features(self, text: str, history: Sequence[HistoryTurn] = ()) -> np.ndarray:
         return features_for(self.embed, text, history)
 
-    def activity(self, text: str) -> tuple[Activity, float] | None:
+    def activity(
+        self, text: str, history: Sequence[HistoryTurn] = ()
+    ) -> tuple[Activity, float] | None:
         """The activity head's reading of a turn and its confidence (None without the head).
 
-        The turn's embedding is the one the safety score already computed (cached)."""
+        The embeddings are the ones the safety score already computed (cached): the turn's
+        and the child's earlier turns'."""
         if self.activity_head is None:
             return None
-        return self.activity_head.predict(self.embed(text))
+        return self.activity_head.predict(self.features(text, history))
 
     def score(self, text: str, history: Sequence[HistoryTurn] = ()) -> ModelScore:
         earlier = earlier_user_turns(history)
@@ -566,10 +569,11 @@ def load_safety_model(
     activity_head: ActivityHead | None = None
     try:
         activity_head = ActivityHead(activity_head_path or ACTIVITY_HEAD_PATH)
-        if activity_head.input_dim > encoder.dim:
+        if activity_head.input_dim != encoder.dim and not activity_head.reads_history(encoder.dim):
             raise ValueError(
-                f"activity head expects {activity_head.input_dim} inputs, the encoder gives "
-                f"{encoder.dim}"
+                f"activity head expects {activity_head.input_dim} inputs, the encoder's "
+                f"{encoder.dim}-dimensional embeddings give {encoder.dim} or "
+                f"{2 * encoder.dim + FLAGS}"
             )
         activity_encoder = activity_head.extra.get("encoder")
         if activity_encoder is not None and str(activity_encoder) != head.encoder_id:
