@@ -13,11 +13,12 @@ Reproducible: fixed seeds, one BLAS thread, the embeddings cached as in train.py
 
 The head is an ensemble of ENSEMBLE networks (seeds apart, probabilities averaged): steadier
 confidences on turns unlike the training lines. The router trusts it over the rules' weaker
-readings only at or above a confidence chosen by 5-fold cross-validation: each hand-written
-row is scored by an ensemble that never saw it, and for the rows where some rule matched
-("rule") and those where none did ("weak") the threshold is the one at which following the
-head when it is that sure, and the rules otherwise, is right most often (ties: the higher
-threshold, the rules' side). The rules stay in charge where drills depend on them.
+readings only at or above a confidence chosen by cross-validation by writer: each
+hand-written row is scored by an ensemble that never saw its writer's lines, and for the rows
+where some rule matched ("rule") and those where none did ("weak") the threshold is the one
+at which following the head when it is that sure, and the rules otherwise, is right most
+often (ties: the higher threshold, the rules' side). The rules stay in charge where drills
+depend on them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import numpy as np
 # train first: it lets the brain package load without Home Assistant (see train.py).
 from train import (
     ENCODER_ID,
+    HANDWRITTEN,
     MODELS,
     SEED,
     embed_all,
@@ -62,7 +64,6 @@ EPOCHS = 60
 WEIGHT_DECAY = 1e-3
 DROPOUT = 0.2
 ENSEMBLE = 3
-FOLDS = 5
 # Thresholds tried for the head's confidence (the rules' reading stands below it).
 CONFIDENCE_GRID = tuple(round(0.3 + 0.05 * k, 2) for k in range(14))  # 0.30 … 0.95
 
@@ -106,6 +107,18 @@ def fit_ensemble(
     return {**stacked, "mean": members[0]["mean"], "scale": members[0]["scale"]}
 
 
+def writer_folds(rows: list[dict[str, object]]) -> np.ndarray:
+    """One fold per hand-written file (one writer each), one for the tuned sets."""
+    writer_of: dict[str, int] = {}
+    for number, path in enumerate(HANDWRITTEN, start=1):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                writer_of.setdefault(str(json.loads(line)["text"]), number)
+    return np.array(
+        [writer_of.get(str(row["text"]), 0) if row.get("handwritten") else 0 for row in rows]
+    )
+
+
 def calibrate(
     head_right: np.ndarray, confidence: np.ndarray, rules_right: np.ndarray
 ) -> tuple[float, float]:
@@ -130,9 +143,12 @@ def main() -> None:
     )
     level = np.array([how for _, how in readings])
 
-    folds = np.random.default_rng(SEED).integers(0, FOLDS, len(rows))
+    # Folds by writer: each row is scored by an ensemble that never saw anything its writer
+    # wrote, as on a fresh blind set (a random split scores a writer's lines by a head that
+    # learnt that writer's other lines, and trusts the head too little or too much).
+    folds = writer_folds(rows)
     out_of_fold = np.zeros((len(rows), len(ACTIVITY_LABELS)))
-    for fold in range(FOLDS):
+    for fold in range(int(folds.max()) + 1):
         train = folds != fold
         head = fit_ensemble(x[train], y[train], weights[train], SEED + fold)
         out_of_fold[folds == fold] = predict(head, x[folds == fold])
