@@ -119,9 +119,11 @@ def test_an_ensemble_file_averages_its_members(tmp_path: Path) -> None:
     assert np.allclose(head.probabilities(features), expected, atol=1e-6)
 
 
-def _head_file(tmp_path: Path, name: str, **changes: np.ndarray) -> Path:
+def _head_file(
+    tmp_path: Path, name: str, drop: tuple[str, ...] = (), **changes: np.ndarray
+) -> Path:
     with np.load(ACTIVITY_HEAD_PATH, allow_pickle=False) as data:
-        arrays = {key: data[key] for key in data.files}
+        arrays = {key: data[key] for key in data.files if key not in drop}
     np.savez(tmp_path / name, **{**arrays, **changes})
     return tmp_path / name
 
@@ -145,12 +147,14 @@ def test_a_turn_no_rule_matched_needs_only_the_weak_confidence(tmp_path: Path) -
 
 
 def test_a_head_of_the_turn_alone_still_loads_and_reads_the_turn(tmp_path: Path) -> None:
-    # Round 3/4 heads read the turn's embedding only (384 inputs): still accepted.
+    # Round 3/4 heads read the turn's embedding only (384 inputs) and stored one confidence:
+    # still accepted, that confidence for every reading.
     with np.load(ACTIVITY_HEAD_PATH, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     path = _head_file(
         tmp_path,
         "turn_only.npz",
+        drop=("confidence_weak",),
         w1=arrays["w1"][:, :384],
         mean=arrays["mean"][:384],
         scale=arrays["scale"][:384],

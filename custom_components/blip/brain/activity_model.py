@@ -43,7 +43,7 @@ def activity_input(features: np.ndarray) -> np.ndarray:
     flags): the turn, the previous child turn and the flags; the pooled window adds nothing
     the two turns do not say about the activity."""
     dim = embedding_dim(features)
-    return np.concatenate([features[..., : 2 * dim], features[..., 3 * dim :]])
+    return np.concatenate([features[..., : 2 * dim], features[..., 3 * dim :]], axis=-1)
 
 
 def embedding_dim(features: np.ndarray) -> int:
