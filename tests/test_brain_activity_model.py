@@ -183,3 +183,32 @@ def test_a_head_of_another_width_is_refused(
         model = load_safety_model(activity_head_path=path)
     assert model.activity_head is None
     assert "activity rules decide" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "history", "expected"),
+    [
+        # An answer to the child's own quiz question: a fact, not small talk or a story.
+        (
+            "a cheetah",
+            [("user", "what is the fastest animal in the world"), ("assistant", "Can you guess?")],
+            Activity.TRIVIA,
+        ),
+        (
+            "mars",
+            [("user", "which planet is the red one"), ("assistant", "Do you know?")],
+            Activity.TRIVIA,
+        ),
+    ],
+)
+def test_the_head_reads_the_previous_turn(
+    model: SafetyModel, text: str, history: list[tuple[str, str]], expected: Activity
+) -> None:
+    turns = safety_fixtures.turns(*history)
+    alone = model.activity(text)
+    learned = model.activity(text, turns)
+    assert alone is not None and learned is not None
+    assert alone[0] is not expected  # the words alone do not say it
+    assert learned[0] is expected
+    assert model.activity_head is not None
+    assert learned[1] >= model.activity_head.confidence_weak
