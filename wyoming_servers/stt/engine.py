@@ -24,15 +24,15 @@ _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's defa
 # 86 ms, 15 s 194 ms, 20 s 309 ms, 30 s 973 ms; the attention no longer fits the cache), and it
 # is ~85 % of a short question's decode. Round 2 (with timestamps) found windows under 20 s
 # losing words (exact transcripts of 48 clips: 30 s 39, 20 s 43, 15 s 39, 10 s 28; 5 s made
-# Whisper repeat itself): without them, shorter windows hold up
-# (round 4: all 432 clips of benchmarks/drill_requests_stt.py, the two settings interleaved):
-# 20 s with timestamps 94.4 % drills answered / 88.2 % exact, 12 s without 95.1 / 88.9 %,
-# decode median 2.1x faster (loaded CPU: 382 -> 182 ms; 10 s: 94.0 / 86.1 %). But after a long pause mid-question ("How do you spell … elephant?",
-# 1.2 s) a fitted window stops at the pause (round 2: the second part heard in 16 of 20 paused
-# questions vs 17 with the full window, and in tests/test_blip_listening.py's question not at
-# all). So the server fits the window only to audio without such a pause
-# (ServiceSettings.fit_max_pause_seconds, the caller's ``fit``); ``fit_audio_context`` fits it
-# always. Mel frames are 10 ms; kept even.
+# Whisper repeat itself). Without timestamps shorter windows hold up (round 4: all 432 clips of
+# benchmarks/drill_requests_stt.py, the two settings interleaved): 20 s with timestamps 94.4 %
+# drills answered / 88.2 % exact, 12 s without 95.1 / 88.9 %, decode median 2.1x faster
+# (loaded CPU: 382 -> 182 ms; 10 s: 94.0 / 86.1 %). But after a long pause mid-question ("How
+# do you spell … elephant?", 1.2 s) a fitted window stops at the pause (round 2: the second
+# part heard in 16 of 20 paused questions vs 17 with the full window, and in
+# tests/test_blip_listening.py's question not at all). So the server fits the window only to
+# audio without such a pause (ServiceSettings.fit_max_pause_seconds, the caller's ``fit``);
+# ``fit_audio_context`` fits it always. Mel frames are 10 ms; kept even.
 FIT_MARGIN_FRAMES = 100
 FIT_MIN_FRAMES = 1200
 _FULL_FRAMES = 3000
