@@ -23,7 +23,7 @@ from wyoming_servers.stt.service import DEFAULT_INITIAL_PROMPT
 
 
 def test_the_window_covers_the_audio_with_a_margin_and_a_floor() -> None:
-    assert fitted_frames(16000 * 2) == FIT_MIN_FRAMES  # a short question: the 12 s floor
+    assert fitted_frames(16000 * 2) == FIT_MIN_FRAMES  # a short question: the 14 s floor
     long = fitted_frames(16000 * 25)  # 25 s: the audio and its margin
     assert long > 2500 and long % 2 == 0
     assert fitted_frames(16000 * 60) == 3000  # never more than Whisper's 30 s

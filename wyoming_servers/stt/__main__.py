@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fit-audio-context",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="Encode a window fitted to the utterance (>= 12 s, no timestamps) instead of "
+        help="Encode a window fitted to the utterance (>= 14 s, no timestamps) instead of "
         "Whisper's 30 s for every decode: ~4x faster, but may drop words after a long pause (see "
         "engine.FIT_MIN_FRAMES; by default only audio without one is fitted, --fit-max-pause-ms)",
     )

@@ -19,22 +19,24 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_MODEL_NAME = "tiny.en"
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's default
 # Fitted audio context: Whisper's encoder is given the utterance plus a margin, never less than
-# 12 s, instead of the full 30 s window of mostly padding, and Whisper writes no timestamps.
-# The encoder's cost grows faster than its window on this CPU (tiny.en int8, 2 threads: 10 s
-# 86 ms, 15 s 194 ms, 20 s 309 ms, 30 s 973 ms; the attention no longer fits the cache), and it
-# is ~85 % of a short question's decode. Round 2 (with timestamps) found windows under 20 s
-# losing words (exact transcripts of 48 clips: 30 s 39, 20 s 43, 15 s 39, 10 s 28; 5 s made
-# Whisper repeat itself). Without timestamps shorter windows hold up (round 4: all 432 clips of
-# benchmarks/drill_requests_stt.py, the two settings interleaved): 20 s with timestamps 94.4 %
-# drills answered / 88.2 % exact, 12 s without 95.1 / 88.9 %, decode median 2.1x faster
-# (loaded CPU: 382 -> 182 ms; 10 s: 94.0 / 86.1 %). But after a long pause mid-question ("How
-# do you spell … elephant?", 1.2 s) a fitted window stops at the pause (round 2: the second
-# part heard in 16 of 20 paused questions vs 17 with the full window, and in
-# tests/test_blip_listening.py's question not at all). So the server fits the window only to
-# audio without such a pause (ServiceSettings.fit_max_pause_seconds, the caller's ``fit``);
-# ``fit_audio_context`` fits it always. Mel frames are 10 ms; kept even.
+# 14 s, instead of the full 30 s window of mostly padding, and Whisper writes no timestamps.
+# The encoder is ~85 % of a short question's decode, and on this CPU its cost jumps between a
+# 16 s and a 20 s window (tiny.en int8, 2 threads, fastest of 8: 10 s 38 ms, 12 s 47, 14 s 59,
+# 16 s 71, 20 s 344, 30 s ~870). Round 2 (with timestamps) found windows under 20 s losing
+# words (exact transcripts of 48 clips: 30 s 39, 20 s 43, 15 s 39, 10 s 28; 5 s made Whisper
+# repeat itself). Without timestamps shorter windows hold up (round 4, all 432 clips of
+# benchmarks/drill_requests_stt.py): drills answered 20 s with timestamps 94.4 %, without:
+# 12 s 95.1 %, 14 s 95.4 %, 16 s 95.4 % (the same clips missed at 14 and 16 s); decode median
+# on the loaded CPU, interleaved: 20 s 382 ms vs 12 s 182 ms, 14 s 213 vs 16 s 298 ms. 12 s
+# heard "Spell school." as "Spell score." in 2 of 36 end-of-turn clips (14 s and 20 s: none);
+# 14 s loops a little more than 16 s ("Spell school. Spell school. …", cut by drop_repeats).
+# But after a long pause mid-question ("How do you spell … elephant?", 1.2 s) a fitted window
+# stops at the pause (round 2: the second part heard in 16 of 20 paused questions vs 17 with
+# the full window, and in tests/test_blip_listening.py's question not at all). So the server
+# fits the window only to audio without such a pause (ServiceSettings.fit_max_pause_seconds,
+# the caller's ``fit``); ``fit_audio_context`` fits it always. Mel frames are 10 ms; kept even.
 FIT_MARGIN_FRAMES = 100
-FIT_MIN_FRAMES = 1200
+FIT_MIN_FRAMES = 1400
 _FULL_FRAMES = 3000
 # Whisper sometimes repeats a sentence to the end of its window ("What is 50 minus six? What is
 # 50 minus six? ..."): bound the tokens by the audio's length and drop the repeats.
