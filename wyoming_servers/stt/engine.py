@@ -263,7 +263,7 @@ class WhisperEngine:
                 hotwords=options.hotwords or None,
                 temperature=_FALLBACK_TEMPERATURES if self.settings.temperature_fallback else 0.0,
                 # A fitted window decodes without timestamps (see FIT_MIN_FRAMES); the full
-                # window keeps them: across a long pause they are what starts a new segment.
+                # window keeps them (it decodes the paused questions, measured with them).
                 without_timestamps=fit,
                 max_new_tokens=min(
                     _MAX_TOKENS, _MIN_TOKENS + _TOKENS_PER_SECOND * len(samples) // 16000
