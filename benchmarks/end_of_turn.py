@@ -238,6 +238,8 @@ async def run(repeat: int, paused: bool = True, stt_args: tuple[str, ...] = ()) 
     cut: dict[str, int] = {"blip_listening": 0, "ha_default": 0}
     missing: dict[str, int] = {"blip_listening": 0, "ha_default": 0}
     failures: list[str] = []
+    # The machine may be shared: its load says how far the absolute figures are inflated.
+    load_start = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory() as ha_tts_cache,
         tempfile.TemporaryDirectory() as logs,
@@ -306,6 +308,7 @@ async def run(repeat: int, paused: bool = True, stt_args: tuple[str, ...] = ()) 
     summary["paused_second_part_missing"] = missing
     summary["home_assistant_replaces_vad"] = hasattr(stt, "SpeechAudioProcessing")
     summary["target_median_ms"] = 500
+    summary["load_average_start_end"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
     return summary
 
 

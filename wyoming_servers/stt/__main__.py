@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--fit-audio-context",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="Encode a window fitted to the utterance (>= 20 s) instead of Whisper's 30 s for "
-        "every decode: ~2x faster, but may drop words after a long pause (see "
+        help="Encode a window fitted to the utterance (>= 14 s, no timestamps) instead of "
+        "Whisper's 30 s for every decode: ~4x faster, but may drop words after a long pause (see "
         "engine.FIT_MIN_FRAMES; by default only audio without one is fitted, --fit-max-pause-ms)",
     )
     model.add_argument(

@@ -19,16 +19,24 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_MODEL_NAME = "tiny.en"
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's default
 # Fitted audio context: Whisper's encoder is given the utterance plus a margin, never less than
-# 20 s, instead of the full 30 s window of mostly padding. benchmarks/drill_requests_stt.py (108
-# clips, tiny.en): drills answered 92.6 % vs 93.5 %, exact transcripts 84 % vs 75 %, decode
-# median 2.2x faster (exact of 48 clips: 30 s 39, 20 s 43, 15 s 39, 10 s 28; 5 s made Whisper
-# repeat itself). But after a long pause mid-question ("How do you spell … elephant?", 1.2 s)
-# it stops at the pause: the second part was heard in 16 of 20 paused questions vs 17 with the
-# full window, and in tests/test_blip_listening.py's question not at all. So the server fits
-# the window only to audio without such a pause (ServiceSettings.fit_max_pause_seconds, the
-# caller's ``fit``); ``fit_audio_context`` fits it always. Mel frames are 10 ms; kept even.
+# 14 s, instead of the full 30 s window of mostly padding, and Whisper writes no timestamps.
+# The encoder is ~85 % of a short question's decode, and on this CPU its cost jumps between a
+# 16 s and a 20 s window (tiny.en int8, 2 threads, fastest of 8: 10 s 38 ms, 12 s 47, 14 s 59,
+# 16 s 71, 20 s 344, 30 s ~870). Round 2 (with timestamps) found windows under 20 s losing
+# words (exact transcripts of 48 clips: 30 s 39, 20 s 43, 15 s 39, 10 s 28; 5 s made Whisper
+# repeat itself). Without timestamps shorter windows hold up (round 4, all 432 clips of
+# benchmarks/drill_requests_stt.py): drills answered 20 s with timestamps 94.4 %, without:
+# 12 s 95.1 %, 14 s 95.4 %, 16 s 95.4 % (the same clips missed at 14 and 16 s); decode median
+# on the loaded CPU, interleaved: 20 s 382 ms vs 12 s 182 ms, 14 s 213 vs 16 s 298 ms. 12 s
+# heard "Spell school." as "Spell score." in 2 of 36 end-of-turn clips (14 s and 20 s: none);
+# 14 s loops a little more than 16 s ("Spell school. Spell school. …", cut by drop_repeats).
+# But after a long pause mid-question ("How do you spell … elephant?", 1.2 s) a fitted window
+# stops at the pause (round 2: the second part heard in 16 of 20 paused questions vs 17 with
+# the full window, and in tests/test_blip_listening.py's question not at all). So the server
+# fits the window only to audio without such a pause (ServiceSettings.fit_max_pause_seconds,
+# the caller's ``fit``); ``fit_audio_context`` fits it always. Mel frames are 10 ms; kept even.
 FIT_MARGIN_FRAMES = 100
-FIT_MIN_FRAMES = 2000
+FIT_MIN_FRAMES = 1400
 _FULL_FRAMES = 3000
 # Whisper sometimes repeats a sentence to the end of its window ("What is 50 minus six? What is
 # 50 minus six? ..."): bound the tokens by the audio's length and drop the repeats.
@@ -122,9 +130,10 @@ def fitted_frames(samples: int) -> int:
 def drop_repeats(segments: tuple[str, ...]) -> tuple[str, ...]:
     """The segments with Whisper's loops removed: a sentence said again straight after itself.
 
-    A sentence of 3+ words is never meant twice in a row; a shorter one only when it comes 3+
-    times ("Spell house. Spell house. Spell house."): a child spelling "B. B." or saying "No.
-    No." means it. What the token bound cut off while the loop went on is dropped too.
+    A sentence of 2+ words is never meant twice in a row ("Spell garden. Spell garden.", which
+    the drill engine does not answer: 2 to 4 of the 432 drill clips, by window); a one-word one only
+    when it comes 3+ times: a child spelling "B. B." or saying "No. No." means it. What the
+    token bound cut off while the loop went on is dropped too.
     """
     sentences = [
         sentence for segment in segments for sentence in _SENTENCE_END.split(segment.strip())
@@ -137,7 +146,7 @@ def drop_repeats(segments: tuple[str, ...]) -> tuple[str, ...]:
         run = 1
         while index + run < len(keys) and keys[index + run] == keys[index]:
             run += 1
-        loop = run > 1 and (len(keys[index].split()) >= 3 or run >= 3)
+        loop = run > 1 and (len(keys[index].split()) >= 2 or run >= 3)
         kept.extend(sentences[index : index + (1 if loop else run)])
         looped = looped or loop
         index += run
@@ -253,6 +262,9 @@ class WhisperEngine:
                 initial_prompt=options.initial_prompt or None,
                 hotwords=options.hotwords or None,
                 temperature=_FALLBACK_TEMPERATURES if self.settings.temperature_fallback else 0.0,
+                # A fitted window decodes without timestamps (see FIT_MIN_FRAMES); the full
+                # window keeps them (it decodes the paused questions, measured with them).
+                without_timestamps=fit,
                 max_new_tokens=min(
                     _MAX_TOKENS, _MIN_TOKENS + _TOKENS_PER_SECOND * len(samples) // 16000
                 ),

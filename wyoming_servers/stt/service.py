@@ -71,7 +71,7 @@ class ServiceSettings:
     hotwords: str | None = None
     speculation: bool = True
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
-    # Decode with Whisper's encoder window fitted to the audio (~2x faster on this CPU, see
+    # Decode with Whisper's encoder window fitted to the audio (~4x faster on this CPU, see
     # engine.FIT_MIN_FRAMES) unless the VAD saw a pause this long between two runs of speech:
     # then Whisper's full window, which does not drop the words after it. 0.25 s: synthesized
     # questions spoken straight through pause at most 0.06 s, the 0.5-1.2 s pauses of
