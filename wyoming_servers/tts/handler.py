@@ -8,9 +8,10 @@ own speaking task.
 
 A cache hit needs no synthesis and no task: when nothing is queued ahead of it, a cached
 sentence (and the end of its answer) is written by the event handler itself, in the loop pass
-that read the request, AudioStart and the first chunk in one write. Audio leaves as pre-encoded
-chunk headers plus views of the PCM, in writes of about the transport's buffer size, so a
-sentence costs a few ``send`` calls instead of three per chunk.
+that read the request, AudioStart and the first chunk in one write; the rest of the answer
+follows a moment later, once a client sharing this CPU core has had the chance to read it. Audio
+leaves as pre-encoded chunk headers plus views of the PCM, in writes of about the transport's
+buffer size, so a sentence costs a few ``send`` calls instead of three per chunk.
 
 Protocol, as Home Assistant and wyoming-piper use it:
 - ``Synthesize`` alone: AudioStart, AudioChunk..., AudioStop.
@@ -476,8 +477,9 @@ class TtsEventHandler(BlipEventHandler):
     async def _write_audio(self, audio: PcmAudio, *, from_cache: bool) -> None:
         """One sentence's audio (after AudioStart, if the answer has none yet) as AudioChunks.
 
-        The first write carries AudioStart and the first chunk together; the rest follows in
-        writes of about ``_WRITE_BATCH_BYTES``, each waiting for the client to keep up.
+        The first write of an answer carries AudioStart and the first chunk together, then the
+        loop idles for ``_FIRST_AUDIO_HANDOFF_SECONDS``; the rest follows in writes of about
+        ``_WRITE_BATCH_BYTES``, each waiting for the client to keep up.
         """
         utterance = self._utterance
         utterance.sentences += 1
