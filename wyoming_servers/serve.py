@@ -551,7 +551,9 @@ def ask_for_a_short_time_slice() -> bool:
     )
     buffer = ctypes.create_string_buffer(attr, len(attr))
     syscall.restype = ctypes.c_long
-    applied = syscall(syscall_number, 0, buffer, 0) == 0
+    # Every integer as a C long, as syscall(2) reads its variadic arguments.
+    number, this_thread, no_flags = (ctypes.c_long(v) for v in (syscall_number, 0, 0))
+    applied = syscall(number, this_thread, buffer, no_flags) == 0
     _LOGGER.debug("Short time slice for the event loop: %s", "on" if applied else "refused")
     return applied
 
