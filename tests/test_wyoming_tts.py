@@ -8,12 +8,13 @@ real piper calls tells cache hits from synthesis.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from functools import partial
 import io
 from pathlib import Path
 import subprocess
 import sys
+import time
 
 from homeassistant.components import tts
 from homeassistant.components.tts.const import DATA_COMPONENT
@@ -51,7 +52,12 @@ from wyoming_servers.serve import encode_event
 from wyoming_servers.tts.__main__ import default_phrases_path, load_phrase_sentences
 from wyoming_servers.tts.cache import SentenceAudioCache
 from wyoming_servers.tts.engine import TtsEngine
-from wyoming_servers.tts.handler import TtsEventHandler, TtsHandlerOptions, _chunk_header_bytes
+from wyoming_servers.tts.handler import (
+    _FIRST_AUDIO_HANDOFF_SECONDS,
+    TtsEventHandler,
+    TtsHandlerOptions,
+    _chunk_header_bytes,
+)
 
 MAX_TEXT_CHARS = 2000
 VOICE_NAME = "en_US-joe-medium"
@@ -269,6 +275,49 @@ async def test_a_phrase_after_a_new_sentence_keeps_its_place(
     assert tts_engine.synthesis_calls == calls_after  # both from the cache now
     assert reply.audio.pcm == alone[0].audio.pcm + alone[1].audio.pcm
     assert reply.types.count("audio-start") == reply.types.count("audio-stop") == 1
+
+
+class _WriteRecordingHandler(TtsEventHandler):
+    """The real handler, noting when each of its writes started and what it carried."""
+
+    writes: list[tuple[float, float, bytes]]  # (started, returned, bytes)
+
+    async def write_encoded(self, pieces: Iterable[bytes | memoryview]) -> None:
+        pieces = list(pieces)
+        started = time.monotonic()
+        await super().write_encoded(pieces)
+        self.writes.append((started, time.monotonic(), b"".join(pieces)))
+
+
+async def test_a_cached_answer_writes_its_first_audio_alone_then_lets_the_client_run(
+    tts_engine: TtsEngine,
+) -> None:
+    """AudioStart and the first chunk leave in one write; the rest only after the event loop
+    was left idle for a moment, so a client on the same CPU core reads its first audio while
+    the rest waits, instead of after the whole clip was copied out."""
+    writes: list[tuple[float, float, bytes]] = []
+
+    def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> TtsEventHandler:
+        recording = _WriteRecordingHandler(tts_engine, TtsHandlerOptions(), reader, writer)
+        recording.writes = writes
+        return recording
+
+    filler = "Hmm, let me think about that. Ooh, that's a really great question!"
+    async with running_server(handler) as address:
+        warm = await synthesize(address, filler)
+        writes.clear()
+        calls_before = tts_engine.synthesis_calls
+        reply = await synthesize(address, filler)
+    assert tts_engine.synthesis_calls == calls_before  # a cache hit
+    assert reply.audio.pcm == warm.audio.pcm
+    first = parse_events(writes[0][2])
+    assert [event.type for event in first] == ["audio-start", "audio-chunk"]
+    assert len(first[1].payload or b"") == 1024 * 2  # one chunk of 1024 16-bit samples
+    assert writes[1][0] - writes[0][1] >= _FIRST_AUDIO_HANDOFF_SECONDS * 0.9
+    rest = parse_events(b"".join(write[2] for write in writes[1:]))
+    assert [event.type for event in rest].count("audio-stop") == 1
+    assert rest[-1].type == "audio-stop"
+    assert first[1].payload + b"".join(e.payload or b"" for e in rest) == reply.audio.pcm
 
 
 def test_pre_encoded_chunk_headers_are_what_the_library_writes() -> None:

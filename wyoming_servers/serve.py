@@ -40,6 +40,8 @@ import json
 import logging
 import os
 from pathlib import Path
+import platform
+import struct
 import time
 from typing import Final
 from urllib.parse import urlparse
@@ -382,6 +384,7 @@ class WyomingServer:
     async def start(self) -> None:
         """Bind and start accepting clients (returns at once)."""
         self._trimmed_rss = resident_bytes()
+        ask_for_a_short_time_slice()
         if self.socket_path is not None:
             self.socket_path.unlink(missing_ok=True)
             self._server = await asyncio.start_unix_server(
@@ -497,6 +500,62 @@ async def _write_refusal(writer: asyncio.StreamWriter) -> None:
 
     error = Error(text="Too many connections; try again later", code="too-many-connections")
     await async_write_event(error.event(), writer)
+
+
+# -- scheduling -------------------------------------------------------------------------------
+
+# Linux's EEVDF scheduler (6.12+) gives a thread that asks for a shorter time slice an earlier
+# deadline, so a request that wakes it runs at once instead of after the slice of whatever else
+# holds the core (the client itself, on a small box; measured in docs/benchmarks.md, issue 16
+# round 4). Asked for the event loop's thread only, the one that reads requests and writes
+# audio: SCHED_FLAG_RESET_ON_FORK gives threads it starts later (piper's synthesis) the default
+# slice back. The share of CPU is unchanged; only when the thread runs is.
+_EVENT_LOOP_SLICE_NS: Final = 100_000  # the kernel's minimum, 0.1 ms
+_SCHED_FLAG_RESET_ON_FORK: Final = 0x01
+_SCHED_ATTR_FORMAT: Final = "IIQiIQQQ"  # struct sched_attr, version 0 (48 bytes)
+_SCHED_SETATTR: Final = {
+    "x86_64": 314,
+    "aarch64": 274,
+    "riscv64": 274,
+    "armv7l": 380,
+    "armv6l": 380,
+}
+
+
+def ask_for_a_short_time_slice() -> bool:
+    """Ask the kernel to wake the calling thread (the event loop's) promptly; best effort.
+
+    Only for an ordinary thread (SCHED_OTHER, nice >= 0): a policy or priority the operator
+    chose is left alone, and resetting on fork must not reset a raised priority for the
+    threads started later. True when the kernel took it; older kernels accept and ignore it.
+    """
+    syscall_number = _SCHED_SETATTR.get(platform.machine())
+    syscall = getattr(_LIBC, "syscall", None) if _LIBC is not None else None
+    if syscall_number is None or syscall is None or not hasattr(os, "sched_getscheduler"):
+        return False
+    try:
+        if os.sched_getscheduler(0) != os.SCHED_OTHER or (nice := os.nice(0)) < 0:
+            return False
+    except OSError:
+        return False
+    attr = struct.pack(
+        _SCHED_ATTR_FORMAT,
+        struct.calcsize(_SCHED_ATTR_FORMAT),
+        os.SCHED_OTHER,
+        _SCHED_FLAG_RESET_ON_FORK,
+        nice,
+        0,
+        _EVENT_LOOP_SLICE_NS,
+        0,
+        0,
+    )
+    buffer = ctypes.create_string_buffer(attr, len(attr))
+    syscall.restype = ctypes.c_long
+    # Every integer as a C long, as syscall(2) reads its variadic arguments.
+    number, this_thread, no_flags = (ctypes.c_long(v) for v in (syscall_number, 0, 0))
+    applied = syscall(number, this_thread, buffer, no_flags) == 0
+    _LOGGER.debug("Short time slice for the event loop: %s", "on" if applied else "refused")
+    return applied
 
 
 def _load_libc() -> ctypes.CDLL | None:

@@ -8,9 +8,10 @@ own speaking task.
 
 A cache hit needs no synthesis and no task: when nothing is queued ahead of it, a cached
 sentence (and the end of its answer) is written by the event handler itself, in the loop pass
-that read the request, AudioStart and the first chunk in one write. Audio leaves as pre-encoded
-chunk headers plus views of the PCM, in writes of about the transport's buffer size, so a
-sentence costs a few ``send`` calls instead of three per chunk.
+that read the request, AudioStart and the first chunk in one write; the rest of the answer
+follows a moment later, once a client sharing this CPU core has had the chance to read it. Audio
+leaves as pre-encoded chunk headers plus views of the PCM, in writes of about the transport's
+buffer size, so a sentence costs a few ``send`` calls instead of three per chunk.
 
 Protocol, as Home Assistant and wyoming-piper use it:
 - ``Synthesize`` alone: AudioStart, AudioChunk..., AudioStop.
@@ -70,6 +71,13 @@ _MAX_TTS_PAYLOAD_BYTES: Final = 64 * 1024
 # Audio bytes handed to the transport per write before waiting for it to drain: about asyncio's
 # default high-water mark, so a client that reads slowly is not sent a whole sentence at once.
 _WRITE_BATCH_BYTES: Final = 64 * 1024
+# After an answer's first audio is written, the rest of it waits this long (seconds) with the
+# event loop idle: a client on the same CPU core (Home Assistant next to this server on a small
+# box) is woken by that write but cannot run until this process blocks, so without the pause
+# its first audio waited for the whole clip to be copied out and the answer logged (≈ 0.4 ms of
+# a cached phrase's 0.5-0.9 ms). The next write is still far ahead of playback: the first chunk
+# alone is 46 ms of audio at 22,050 Hz.
+_FIRST_AUDIO_HANDOFF_SECONDS: Final = 0.001
 
 
 @functools.lru_cache(maxsize=16)
@@ -469,8 +477,9 @@ class TtsEventHandler(BlipEventHandler):
     async def _write_audio(self, audio: PcmAudio, *, from_cache: bool) -> None:
         """One sentence's audio (after AudioStart, if the answer has none yet) as AudioChunks.
 
-        The first write carries AudioStart and the first chunk together; the rest follows in
-        writes of about ``_WRITE_BATCH_BYTES``, each waiting for the client to keep up.
+        The first write of an answer carries AudioStart and the first chunk together, then the
+        loop idles for ``_FIRST_AUDIO_HANDOFF_SECONDS``; the rest follows in writes of about
+        ``_WRITE_BATCH_BYTES``, each waiting for the client to keep up.
         """
         utterance = self._utterance
         utterance.sentences += 1
@@ -483,11 +492,17 @@ class TtsEventHandler(BlipEventHandler):
         for header, pcm in self._chunks(audio):
             pieces += (header, pcm)
             batched += len(pcm)
-            if utterance.first_audio_ms is None or batched >= _WRITE_BATCH_BYTES:
+            if utterance.first_audio_ms is None:
                 await self.write_encoded(pieces)
                 pieces, batched = [], 0
-                if utterance.first_audio_ms is None and utterance.started_at is not None:
-                    utterance.first_audio_ms = (time.monotonic() - utterance.started_at) * 1000
+                started_at = utterance.started_at
+                utterance.first_audio_ms = (
+                    (time.monotonic() - started_at) * 1000 if started_at is not None else 0.0
+                )
+                await asyncio.sleep(_FIRST_AUDIO_HANDOFF_SECONDS)
+            elif batched >= _WRITE_BATCH_BYTES:
+                await self.write_encoded(pieces)
+                pieces, batched = [], 0
         if pieces:
             await self.write_encoded(pieces)
 
