@@ -36,10 +36,12 @@ class SentenceTooLongError(ValueError):
     """What piper would be given is too long to synthesize within the server's bounds."""
 
 
-# English letter names in espeak's phonemes, passed to piper as ``[[ phonemes ]]``. Written as
-# text, "A" is read as the article ("uh"), "S" after a word as "as", a final "E" is swallowed:
-# tiny.en heard 15 of 30 spelled answers right with "D, I, N", 39 of 40 with these (see
-# benchmarks/spelled_letters.py). Only piper sees these: the cache key is the plain text.
+# English letter names in espeak's phonemes. Written as text, "A" is read as the article ("uh"),
+# "S" after a word as "as", a final "E" is swallowed: tiny.en heard 15 of 30 spelled answers
+# right with "D, I, N", 39 of 40 with these (see benchmarks/spelled_letters.py). V starts with a
+# long v ("vv"): with a plain one both Whisper ears heard B in 8 of 8 words with a V (favorite →
+# F-A-B-O-R-I-T-E); with the long one in 2 of 8 (issue 15 round 4). Only piper sees these: the
+# cache key is the plain text.
 LETTER_PHONEMES: Final = {
     "A": "ˈeɪ",
     "B": "bˈiː",
@@ -62,28 +64,42 @@ LETTER_PHONEMES: Final = {
     "S": "ˈɛs",
     "T": "tˈiː",
     "U": "jˈuː",
-    "V": "vˈiː",
+    "V": "vvˈiː",
     "W": "dˈʌbəljuː",
     "X": "ˈɛks",
     "Y": "wˈaɪ",
     "Z": "zˈiː",
+    "apostrophe": "ɐpˈɔstɹəfi",
 }
+# Between two letters a space; between a doubled letter two, a longer gap: with one, the model
+# ran "ˈɛf ˈɛf" into one F (balloon → B-A-L-O-O-N). Not a comma: piper reads a comma inside the
+# phonemes as a pause before a new phrase, and the vowel letters after it came out with an onset
+# (O heard as "no", E as D): 14 of 30 hard words against 20 without. (Before round 4 the run was
+# one "[[ ]]" block per letter joined by ", ", and piper's phonemizer dropped those commas: the
+# letters were already run together by single spaces.)
+LETTER_GAP: Final = " "
+DOUBLED_LETTER_GAP: Final = "  "
 
 
-TEXT_RENDERING: Final = "letter-names-2"
+TEXT_RENDERING: Final = "letter-names-3"
 LETTER_RUN_PAUSE_SECONDS: Final = 0.3
 
 
-def _letter_phonemes(item: str) -> str:
-    phonemes = LETTER_PHONEMES.get(item)
-    return f"[[ {phonemes} ]]" if phonemes else item
+def letter_run_phonemes(items: Sequence[str]) -> str:
+    """One spelled run as piper phonemes, one ``[[ ]]`` block (the gaps are inside it)."""
+    spoken: list[str] = []
+    for index, item in enumerate(items):
+        if index:
+            spoken.append(DOUBLED_LETTER_GAP if item == items[index - 1] else LETTER_GAP)
+        spoken.append(LETTER_PHONEMES[item])
+    return f"[[ {''.join(spoken)} ]]"
 
 
 def piper_input(text: str, languages: Sequence[str]) -> str:
     """What piper is given for a speakable sentence: spelled letters as letter names."""
     if not any(language.lower().startswith("en") for language in languages):
         return text
-    return render_letter_runs(text, _letter_phonemes)
+    return render_letter_runs(text, letter_run_phonemes)
 
 
 class UnknownVoiceError(VoiceNotFoundError):
