@@ -40,14 +40,16 @@ class SentenceTooLongError(ValueError):
 # "S" after a word as "as", a final "E" is swallowed: tiny.en heard 15 of 30 spelled answers
 # right with "D, I, N", 39 of 40 with these (see benchmarks/spelled_letters.py). V starts with a
 # long v ("vv"): with a plain one both Whisper ears heard B in 8 of 8 words with a V (favorite →
-# F-A-B-O-R-I-T-E); with the long one in 2 of 8 (issue 15 round 4). Only piper sees these: the
-# cache key is the plain text.
+# F-A-B-O-R-I-T-E); with the long one in 2 of 8. E is held longer ("iːː"): a final E after L
+# was heard as D in 4 of 4 words (people → P-E-O-P-L-D), with the long one in none (issue 15
+# round 4, benchmarks/spelled_letters.py). Only piper sees these: the cache key is the plain
+# text.
 LETTER_PHONEMES: Final = {
     "A": "ˈeɪ",
     "B": "bˈiː",
     "C": "sˈiː",
     "D": "dˈiː",
-    "E": "ˈiː",
+    "E": "ˈiːː",
     "F": "ˈɛf",
     "G": "dʒˈiː",
     "H": "ˈeɪtʃ",
