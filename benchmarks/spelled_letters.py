@@ -150,8 +150,8 @@ def spelled_answers(engine: DrillEngine, words: list[str]) -> dict[str, str]:
     return answers
 
 
-def server_command(port: int) -> list[str]:
-    """Blip's TTS server from this checkout."""
+def server_command(port: int, extra: list[str]) -> list[str]:
+    """Blip's TTS server from this checkout (``extra``: its options, ``--server-option``)."""
     return [
         sys.executable,
         "-m",
@@ -160,6 +160,7 @@ def server_command(port: int) -> list[str]:
         f"tcp://127.0.0.1:{port}",
         "--no-phrases",
         "--no-disk-cache",
+        *extra,
     ]
 
 
@@ -204,7 +205,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     misheard: list[dict[str, str]] = []
     started = time.perf_counter()
     port = free_port()
-    with start_server("blip-tts-spelled", server_command(port), port):
+    with start_server("blip-tts-spelled", server_command(port, args.server_option), port):
         speaker = Speaker(
             WyomingTtsClient("127.0.0.1", port), PhraseCache(), apology="Sorry, say that again?"
         )
@@ -248,6 +249,12 @@ def main() -> None:
     parser.add_argument("--skip-before", action="store_true", help="skip the old way's baseline")
     parser.add_argument(
         "--held-out", action="store_true", help="also the other grade 1-3 words (the check)"
+    )
+    parser.add_argument(
+        "--server-option",
+        action="append",
+        default=[],
+        help="pass to the TTS server, e.g. --server-option=--letter-noise-scale=0.667",
     )
     parser.add_argument("--runs", type=int, default=1, help="passes over the words (piper noise)")
     parser.add_argument(

@@ -74,7 +74,8 @@ def test_a_doubled_letter_and_a_v_are_heard_back(
     """Real piper (its sampling noise off, so the take is the same every run) and the STT
     server's tiny.en decode: the letters come back in order. Before round 4, "balloon" came back
     B-A-L-O-O-N and "volcano" B-O-L-C-A-N-O."""
-    synthesizer = PiperSynthesizer(voice, SynthesisSettings(noise_scale=0.0, noise_w_scale=0.0))
+    settings = SynthesisSettings(letter_noise_scale=0.0, letter_noise_w_scale=0.0)
+    synthesizer = PiperSynthesizer(voice, settings)
     letters = ", ".join(word.upper())
     audio = synthesizer.synthesize(f"{word.capitalize()} is spelled {letters}.", None)
     pcm = convert_all(
@@ -84,3 +85,15 @@ def test_a_doubled_letter_and_a_v_are_heard_back(
     )
     heard = ear.decode_blocking(np.frombuffer(pcm, dtype="<i2"), OPTIONS).text
     assert letters_heard(heard, word), heard
+
+
+def test_a_sentence_with_spelled_letters_has_its_own_sampling_noise() -> None:
+    settings = SynthesisSettings(noise_scale=0.5, letter_noise_scale=0.1, letter_noise_w_scale=None)
+    assert settings.piper_config(None, letters=False).noise_scale == 0.5
+    letters = settings.piper_config(3, letters=True)
+    assert (letters.noise_scale, letters.noise_w_scale, letters.speaker_id) == (0.1, None, 3)
+    # None: as the voice's own (or the server's) setting.
+    assert (
+        SynthesisSettings(letter_noise_scale=None).piper_config(None, letters=True).noise_scale
+        is None
+    )

@@ -108,13 +108,41 @@ class UnknownVoiceError(VoiceNotFoundError):
     """A request named a voice (or speaker) this server does not have."""
 
 
+# piper samples each sentence with noise (joe's own noise_scale 0.667, noise_w 0.8): a sentence
+# of spelled letters comes out differently each time, and some takes run two letters into one.
+# A sentence with a spelled run is sampled with less. Measured (docs/benchmarks.md, issue 15
+# round 4, one pass each): 0.333 heard 91/100 + 55/58 held out, the voice's own 87-88 + 53-54,
+# none at all 87 + 54; a gain within piper's pass-to-pass spread, not proven.
+LETTER_NOISE_SCALE: Final = 0.333
+LETTER_NOISE_W_SCALE: Final = 0.333
+
+
 @dataclass(frozen=True, slots=True)
 class SynthesisSettings:
-    """Server-wide piper settings; None keeps the voice's own default."""
+    """Server-wide piper settings; None keeps the voice's own default.
+
+    ``letter_*``: for a sentence with spelled letters (None: as any other sentence).
+    """
 
     length_scale: float | None = None
     noise_scale: float | None = None
     noise_w_scale: float | None = None
+    letter_noise_scale: float | None = LETTER_NOISE_SCALE
+    letter_noise_w_scale: float | None = LETTER_NOISE_W_SCALE
+
+    def piper_config(self, speaker_id: int | None, *, letters: bool) -> SynthesisConfig:
+        """piper's settings for one sentence; ``letters``: it has a spelled run."""
+        noise_scale, noise_w_scale = self.noise_scale, self.noise_w_scale
+        if letters and self.letter_noise_scale is not None:
+            noise_scale = self.letter_noise_scale
+        if letters and self.letter_noise_w_scale is not None:
+            noise_w_scale = self.letter_noise_w_scale
+        return SynthesisConfig(
+            speaker_id=speaker_id,
+            length_scale=self.length_scale,
+            noise_scale=noise_scale,
+            noise_w_scale=noise_w_scale,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,15 +221,10 @@ class PiperSynthesizer:
     def _piper(self, text: str, speaker_id: int | None) -> PcmAudio:
         with self._calls_lock:
             self.calls += 1
-        config = SynthesisConfig(
-            speaker_id=speaker_id,
-            length_scale=self.settings.length_scale,
-            noise_scale=self.settings.noise_scale,
-            noise_w_scale=self.settings.noise_w_scale,
-        )
         piper = self.voice.piper
         # Spelled letters are given to piper as letter names (see piper_input).
         spoken = piper_input(text, self.voice.languages)
+        config = self.settings.piper_config(speaker_id, letters=spoken != text)
         sentences = piper.phonemize(spoken)
         total = sum(len(phonemes) for phonemes in sentences)
         if total > MAX_PHONEMES_PER_SENTENCE:
