@@ -10,6 +10,7 @@ order (``brain.spoken.parse_spelled_letters`` on some run of the transcript's wo
 
 ``--held-out``: also the other 58 grade 1–3 words, the check against tuning to the 100.
 ``--runs N``: N passes (piper samples with noise, so a pass differs from the next).
+``--server-option``: an option for the TTS server (``--letter-noise-scale=0.667``, the voice's own).
 
 Side by side, in the same run: the way Blip spoke before (plain "D, I, N" text for piper,
 the opening sentence cut after its first comma into two syntheses). Also: 20 math facts
