@@ -111,8 +111,8 @@ class UnknownVoiceError(VoiceNotFoundError):
 # piper samples each sentence with noise (joe's own noise_scale 0.667, noise_w 0.8): a sentence
 # of spelled letters comes out differently each time, and some takes run two letters into one.
 # A sentence with a spelled run is sampled with less. Measured (docs/benchmarks.md, issue 15
-# round 4, one pass each): 0.333 heard 91/100 + 55/58 held out, the voice's own 87-88 + 53-54,
-# none at all 87 + 54; a gain within piper's pass-to-pass spread, not proven.
+# round 4): 0.333 heard 91 and 91/100 (held out 55, 53/58), the voice's own 87-88 (53-54),
+# none at all 87 (54); a gain within piper's pass-to-pass spread, not proven.
 LETTER_NOISE_SCALE: Final = 0.333
 LETTER_NOISE_W_SCALE: Final = 0.333
 
