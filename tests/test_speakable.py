@@ -56,9 +56,14 @@ def test_letter_runs_are_found_and_plain_words_are_not() -> None:
 
 
 def test_letter_runs_render_one_letter_at_a_time_after_a_lead_in() -> None:
-    rendered = render_letter_runs("Dog is spelled D, O, G. Bye.", lambda letter: f"<{letter}>")
-    assert rendered == "Dog is spelled: <D>, <O>, <G>. Bye."
-    assert render_letter_runs("C-A-T!", str.lower) == "c, a, t!"
+    rendered = render_letter_runs(
+        "Dog is spelled D, O, G. Bye.", lambda items: "<" + "|".join(items) + ">"
+    )
+    assert rendered == "Dog is spelled: <D|O|G>. Bye."
+    assert render_letter_runs("C-A-T!", lambda items: ", ".join(items).lower()) == "c, a, t!"
+    assert render_letter_runs("Don't: D, O, N, apostrophe, T", " ".join) == (
+        "Don't: D O N apostrophe T"
+    )
 
 
 def test_markdown_is_stripped_the_same_way_everywhere() -> None:

@@ -28,7 +28,13 @@ from ..serve import (
     limits_from_args,
 )
 from .cache import DEFAULT_RECENT_BYTES, DEFAULT_RECENT_ENTRIES, SentenceAudioCache
-from .engine import RemoteVoice, SynthesisSettings, TtsEngine
+from .engine import (
+    LETTER_NOISE_SCALE,
+    LETTER_NOISE_W_SCALE,
+    RemoteVoice,
+    SynthesisSettings,
+    TtsEngine,
+)
 from .handler import (
     DEFAULT_FIRST_CLAUSE_MIN_CHARS,
     DEFAULT_MAX_TEXT_CHARS,
@@ -145,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--length-scale", type=float, help="speaking pace (> 1 is slower)")
     parser.add_argument("--noise-scale", type=float, help="piper generator noise")
     parser.add_argument("--noise-w-scale", type=float, help="piper phoneme width noise")
+    parser.add_argument(
+        "--letter-noise-scale",
+        type=float,
+        default=LETTER_NOISE_SCALE,
+        help="generator noise for a sentence with spelled letters (default %(default)s)",
+    )
+    parser.add_argument(
+        "--letter-noise-w-scale",
+        type=float,
+        default=LETTER_NOISE_W_SCALE,
+        help="phoneme width noise for a sentence with spelled letters (default %(default)s)",
+    )
     remote = parser.add_argument_group(
         "remote voice (the inference box)",
         "Speak with a bigger voice on a GPU box through an OpenAI-compatible "
@@ -191,6 +209,8 @@ def build_engine(args: argparse.Namespace) -> TtsEngine:
         length_scale=args.length_scale,
         noise_scale=args.noise_scale,
         noise_w_scale=args.noise_w_scale,
+        letter_noise_scale=args.letter_noise_scale,
+        letter_noise_w_scale=args.letter_noise_w_scale,
     )
     remote = None
     if args.remote_voice_url:

@@ -36,16 +36,20 @@ class SentenceTooLongError(ValueError):
     """What piper would be given is too long to synthesize within the server's bounds."""
 
 
-# English letter names in espeak's phonemes, passed to piper as ``[[ phonemes ]]``. Written as
-# text, "A" is read as the article ("uh"), "S" after a word as "as", a final "E" is swallowed:
-# tiny.en heard 15 of 30 spelled answers right with "D, I, N", 39 of 40 with these (see
-# benchmarks/spelled_letters.py). Only piper sees these: the cache key is the plain text.
+# English letter names in espeak's phonemes. Written as text, "A" is read as the article ("uh"),
+# "S" after a word as "as", a final "E" is swallowed: tiny.en heard 15 of 30 spelled answers
+# right with "D, I, N", 39 of 40 with these (see benchmarks/spelled_letters.py). V starts with a
+# long v ("vv"): with a plain one both Whisper ears heard B in 8 of 8 words with a V (favorite →
+# F-A-B-O-R-I-T-E); with the long one in 2 of 8. E is held longer ("iːː"): a final E after L
+# was heard as D in 4 of 4 words (people → P-E-O-P-L-D), with the long one in none (issue 15
+# round 4, benchmarks/spelled_letters.py). Only piper sees these: the cache key is the plain
+# text.
 LETTER_PHONEMES: Final = {
     "A": "ˈeɪ",
     "B": "bˈiː",
     "C": "sˈiː",
     "D": "dˈiː",
-    "E": "ˈiː",
+    "E": "ˈiːː",
     "F": "ˈɛf",
     "G": "dʒˈiː",
     "H": "ˈeɪtʃ",
@@ -62,41 +66,83 @@ LETTER_PHONEMES: Final = {
     "S": "ˈɛs",
     "T": "tˈiː",
     "U": "jˈuː",
-    "V": "vˈiː",
+    "V": "vvˈiː",
     "W": "dˈʌbəljuː",
     "X": "ˈɛks",
     "Y": "wˈaɪ",
     "Z": "zˈiː",
+    "apostrophe": "ɐpˈɔstɹəfi",
 }
+# Between two letters a space; between a doubled letter two, a longer gap: with one, the model
+# ran "ˈɛf ˈɛf" into one F (balloon → B-A-L-O-O-N). Not a comma: piper reads a comma inside the
+# phonemes as a pause before a new phrase, and the vowel letters after it came out with an onset
+# (O heard as "no", E as D): 14 of 30 hard words against 20 without. (Before round 4 the run was
+# one "[[ ]]" block per letter joined by ", ", and piper's phonemizer dropped those commas: the
+# letters were already run together by single spaces.)
+LETTER_GAP: Final = " "
+DOUBLED_LETTER_GAP: Final = "  "
 
 
-TEXT_RENDERING: Final = "letter-names-2"
+TEXT_RENDERING: Final = "letter-names-3"
 LETTER_RUN_PAUSE_SECONDS: Final = 0.3
 
 
-def _letter_phonemes(item: str) -> str:
-    phonemes = LETTER_PHONEMES.get(item)
-    return f"[[ {phonemes} ]]" if phonemes else item
+def letter_run_phonemes(items: Sequence[str]) -> str:
+    """One spelled run as piper phonemes, one ``[[ ]]`` block (the gaps are inside it)."""
+    spoken: list[str] = []
+    for index, item in enumerate(items):
+        if index:
+            spoken.append(DOUBLED_LETTER_GAP if item == items[index - 1] else LETTER_GAP)
+        spoken.append(LETTER_PHONEMES[item])
+    return f"[[ {''.join(spoken)} ]]"
 
 
 def piper_input(text: str, languages: Sequence[str]) -> str:
     """What piper is given for a speakable sentence: spelled letters as letter names."""
     if not any(language.lower().startswith("en") for language in languages):
         return text
-    return render_letter_runs(text, _letter_phonemes)
+    return render_letter_runs(text, letter_run_phonemes)
 
 
 class UnknownVoiceError(VoiceNotFoundError):
     """A request named a voice (or speaker) this server does not have."""
 
 
+# piper samples each sentence with noise (joe's own noise_scale 0.667, noise_w 0.8): a sentence
+# of spelled letters comes out differently each time, and some takes run two letters into one.
+# A sentence with a spelled run is sampled with less. Measured (docs/benchmarks.md, issue 15
+# round 4): 0.333 heard 91 and 91/100 (held out 55, 53/58), the voice's own 87-88 (53-54),
+# none at all 87 (54); a gain within piper's pass-to-pass spread, not proven.
+LETTER_NOISE_SCALE: Final = 0.333
+LETTER_NOISE_W_SCALE: Final = 0.333
+
+
 @dataclass(frozen=True, slots=True)
 class SynthesisSettings:
-    """Server-wide piper settings; None keeps the voice's own default."""
+    """Server-wide piper settings; None keeps the voice's own default.
+
+    ``letter_*``: for a sentence with spelled letters (None: as any other sentence).
+    """
 
     length_scale: float | None = None
     noise_scale: float | None = None
     noise_w_scale: float | None = None
+    letter_noise_scale: float | None = LETTER_NOISE_SCALE
+    letter_noise_w_scale: float | None = LETTER_NOISE_W_SCALE
+
+    def piper_config(self, speaker_id: int | None, *, letters: bool) -> SynthesisConfig:
+        """piper's settings for one sentence; ``letters``: it has a spelled run."""
+        noise_scale, noise_w_scale = self.noise_scale, self.noise_w_scale
+        if letters and self.letter_noise_scale is not None:
+            noise_scale = self.letter_noise_scale
+        if letters and self.letter_noise_w_scale is not None:
+            noise_w_scale = self.letter_noise_w_scale
+        return SynthesisConfig(
+            speaker_id=speaker_id,
+            length_scale=self.length_scale,
+            noise_scale=noise_scale,
+            noise_w_scale=noise_w_scale,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +221,10 @@ class PiperSynthesizer:
     def _piper(self, text: str, speaker_id: int | None) -> PcmAudio:
         with self._calls_lock:
             self.calls += 1
-        config = SynthesisConfig(
-            speaker_id=speaker_id,
-            length_scale=self.settings.length_scale,
-            noise_scale=self.settings.noise_scale,
-            noise_w_scale=self.settings.noise_w_scale,
-        )
         piper = self.voice.piper
         # Spelled letters are given to piper as letter names (see piper_input).
         spoken = piper_input(text, self.voice.languages)
+        config = self.settings.piper_config(speaker_id, letters=spoken != text)
         sentences = piper.phonemize(spoken)
         total = sum(len(phonemes) for phonemes in sentences)
         if total > MAX_PHONEMES_PER_SENTENCE:

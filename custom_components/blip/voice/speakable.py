@@ -249,10 +249,8 @@ def _inside(position: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(start < position < end for start, end in spans)
 
 
-def render_letter_runs(
-    text: str, letter: Callable[[str], str], *, separator: str = ", ", lead_in: str = ":"
-) -> str:
-    """Rewrite every letter run item by item (``letter("D")``), joined by ``separator``.
+def render_letter_runs(text: str, render: Callable[[list[str]], str], *, lead_in: str = ":") -> str:
+    """Rewrite every letter run as ``render(["D", "I", "N"])`` says it.
 
     ``lead_in`` is put between a word and the run ("is spelled: D, I"), so the first letter is
     not read into the word before it ("spelled T" heard as "spelt").
@@ -264,8 +262,7 @@ def render_letter_runs(
         before = text[position : match.start()]
         if lead_in and before.rstrip() and before.rstrip()[-1].isalnum():
             before = before.rstrip() + lead_in + " "
-        items = re.findall(_RUN_ITEM, match.group(0))
-        pieces.extend((before, separator.join(letter(item) for item in items)))
+        pieces.extend((before, render(re.findall(_RUN_ITEM, match.group(0)))))
         position = match.end()
     pieces.append(text[position:])
     return "".join(pieces)
