@@ -79,8 +79,11 @@ def test_a_denial_repeating_blips_check_in_is_not_an_alert_but_goes_to_claude(
 ) -> None:
     history = turns(
         ("user", "i feel kind of bad today"),
-        ("assistant", "I'm sorry. Sometimes people who feel bad think about hurting "
-         "themselves. Do you ever feel like that?"),
+        (
+            "assistant",
+            "I'm sorry. Sometimes people who feel bad think about hurting "
+            "themselves. Do you ever feel like that?",
+        ),
     )
     text = "no i don't want to hurt myself i'm just grumpy cause my lego tower fell"
     rule = match_rules(text, history)
