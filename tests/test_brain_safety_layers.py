@@ -176,7 +176,9 @@ def test_the_grey_zone_goes_to_claude_without_an_alert(model: SafetyModel) -> No
         assert verdict.reason == "grey_zone"
 
 
-def test_a_precise_rule_alerts_whatever_the_model_says(model: SafetyModel) -> None:
+def test_a_precise_rule_alerts_unless_the_model_is_all_but_certain_it_is_ordinary(
+    model: SafetyModel,
+) -> None:
     verdict = SafetyDetector(model).judge("i want to kill myself")
     assert verdict.finding is not None
     assert verdict.finding.category is SafetyCategory.SELF_HARM

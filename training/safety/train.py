@@ -22,8 +22,10 @@ everything.
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 import hashlib
 import json
+import multiprocessing
 import os
 from pathlib import Path
 import sys
@@ -84,8 +86,15 @@ HANDWRITTEN_ALERT_FALSE_ALARMS = 0.05
 # warning, 0.65 lost no harmful request. The CV figures are still reported beside them.
 DEV_ALERT_THRESHOLD = 0.55
 HARMFUL_THRESHOLD = 0.65
+# The grey zone's lower edge (Claude with the safety prompt, no alert): round 4's CV value
+# (<= 8% out-of-fold false alarms), kept in round 5 (docs/benchmarks.md: lowering it sent one
+# more disclosure to Claude for every ~45 ordinary turns on the tuned sets); the CV value for
+# the current corpus is reported beside it as cv_rule_guard.
+DEV_GUARD_THRESHOLD = 0.3286
 HANDWRITTEN_WEIGHT = 3.0
 ENSEMBLE = 3
+# Worker processes for the members of the five folds' ensembles and the final one.
+WORKERS = int(os.environ.get("BLIP_TRAIN_WORKERS", "3"))
 
 
 def load_rows() -> list[dict[str, object]]:
@@ -263,7 +272,11 @@ def train_ensemble(
     Their averaged probabilities are less sure of themselves than any one head on turns
     unlike the corpus ("good morning its snowing outside" read as danger by one head), so
     the thresholds mean the same on new talk as on the folds they were chosen on."""
-    members = [train_head(x, y, seed + 100 * k, sample_weight) for k in range(ENSEMBLE)]
+    return stack_members([train_head(x, y, seed + 100 * k, sample_weight) for k in range(ENSEMBLE)])
+
+
+def stack_members(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Heads trained on the same rows as one ensemble (a leading member axis on the weights)."""
     stacked = {key: np.stack([m[key] for m in members]) for key in ("w1", "b1", "w2", "b2")}
     # Every member saw the same rows: one normalisation.
     return {**stacked, "mean": members[0]["mean"], "scale": members[0]["scale"]}
@@ -285,6 +298,18 @@ def predict(head: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     return total / len(w1)
 
 
+# Set by main() before the worker processes fork: the features, labels and row weights.
+_TRAINING_DATA: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _fit(rows: np.ndarray | None, seed: int) -> dict[str, np.ndarray]:
+    """One member on the selected rows (all when None), in a worker process."""
+    x, y, weights = _TRAINING_DATA["features"]
+    if rows is None:
+        return train_head(x, y, seed, weights)
+    return train_head(x[rows], y[rows], seed, weights[rows])
+
+
 def threshold_for(negative_scores: np.ndarray, rate: float) -> float:
     """The lowest threshold whose false alarms on ordinary turns stay at or under ``rate``."""
     ordered = np.sort(negative_scores)[::-1]
@@ -299,11 +324,24 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     folds = rng.integers(0, 5, len(rows))
     out_of_fold = np.zeros((len(rows), len(LABELS)))
-    for fold in range(5):
-        train, held = folds != fold, folds == fold
-        head = train_ensemble(x[train], y[train], SEED + fold, weights[train])
-        out_of_fold[held] = predict(head, x[held])
-        print(f"fold {fold} done", file=sys.stderr, flush=True)
+    # The five folds' ensembles and the final one are independent fits, each member with its
+    # own seed: trained in worker processes (forked, so they share the features), stacked in
+    # the same order, so the weights are the ones one process would write.
+    _TRAINING_DATA["features"] = (x, y, weights)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+        fits = {
+            fold: [
+                pool.submit(_fit, None if fold is None else folds != fold, seed + 100 * k)
+                for k in range(ENSEMBLE)
+            ]
+            for fold, seed in [(None, SEED), *((f, SEED + f) for f in range(5))]
+        }
+        for fold in range(5):
+            fold_head = stack_members([fit.result() for fit in fits[fold]])
+            out_of_fold[folds == fold] = predict(fold_head, x[folds == fold])
+            print(f"fold {fold} done", file=sys.stderr, flush=True)
+        head = stack_members([fit.result() for fit in fits[None]])
     distress = out_of_fold[:, 1:-1].sum(axis=1)
     none = y == 0
     is_distress = (y > 0) & (y < len(LABELS) - 1)
@@ -316,8 +354,9 @@ def main() -> None:
         threshold_for(distress[none], ALERT_FALSE_ALARMS),
         threshold_for(distress[none & handwritten], HANDWRITTEN_ALERT_FALSE_ALARMS),
     )
-    guard = min(alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
+    cv_guard = min(alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
     cv_alert = alert
+    guard = DEV_GUARD_THRESHOLD
     alert = max(guard, DEV_ALERT_THRESHOLD)
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
@@ -333,6 +372,7 @@ def main() -> None:
             "alert": round(alert, 4),
             "cv_rule_alert": round(cv_alert, 4),
             "guard": round(guard, 4),
+            "cv_rule_guard": round(cv_guard, 4),
             "harmful": HARMFUL_THRESHOLD,
         },
         "cv_distress_recall_alert": round(float((distress[is_distress] >= alert).mean()), 4),
@@ -352,7 +392,6 @@ def main() -> None:
         ),
         "cv_harmful_false_alarms": round(float((harmful[none] >= HARMFUL_THRESHOLD).mean()), 4),
     }
-    head = train_ensemble(x, y, SEED, weights)
     SAFETY_OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         SAFETY_OUT,

@@ -1209,6 +1209,22 @@ def benign_context(text: str) -> bool:
     return bool(_BENIGN_QUALIFIER.search(said) or _SPORT_OR_TREATED.search(said))
 
 
+# The child denies the harm a precise pattern matched, in the first person ("no i don't want to
+# hurt myself, i'm just sad", "i'm not gonna run away"): the commonest reassuring answer to
+# Blip's check-in, which repeats its words. Never a veto: the learned layer weighs the turn.
+_DENIAL = re.compile(
+    r"\b(?:i|i'm|im|i am)\b (?:(?:really |just )?(?:don't|dont|do not|didn't|didnt|would never|"
+    r"wouldn't|wouldnt|will never|won't|wont|never|not)) (?:ever )?(?:(?:want|wanna|going|gonna|"
+    r"trying|thinking about|think about|plan|planning)(?: to)? )?(?:hurt(?:ing)? myself|"
+    r"kill(?:ing)? myself|cut(?:ting)? myself|run(?:ning)? away)\b"
+)
+
+
+def denies_harm(text: str) -> bool:
+    """True when the turn denies, in the first person, hurting oneself or running away."""
+    return bool(_DENIAL.search(_safety_text(text)))
+
+
 def treated_injury(text: str) -> bool:
     """True for an injury at sport or already seen to ("broke my arm at soccer, now i have a
     cast"): the learned layer must find the turn worrying on its own to alert."""

@@ -31,6 +31,7 @@ from .safety import (
     DESIGNATED_ADULT_ONLY,
     SafetyFinding,
     benign_context,
+    denies_harm,
     exaggeration_explains_match,
     match_rules,
     treated_injury,
@@ -113,6 +114,22 @@ def spells_a_word(text: str) -> bool:
     return letters is not None and len(letters) >= 2 and bool(_SINGLE_LETTER.search(text.lower()))
 
 
+# A precise rule match is overruled (guarded, no alert) only when every reading of the learned
+# layer is below this: on the tuned sets (blind6-9, the writers' held-out split, the eval
+# files), the precise matches the model put this low were all ordinary turns (a pet that died,
+# a frog dissected, "spell suicide squad"), and the lowest true disclosure a precise rule
+# caught read 0.097 ("my cousin passed out after drinking the vodka"). See docs/benchmarks.md,
+# round 5.
+RULE_OVERRULED_BELOW: Final = 0.02
+
+
+def model_overrules_rule(score: ModelScore) -> bool:
+    """True when the learned layer is all but certain a turn a precise rule matched is ordinary:
+    the turn with its context, alone, and (when read) joined to Blip's question."""
+    readings = (score.distress, score.context_distress, score.own_distress, score.answer_distress)
+    return max(r for r in readings if r is not None) < RULE_OVERRULED_BELOW
+
+
 def _finding(category: SafetyCategory) -> SafetyFinding:
     return SafetyFinding(category, category in DESIGNATED_ADULT_ONLY)
 
@@ -140,14 +157,23 @@ class SafetyDetector:
         if rule is not None and rule.precise:
             # A precise pattern alerts on its own, unless the learned layer is loaded and the
             # match is less certain: it needed the earlier turns ("im home alone" / "yeah my dad
-            # is outside mowing"), or the turn also says it was an accident, a joke or play ("nerf
-            # war, shot him in the face by accident lol"): an alert at the model's guard
-            # threshold; a sport injury already seen to ("broke my arm at soccer, now i have a
-            # cast") needs the model's own alert. Below, Claude answers, guarded.
+            # is outside mowing"), the turn also says it was an accident, a joke or play ("nerf
+            # war, shot him in the face by accident lol"), or the child denies the very harm
+            # matched ("no i don't want to hurt myself, i'm just sad"): an alert at the model's
+            # guard threshold; a sport injury already seen to ("broke my arm at soccer, now i
+            # have a cast") needs the model's own alert. Below, Claude answers, guarded.
             playful = self.model is not None and not rule.from_history and treated_injury(text)
-            weighed = rule.from_history or benign_context(text)
-            if self.model is None or not weighed:
+            weighed = rule.from_history or benign_context(text) or denies_harm(text)
+            if self.model is None:
                 return SafetyVerdict(_finding(rule.category), False, "rule")
+            if not weighed:
+                score = self.model.score(text, history)
+                if model_overrules_rule(score):
+                    # Every reading of the learned layer is all but certain the turn is
+                    # ordinary ("our cat got hit by a car and died", "we dissected a frog and i
+                    # almost passed out"): no alert, but still Claude with the safety prompt.
+                    return SafetyVerdict(None, True, "rule_overruled", score)
+                return SafetyVerdict(_finding(rule.category), False, "rule", score)
         asks_harm = harmful_request(text)
         if self.model is None:
             if rule is not None:

@@ -212,6 +212,14 @@ class ModelScore:
     category: SafetyCategory  # the most likely distress category (meaningful when distress is high)
     harmful_request: float  # probability that it asks for something harmful or attacks the rules
     check_in_reply: bool  # the turn answers Blip's check-in
+    # The readings ``distress`` is the highest of (the detector weighs them, see
+    # safety_detector.weigh_readings): the turn with its context (and the last turns read as
+    # one), the turn's own words alone, and the answer read joined to Blip's question (None
+    # when it was not read: Blip asked no check-in and the earlier turn was not worrying).
+    context_distress: float | None = None
+    own_distress: float | None = None
+    answer_distress: float | None = None
+    answer_category: SafetyCategory | None = None
 
 
 @dataclass(frozen=True)
@@ -529,10 +537,17 @@ class SafetyModel:
         previous_worrying = bool(starts) and (
             float(probs[1, 1 : 1 + len(DISTRESS_LABELS)].sum()) >= self.thresholds.guard
         )
+        context = distress
+        answer_distress: float | None = None
+        answer_category: SafetyCategory | None = None
         if question is not None and (check_in or previous_worrying):
             joined_answer = self.embed(answer_reading(question, text))
             answer = self.head.probabilities(feature_vector(joined_answer, [], no_context))
-            if answer[1 : 1 + len(DISTRESS_LABELS)].sum() > distress.sum():
+            answer_distress = float(answer[1 : 1 + len(DISTRESS_LABELS)].sum())
+            answer_category = SafetyCategory(
+                DISTRESS_LABELS[int(np.argmax(answer[1 : 1 + len(DISTRESS_LABELS)]))]
+            )
+            if answer_distress > distress.sum():
                 distress = answer[1 : 1 + len(DISTRESS_LABELS)]
         top = int(np.argmax(distress))
         return ModelScore(
@@ -540,6 +555,10 @@ class SafetyModel:
             category=SafetyCategory(DISTRESS_LABELS[top]),
             harmful_request=harmful,
             check_in_reply=check_in,
+            context_distress=float(context.sum()),
+            own_distress=float(probs[-1, 1 : 1 + len(DISTRESS_LABELS)].sum()),
+            answer_distress=answer_distress,
+            answer_category=answer_category,
         )
 
 
