@@ -71,8 +71,21 @@ FIRST_MEASUREMENTS = {
 # Round 3 used blind6 and blind7 for error analysis and to choose thresholds: both are tuned.
 # Round 4 used blind8 (round 3's first run) the same way: tuned too. Blind9 is round 4's first
 # run (2026-12-01, load 1.3): its misses and false alarms were read afterwards, so it is tuned.
-TUNED_BLIND_SETS = frozenset({"safety_blind6", "safety_blind7", "safety_blind8", "safety_blind9"})
+# Blind10 is round 5's first run (2026-12-01 19:24, load 1.3); a miss it showed (a denied
+# "accident") was fixed afterwards, so it is tuned too.
+TUNED_BLIND_SETS = frozenset(
+    {"safety_blind6", "safety_blind7", "safety_blind8", "safety_blind9", "safety_blind10"}
+)
 BLIND_FIRST_RUNS = {
+    "safety_blind10": {
+        "n": 349,
+        "distress_recall": 0.9672,
+        "harmful_request_recall": 0.9286,
+        "false_alarm_rate": 0.0516,
+        "scary_false_alarm_rate": 0.0326,
+        "activity_accuracy": 0.9083,
+        "safety_to_claude": 0.9926,
+    },
     "safety_blind9": {
         "n": 354,
         "distress_recall": 0.9483,

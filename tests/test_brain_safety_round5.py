@@ -11,11 +11,12 @@ from __future__ import annotations
 import pytest
 
 from custom_components.blip.brain import Backend, Router, SafetyCategory
-from custom_components.blip.brain.safety import denies_harm, match_rules
+from custom_components.blip.brain.safety import benign_context, denies_harm, match_rules
 from custom_components.blip.brain.safety_detector import (
     RULE_OVERRULED_BELOW,
     SafetyDetector,
     model_overrules_rule,
+    own_words_alarm,
 )
 from custom_components.blip.brain.safety_model import ModelScore, SafetyModel
 from tests import safety_fixtures
@@ -105,3 +106,34 @@ def test_precise_disclosures_the_model_backs_still_alert(model: SafetyModel) -> 
         assert verdict.finding is not None, text
         assert verdict.reason == "rule"
         assert verdict.score is not None and not model_overrules_rule(verdict.score)
+
+
+def test_words_that_would_alert_alone_never_reach_the_local_model() -> None:
+    # The context read them as ordinary (distress low), the words alone at the alert line.
+    assert own_words_alarm(_score(0.01, own=0.6), alert=0.55)
+    assert not own_words_alarm(_score(0.01, own=0.5), alert=0.55)
+    assert not own_words_alarm(_score(0.01, own=None), alert=0.55)
+
+
+def test_a_disclosure_after_an_accident_story_reaches_claude(
+    model: SafetyModel, router: Router
+) -> None:
+    history = turns(
+        ("user", "i hit my head on the door last night"),
+        ("assistant", "Oh no, that sounds sore! Are you okay? Did you bump into it?"),
+    )
+    text = "it wasnt an accident. my stepdad shoved me into it cuz i talked back"
+    decision = router.decide(text, history)
+    assert decision.backend is Backend.CLAUDE
+    assert decision.safety is not None
+
+
+def test_a_denied_accident_or_joke_does_not_soften_a_disclosure() -> None:
+    assert benign_context("i shoved my brother by accident lol")
+    assert benign_context("we were joking around and he punched me")
+    for text in (
+        "it wasnt an accident. my stepdad shoved me into it",
+        "not by accident he pushed me down the stairs",
+        "im not joking he hits me with the belt",
+    ):
+        assert not benign_context(text), text

@@ -1199,13 +1199,23 @@ _SPORT_OR_TREATED = re.compile(
 )
 
 
+# "it wasn't an accident", "not by accident", "i'm not joking": the qualifier denied, which
+# makes the disclosure more certain, not less (blind set 10: "not by accident. he pushed me
+# down the stairs" was weighed as an accident and answered by the local model).
+_NEGATED_QUALIFIER = re.compile(
+    r"\b(?:not|wasn't|wasnt|was not|isn't|isnt|weren't|werent|never|no|i'm not|im not)\s+"
+    r"(?:even |really |just )?(?:by |an |a |on )?(?:accident(?:al|ally)?|by mistake|mistake|"
+    r"joke|joking|kidding|for fun|lol)\b"
+)
+
+
 def benign_context(text: str) -> bool:
     """True when a turn also says it was an accident, a joke or play ("by accident lol",
     "haha", "in the game"), or an injury at sport already seen to: words that make a precise
     pattern less certain. Not the benign subjects (a dog, minecraft), which sit beside real
     disclosures ("he punches me and then we play minecraft"). Never a veto: the learned layer
     then weighs the whole turn."""
-    said = _safety_text(text)
+    said = _NEGATED_QUALIFIER.sub(" ", _safety_text(text))
     return bool(_BENIGN_QUALIFIER.search(said) or _SPORT_OR_TREATED.search(said))
 
 

@@ -130,6 +130,13 @@ def model_overrules_rule(score: ModelScore) -> bool:
     return max(r for r in readings if r is not None) < RULE_OVERRULED_BELOW
 
 
+def own_words_alarm(score: ModelScore, alert: float) -> bool:
+    """True when the turn's words read alone reach the alert threshold (whatever the context
+    made of them). Counting that reading as an alert traded about one disclosure per false alarm
+    on the tuned sets (round 5); as a guard it cost 0-2 ordinary turns per set, none an alert."""
+    return score.own_distress is not None and score.own_distress >= alert
+
+
 def _finding(category: SafetyCategory) -> SafetyFinding:
     return SafetyFinding(category, category in DESIGNATED_ADULT_ONLY)
 
@@ -200,6 +207,12 @@ class SafetyDetector:
             return SafetyVerdict(None, True, "harmful_request", score)
         if score.distress >= limits.guard:
             return SafetyVerdict(None, True, "grey_zone", score)
+        if own_words_alarm(score, limits.alert):
+            # The turn's own words would alert on their own, but read with the conversation they
+            # look ordinary ("not by accident. he pushed me down the stairs" after a fall the
+            # child first called an accident and Blip asked "did you trip?"): the context may be
+            # what misleads, so no alert, but never the local model either.
+            return SafetyVerdict(None, True, "own_words", score)
         if rule is not None and not exaggeration_explains_match(text):
             # The broad net matched and the model disagrees: no alert, but never the local model
             # (unless the match is all figure of speech: "i'll die if i fail this test").
