@@ -384,7 +384,6 @@ class WyomingServer:
     async def start(self) -> None:
         """Bind and start accepting clients (returns at once)."""
         self._trimmed_rss = resident_bytes()
-        ask_for_a_short_time_slice()
         if self.socket_path is not None:
             self.socket_path.unlink(missing_ok=True)
             self._server = await asyncio.start_unix_server(
@@ -457,7 +456,10 @@ class WyomingServer:
                 del self._per_client[host]
             self._tasks.discard(task)
             self._last_activity = time.monotonic()
-            if self._trim is None:
+            # Not once stop() has closed the server: a connection it did not see (its task not
+            # yet started when stop() cancelled the others) must not leave a timer behind.
+            serving = self._server is not None and self._server.is_serving()
+            if self._trim is None and serving:
                 self._trim_asked_at = self._last_activity
                 self._trim = asyncio.get_running_loop().call_later(
                     _TRIM_QUIET_SECONDS, self._release_memory

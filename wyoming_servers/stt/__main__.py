@@ -12,7 +12,12 @@ import sys
 
 from ..discovery import add_zeroconf_argument, announce_over_zeroconf
 from ..openai_audio import API_KEY_ENV, RemoteEndpoint
-from ..serve import add_serve_arguments, keep_large_buffers_off_the_heap, limits_from_args
+from ..serve import (
+    add_serve_arguments,
+    ask_for_a_short_time_slice,
+    keep_large_buffers_off_the_heap,
+    limits_from_args,
+)
 from .endpointing import SAMPLE_RATE, EndpointSettings
 from .engine import DEFAULT_MODEL_NAME, EngineSettings, ModelLoadError, default_model_path
 from .server import load_service, start_server
@@ -252,6 +257,8 @@ async def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     keep_large_buffers_off_the_heap()
+    # The thread that runs the event loop (this one): see ask_for_a_short_time_slice.
+    ask_for_a_short_time_slice()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format=args.log_format)
     # Nothing may come from a model hub at run time; models are local directories.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -24,6 +24,7 @@ from ..serve import (
     ServeLimits,
     WyomingServer,
     add_serve_arguments,
+    ask_for_a_short_time_slice,
     keep_large_buffers_off_the_heap,
     limits_from_args,
 )
@@ -251,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     keep_large_buffers_off_the_heap()
+    # The thread that runs the event loop (this one): see ask_for_a_short_time_slice.
+    ask_for_a_short_time_slice()
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
