@@ -115,6 +115,8 @@ def v_cons_wide_ll(items):  # and a doubled letter ending in a consonant (LL, FF
     def gap(a: str, b: str, g: str) -> str:
         if a == b:
             return "   " if E[a][-1] not in "ːɪʊə" else "  "
+        if E[a].endswith(E[b]):  # the same name sound twice: Q U, K A, Y I
+            return "  "
         return "  " if b in CONSONANT_ONSET else g
 
     return base(items, pre=gap)
