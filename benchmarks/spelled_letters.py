@@ -9,6 +9,8 @@ model (faster-whisper tiny.en, int8, beam 1; as the STT server decodes, with its
 order (``brain.spoken.parse_spelled_letters`` on some run of the transcript's words).
 
 ``--held-out``: also the other 58 grade 1–3 words, the check against tuning to the 100.
+``--fresh``: also the 91 kindergarten and grade 4 words of ``benchmarks/data/spelled_letters_fresh.txt``
+(fixed before round 5 changed anything: the held-out 58 had been looked at by then).
 ``--runs N``: N passes (piper samples with noise, so a pass differs from the next).
 ``--server-option``: an option for the TTS server (``--letter-noise-scale=0.667``, the voice's own).
 
@@ -52,6 +54,7 @@ from custom_components.blip.voice.wyoming_client import WyomingTtsClient  # noqa
 WHISPER_FORMAT = PcmFormat(rate=16000, width=2, channels=1)
 PIPER_FORMAT = PcmFormat(rate=22050, width=2, channels=1)
 GOAL = 0.95
+FRESH_WORDS = Path(__file__).resolve().parent / "data" / "spelled_letters_fresh.txt"
 MATH_PAIRS = [(a, b) for a in (2, 3, 4, 6, 7) for b in (3, 5, 8, 9)]
 
 
@@ -64,6 +67,12 @@ def spelling_words(count: int) -> list[str]:
             if index < len(grade) and grade[index].isalpha():
                 words.setdefault(grade[index], None)
     return list(words)[:count]
+
+
+def fresh_words() -> list[str]:
+    """The fresh check set: one word a line, ``#`` comments."""
+    lines = FRESH_WORDS.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def letters_heard(transcript: str, word: str) -> bool:
@@ -187,6 +196,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     word_sets = {"goal": spelling_words(args.words)}
     if args.held_out:
         word_sets["held_out"] = everything[len(word_sets["goal"]) :]
+    if args.fresh:
+        word_sets["fresh"] = fresh_words()
     answers = {name: spelled_answers(engine, words) for name, words in word_sets.items()}
     facts = {}
     for a, b in MATH_PAIRS[: args.facts]:
@@ -250,6 +261,9 @@ def main() -> None:
     parser.add_argument("--skip-before", action="store_true", help="skip the old way's baseline")
     parser.add_argument(
         "--held-out", action="store_true", help="also the other grade 1-3 words (the check)"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="also the fresh check set (kindergarten, grade 4)"
     )
     parser.add_argument(
         "--server-option",

@@ -58,9 +58,15 @@ def test_a_spelled_run_reaches_the_model_as_letter_names_with_a_gap_for_a_double
     """What piper's own phonemizer makes of the rendering (it dropped the commas between the
     old one-block-per-letter rendering without a word)."""
     spoken = piper_input("Balloon is spelled B, A, L, L, O, O, N.", voice.languages)
-    assert _phonemes(voice, spoken).endswith(":  bˈiː ˈeɪ ˈɛl  ˈɛl ˈoʊ  ˈoʊ ˈɛn")
+    assert _phonemes(voice, spoken).endswith(":  bˈiː ˈeɪ ˈɛl   ˈɛl ˈoʊ  ˈoʊ ˈɛn")
     assert "vvˈiː ˈoʊ ˈɛl" in _phonemes(voice, piper_input("V, O, L", voice.languages))
-    assert "ɐpˈɔstɹəfi tˈiː" in _phonemes(voice, piper_input("N, apostrophe, T", voice.languages))
+    assert "ɐpˈɔstɹəfi  tˈiː" in _phonemes(voice, piper_input("N, apostrophe, T", voice.languages))
+    # Round 5: a longer gap before a letter whose name starts with a consonant, none before a
+    # vowel sound; Q, U apart as a doubled letter is.
+    assert _phonemes(voice, piper_input("K, I, T, E", voice.languages)).endswith(
+        "kˈeɪ ˈaɪ  tˈiː ˈiːː"
+    )
+    assert "kjˈuː  jˈuː ˈiːː" in _phonemes(voice, piper_input("Q, U, E, S", voice.languages))
     # Every letter has its name; text that is not spelled letters is left to piper.
     assert set(LETTER_PHONEMES) >= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     assert piper_input("Plan B. I think so.", voice.languages) == "Plan B. I think so."

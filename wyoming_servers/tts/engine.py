@@ -81,9 +81,25 @@ LETTER_PHONEMES: Final = {
 # letters were already run together by single spaces.)
 LETTER_GAP: Final = " "
 DOUBLED_LETTER_GAP: Final = "  "
+# Round 5: a longer gap before a letter whose name starts with a consonant (U's "j" left out: after
+# a long gap it was heard as Q), never before a vowel sound: with every gap longer, E after it
+# was heard "eat", D or G and U as Q (fresh set 82 -> 73 of 91). A doubled letter whose name ends
+# in a consonant (LL, FF, SS) apart longer still (yellow: Y-E-L-O-O-W in every pass before).
+CONSONANT_ONSET_GAP: Final = "  "
+DOUBLED_CONSONANT_GAP: Final = "   "
+_CONSONANT_ONSET_LETTERS: Final = frozenset("BCDGJKPQTVWYZ")
 
 
-TEXT_RENDERING: Final = "letter-names-3"
+def _letter_gap(previous: str, item: str) -> str:
+    if item == previous:
+        ends_in_vowel = LETTER_PHONEMES[item][-1] in "ːɪʊə"
+        return DOUBLED_LETTER_GAP if ends_in_vowel else DOUBLED_CONSONANT_GAP
+    if LETTER_PHONEMES[previous].endswith(LETTER_PHONEMES[item]):
+        return DOUBLED_LETTER_GAP  # the same name sound twice: Q, U ("question" heard Q-E-S)
+    return CONSONANT_ONSET_GAP if item in _CONSONANT_ONSET_LETTERS else LETTER_GAP
+
+
+TEXT_RENDERING: Final = "letter-names-4"
 LETTER_RUN_PAUSE_SECONDS: Final = 0.3
 
 
@@ -92,7 +108,7 @@ def letter_run_phonemes(items: Sequence[str]) -> str:
     spoken: list[str] = []
     for index, item in enumerate(items):
         if index:
-            spoken.append(DOUBLED_LETTER_GAP if item == items[index - 1] else LETTER_GAP)
+            spoken.append(_letter_gap(items[index - 1], item))
         spoken.append(LETTER_PHONEMES[item])
     return f"[[ {''.join(spoken)} ]]"
 
