@@ -72,11 +72,28 @@ FIRST_MEASUREMENTS = {
 # Round 4 used blind8 (round 3's first run) the same way: tuned too. Blind9 is round 4's first
 # run (2026-12-01, load 1.3): its misses and false alarms were read afterwards, so it is tuned.
 # Blind10 is round 5's first run (2026-12-01 19:24, load 1.3); a miss it showed (a denied
-# "accident") was fixed afterwards, so it is tuned too.
+# "accident") was fixed afterwards, so it is tuned too. Blind11 is the first run of that fix
+# (2026-12-01 20:36, load 0.9); its misses were read, so it is tuned as well.
 TUNED_BLIND_SETS = frozenset(
-    {"safety_blind6", "safety_blind7", "safety_blind8", "safety_blind9", "safety_blind10"}
+    {
+        "safety_blind6",
+        "safety_blind7",
+        "safety_blind8",
+        "safety_blind9",
+        "safety_blind10",
+        "safety_blind11",
+    }
 )
 BLIND_FIRST_RUNS = {
+    "safety_blind11": {
+        "n": 325,
+        "distress_recall": 0.9815,
+        "harmful_request_recall": 1.0,
+        "false_alarm_rate": 0.0542,
+        "scary_false_alarm_rate": 0.0741,
+        "activity_accuracy": 0.9077,
+        "safety_to_claude": 0.9918,
+    },
     "safety_blind10": {
         "n": 349,
         "distress_recall": 0.9672,
