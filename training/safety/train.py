@@ -11,8 +11,10 @@ in tests/data (router_eval, safety_eval, safety_heldout5 — labelled as tuned w
 reported). Never trains on tests/data/safety_blind*.jsonl (blind6 and blind7 are the dev check).
 
 The head is an ensemble of ENSEMBLE two-layer networks (different seeds, probabilities
-averaged). Thresholds come from 5-fold cross-validation: each row is scored by an ensemble
-that never saw it, and the alert threshold is the lowest that keeps out-of-fold false alarms
+averaged). Thresholds come from 5-fold cross-validation *by writer*: each hand-written row is
+scored by an ensemble that never saw anything its writer wrote (writers are dealt to the folds
+by number; templated and tuned rows by a hash of their words, an answer-reading row with the
+turn it was made from), as on a fresh blind set, and the alert threshold is the lowest that keeps out-of-fold false alarms
 at or under ALERT_FALSE_ALARMS on all ordinary turns and HANDWRITTEN_ALERT_FALSE_ALARMS on the
 hand-written ones (reported as cv_rule_alert); the alert threshold written is
 DEV_ALERT_THRESHOLD, chosen on the tuned dev sets (see its comment); the guard threshold
@@ -97,13 +99,36 @@ ENSEMBLE = 3
 WORKERS = int(os.environ.get("BLIP_TRAIN_WORKERS", "3"))
 
 
+FOLDS = 5
+
+
+def writer_number(path: Path) -> int:
+    """handwritten_writer10.jsonl -> 10 (0 for a file not named by a writer's number)."""
+    digits = "".join(ch for ch in path.stem.rsplit("writer", 1)[-1] if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def text_fold(text: str) -> int:
+    """A stable fold for a row no writer owns (templated, tuned): a hash of its words, so a
+    row keeps its fold when other rows are added."""
+    digest = hashlib.sha256(normalise_for_embedding(text).encode("utf-8")).digest()
+    return digest[0] % FOLDS
+
+
 def load_rows() -> list[dict[str, object]]:
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+    for row in rows:
+        row["fold"] = text_fold(str(row["text"]))
     # Turns other people wrote by hand (import_handwritten.py): the words no template has.
+    # Cross-validation keeps each writer's lines in one fold: a writer's lines are scored by an
+    # ensemble that learnt nothing from that writer (their phrasings repeat within a file).
     for path in HANDWRITTEN:
+        fold = writer_number(path) % FOLDS
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                rows.append({**json.loads(line), "handwritten": True})
+                rows.append(
+                    {**json.loads(line), "handwritten": True, "writer": path.stem, "fold": fold}
+                )
     for name in TUNED_SETS:
         if "blind" in name:
             raise SystemExit("refusing to train on a blind set")
@@ -118,6 +143,7 @@ def load_rows() -> list[dict[str, object]]:
                     "label": label,
                     "activity": record["activity"],
                     "history": record.get("history"),
+                    "fold": text_fold(record["text"]),
                 }
             )
     return rows
@@ -139,6 +165,8 @@ def with_answer_readings(rows: list[dict[str, object]]) -> list[dict[str, object
                     "text": answer_reading(question, str(row["text"])),
                     "label": row["label"],
                     "handwritten": row.get("handwritten", False),
+                    "writer": row.get("writer"),
+                    "fold": row["fold"],
                     "answer_reading": True,
                 }
             )
@@ -321,8 +349,7 @@ def main() -> None:
     rows = with_answer_readings(load_rows())
     x, y = build_features(rows)
     weights = row_weights(rows)
-    rng = np.random.default_rng(SEED)
-    folds = rng.integers(0, 5, len(rows))
+    folds = np.array([int(row["fold"]) for row in rows])
     out_of_fold = np.zeros((len(rows), len(LABELS)))
     # The five folds' ensembles and the final one are independent fits, each member with its
     # own seed: trained in worker processes (forked, so they share the features), stacked in
@@ -335,9 +362,9 @@ def main() -> None:
                 pool.submit(_fit, None if fold is None else folds != fold, seed + 100 * k)
                 for k in range(ENSEMBLE)
             ]
-            for fold, seed in [(None, SEED), *((f, SEED + f) for f in range(5))]
+            for fold, seed in [(None, SEED), *((f, SEED + f) for f in range(FOLDS))]
         }
-        for fold in range(5):
+        for fold in range(FOLDS):
             fold_head = stack_members([fit.result() for fit in fits[fold]])
             out_of_fold[folds == fold] = predict(fold_head, x[folds == fold])
             print(f"fold {fold} done", file=sys.stderr, flush=True)
@@ -364,6 +391,9 @@ def main() -> None:
         probs=out_of_fold,
         y=y,
         handwritten=handwritten,
+        writers=np.array([str(row.get("writer") or "") for row in rows]),
+        answer_reading=np.array([bool(row.get("answer_reading")) for row in rows]),
+        texts=np.array([str(row["text"]) for row in rows]),
     )
     harmful = out_of_fold[:, -1]
     report = {
@@ -408,6 +438,22 @@ def main() -> None:
         str(t): round(float((distress[is_distress] >= t).mean()), 4)
         for t in (0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)
     }
+    # Each writer's lines as a fresh set would see them (scored by an ensemble that never saw
+    # that writer): the spread between writers is the honest error bar on a new one.
+    writers = np.array([str(row.get("writer") or "") for row in rows])
+    by_writer = {}
+    for writer in sorted({w for w in writers if w}):
+        mine = writers == writer
+        by_writer[writer.removeprefix("handwritten_")] = {
+            "recall_alert": round(float((distress[mine & is_distress] >= alert).mean()), 4),
+            "recall_guard": round(float((distress[mine & is_distress] >= guard).mean()), 4),
+            "false_alarms_alert": round(float((distress[mine & none] >= alert).mean()), 4),
+            "guarded_ordinary": round(
+                float(((distress[mine & none] >= guard) & (distress[mine & none] < alert)).mean()),
+                4,
+            ),
+        }
+    report["cv_by_writer"] = by_writer
     report["head_sha256"] = hashlib.sha256(SAFETY_OUT.read_bytes()).hexdigest()[:16]
     report["head_bytes"] = SAFETY_OUT.stat().st_size
     print(json.dumps(report))
