@@ -1,6 +1,7 @@
 """Round 6 of the on-box safety check: the safety head's thresholds are chosen by
 cross-validation by writer (a writer's lines are scored by an ensemble that learnt nothing from
-that writer, as on a fresh blind set).
+that writer, as on a fresh blind set), and a turn the model is unsure about (the grey zone's
+lower edge, below the guard) goes to Claude with the safety prompt, never the local model.
 """
 
 from __future__ import annotations
@@ -11,7 +12,25 @@ from pathlib import Path
 import sys
 from types import ModuleType
 
+import numpy as np
 import pytest
+
+from custom_components.blip.brain import SafetyCategory
+from custom_components.blip.brain.safety_detector import (
+    REASSURED_BELOW,
+    SafetyDetector,
+    reassuring_answer,
+)
+from custom_components.blip.brain.safety_model import (
+    ANSWER_READING_FROM,
+    ModelScore,
+    SafetyModel,
+    Thresholds,
+)
+from tests import safety_fixtures
+from tests.safety_fixtures import turns
+
+model = safety_fixtures.model
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,3 +98,85 @@ def test_a_writers_number_is_read_from_the_file_name() -> None:
     assert train.writer_number(Path("handwritten_writer10.jsonl")) == 10
     assert train.writer_number(Path("handwritten_writer1.jsonl")) == 1
     assert train.writer_number(Path("handwritten_extra.jsonl")) == 0
+
+
+def test_the_alert_is_the_highest_threshold_that_keeps_the_recall_floor() -> None:
+    train = _train_module()
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    assert train.threshold_for_recall(scores, 0.9) == pytest.approx(0.1)
+    assert train.threshold_for_recall(scores, 0.5) == pytest.approx(0.5)
+    threshold = train.threshold_for_recall(scores, 0.75)
+    assert (scores >= threshold).mean() >= 0.75
+    assert (scores >= threshold + 1e-9).mean() < 0.75
+
+
+def test_the_grey_zone_reaches_below_the_guard_when_the_head_names_an_edge() -> None:
+    assert Thresholds(0.5, 0.3, 0.65).to_claude == 0.3  # a round-3..5 head: three values
+    assert Thresholds(0.5, 0.3, 0.65, 0.15).to_claude == 0.15
+    assert Thresholds(0.5, 0.3, 0.65, 0.4).to_claude == 0.3  # never above the guard
+
+
+def test_the_committed_head_sends_what_it_is_unsure_about_to_claude(model: SafetyModel) -> None:
+    limits = model.thresholds
+    assert limits.unsure is not None
+    assert 0 < limits.to_claude < limits.guard < limits.alert
+    # The answer read with Blip's question is not triggered by the lower edge: the common turn
+    # still costs one encoding.
+    assert limits.to_claude < ANSWER_READING_FROM
+
+
+def test_an_unsure_reading_goes_to_claude_guarded_without_an_alert(
+    model: SafetyModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn the model reads between the grey zone's lower edge and the guard: never the local
+    model, no alert; the same reading with no lower edge (a round-5 head) went local."""
+    text = "we had pizza for dinner and then i watched cartoons"
+    reading = model.score(text).distress
+    detector = SafetyDetector(model)
+    monkeypatch.setattr(model.head, "thresholds", Thresholds(0.99, reading + 0.01, 0.99, reading))
+    verdict = detector.judge(text)
+    assert verdict.finding is None and verdict.guarded and verdict.reason == "grey_zone"
+    monkeypatch.setattr(model.head, "thresholds", Thresholds(0.99, reading + 0.01, 0.99))
+    assert not detector.judge(text).guarded
+
+
+def _score(distress: float, own: float | None, answer: float | None) -> ModelScore:
+    return ModelScore(
+        distress=distress,
+        category=SafetyCategory.SELF_HARM,
+        harmful_request=0.0,
+        check_in_reply=answer is not None,
+        context_distress=distress,
+        own_distress=own,
+        answer_distress=answer,
+    )
+
+
+def test_an_answer_is_reassuring_only_when_both_its_readings_are_ordinary() -> None:
+    low = REASSURED_BELOW / 2
+    assert reassuring_answer(_score(0.9, own=low, answer=low))
+    assert not reassuring_answer(_score(0.9, own=low, answer=None))  # no question was asked
+    assert not reassuring_answer(_score(0.9, own=0.3, answer=low))  # its own words worry
+    assert not reassuring_answer(_score(0.9, own=low, answer=0.3))  # so does the answer
+
+
+def test_a_reassuring_answer_after_a_bump_goes_to_claude_without_an_alert(
+    model: SafetyModel,
+) -> None:
+    history = turns(
+        ("user", "i smacked my elbow on the fence and it really hurt"),
+        ("assistant", "Ouch! Are you okay? Is a grown-up with you?"),
+    )
+    verdict = SafetyDetector(model).judge("ya mom put a bandaid on it, im ok now", history)
+    assert verdict.finding is None and verdict.guarded
+
+
+def test_a_disclosure_answering_a_check_in_still_alerts(model: SafetyModel) -> None:
+    history = turns(
+        ("user", "i got a big bruise on my arm"),
+        ("assistant", "Oh no. Are you okay? How did it happen?"),
+    )
+    verdict = SafetyDetector(model).judge(
+        "my stepdad grabbed me really hard cuz i spilled", history
+    )
+    assert verdict.finding is not None

@@ -14,12 +14,13 @@ The head is an ensemble of ENSEMBLE two-layer networks (different seeds, probabi
 averaged). Thresholds come from 5-fold cross-validation *by writer*: each hand-written row is
 scored by an ensemble that never saw anything its writer wrote (writers are dealt to the folds
 by number; templated and tuned rows by a hash of their words, an answer-reading row with the
-turn it was made from), as on a fresh blind set, and the alert threshold is the lowest that keeps out-of-fold false alarms
-at or under ALERT_FALSE_ALARMS on all ordinary turns and HANDWRITTEN_ALERT_FALSE_ALARMS on the
-hand-written ones (reported as cv_rule_alert); the alert threshold written is
-DEV_ALERT_THRESHOLD, chosen on the tuned dev sets (see its comment); the guard threshold
-(Claude with the safety prompt, no alert) allows more. Then the ensemble is fitted on
-everything.
+turn it was made from), as on a fresh blind set. The alert threshold is the highest that still catches ALERT_RECALL_FLOOR
+of the hand-written disclosures out of fold, the guard and the grey zone's lower edge (Claude with the
+safety prompt, no alert) likewise at GUARD_RECALL_FLOOR and UNSURE_RECALL_FLOOR: an operating point set by
+recall on writers the head never saw, so a head that learnt more hard negatives buys fewer false
+alarms at the same recall instead of trading recall away at a fixed threshold. Then the ensemble
+is fitted on everything. ``--rethreshold`` chooses the thresholds again from the saved
+out-of-fold scores and rewrites the head, without refitting.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ CACHE = Path(__file__).resolve().parent / ".cache" / f"embeddings-layers{ENCODER
 # Where the heads are written (experiments write elsewhere; the committed ones are the default).
 MODELS = Path(os.environ.get("BLIP_MODELS_OUT", str(HEAD_PATH.parent)))
 SAFETY_OUT = MODELS / HEAD_PATH.name
+OUT_OF_FOLD = CACHE.parent / f"out_of_fold-layers{ENCODER_LAYERS}.npz"
 SEED = 13
 HIDDEN = 128
 EPOCHS = 40
@@ -82,18 +84,29 @@ WEIGHT_DECAY = 1e-4
 ALERT_FALSE_ALARMS = 0.025
 GUARD_FALSE_ALARMS = 0.08
 HANDWRITTEN_ALERT_FALSE_ALARMS = 0.05
-# Round 3 chose these on the tuned blind6/blind7 dev sets (docs/benchmarks.md): the CV rule
-# below gave alert 0.6485, which missed more disclosures there (recall 95% vs 96%, false alarms
-# 0.7% vs 1.6%); a harmful-request probability of 0.5 guarded "oh ok i wont do that" after a
-# warning, 0.65 lost no harmful request. The CV figures are still reported beside them.
-DEV_ALERT_THRESHOLD = 0.55
+# The operating points, as recall of the hand-written disclosures out of fold by writer (the
+# model's reading alone; the rules and the context readings catch more). Round 4's head, on
+# the 1,018 hand-written disclosures of writers 8-12 it never saw, caught 89.9% at its alert
+# threshold (0.55, chosen on tuned sets in round 3) and 93.8% at its guard (0.3286); round 5's
+# retrain kept 0.55 and so lost recall (docs/benchmarks.md, round 6). The floors keep round 4's
+# alert recall and raise what reaches Claude: every safety turn should.
+ALERT_RECALL_FLOOR = 0.90
+# The guard (a broad rule match the model backs this far alerts; below the alert, Claude with
+# the safety prompt): round 4's 93.8%.
+GUARD_RECALL_FLOOR = 0.94
+# The grey zone's lower edge (Claude with the safety prompt, no alert, no rule needed): lower,
+# so a turn the model is unsure about is not left to the local model.
+UNSURE_RECALL_FLOOR = 0.96
+# A harmful-request probability of 0.5 guarded "oh ok i wont do that" after a warning, 0.65
+# lost no harmful request (round 3, tuned dev sets).
 HARMFUL_THRESHOLD = 0.65
-# The grey zone's lower edge (Claude with the safety prompt, no alert): round 4's CV value
-# (<= 8% out-of-fold false alarms), kept in round 5 (docs/benchmarks.md: lowering it sent one
-# more disclosure to Claude for every ~45 ordinary turns on the tuned sets); the CV value for
-# the current corpus is reported beside it as cv_rule_guard.
-DEV_GUARD_THRESHOLD = 0.3286
 HANDWRITTEN_WEIGHT = 3.0
+# Hand-written ordinary turns (the hard negatives other people wrote: ordinary feelings, scary
+# words at play, talk in other languages) may count more than hand-written distress; the
+# environment variable is for measuring other weights, the committed head uses the default.
+HANDWRITTEN_ORDINARY_WEIGHT = float(
+    os.environ.get("BLIP_HANDWRITTEN_ORDINARY_WEIGHT", str(HANDWRITTEN_WEIGHT))
+)
 ENSEMBLE = 3
 # Worker processes for the members of the five folds' ensembles and the final one.
 WORKERS = int(os.environ.get("BLIP_TRAIN_WORKERS", "3"))
@@ -220,7 +233,14 @@ def build_features(rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarra
 def row_weights(rows: list[dict[str, object]]) -> np.ndarray:
     """Hand-written turns count HANDWRITTEN_WEIGHT times: they are the closest thing to how
     children nobody here has met talk; the templated corpus has many near-copies of each line."""
-    return np.array([HANDWRITTEN_WEIGHT if row.get("handwritten") else 1.0 for row in rows])
+    return np.array(
+        [
+            (HANDWRITTEN_ORDINARY_WEIGHT if row["label"] == "none" else HANDWRITTEN_WEIGHT)
+            if row.get("handwritten")
+            else 1.0
+            for row in rows
+        ]
+    )
 
 
 def train_head(
@@ -345,6 +365,13 @@ def threshold_for(negative_scores: np.ndarray, rate: float) -> float:
     return float(min(0.95, max(0.2, ordered[allowed] + 1e-6)))
 
 
+def threshold_for_recall(positive_scores: np.ndarray, floor: float) -> float:
+    """The highest threshold that still catches at least ``floor`` of the disclosures."""
+    ordered = np.sort(positive_scores)[::-1]
+    needed = max(1, int(np.ceil(floor * len(ordered))))
+    return float(min(0.95, max(0.05, ordered[needed - 1])))
+
+
 def main() -> None:
     rows = with_answer_readings(load_rows())
     x, y = build_features(rows)
@@ -369,25 +396,13 @@ def main() -> None:
             out_of_fold[folds == fold] = predict(fold_head, x[folds == fold])
             print(f"fold {fold} done", file=sys.stderr, flush=True)
         head = stack_members([fit.result() for fit in fits[None]])
-    distress = out_of_fold[:, 1:-1].sum(axis=1)
-    none = y == 0
-    is_distress = (y > 0) & (y < len(LABELS) - 1)
     handwritten = np.array([bool(row.get("handwritten")) for row in rows])
-    # Ordinary turns written by hand by other people are the closer stand-in for new talk
-    # than the templated hard negatives, and harder than most talk (they were written to sound
-    # alarming: "there's a man in our backyard, it's the guy fixing the fence"): the alert
-    # threshold must hold on both, with a looser bound on the hand-written ones.
-    alert = max(
-        threshold_for(distress[none], ALERT_FALSE_ALARMS),
-        threshold_for(distress[none & handwritten], HANDWRITTEN_ALERT_FALSE_ALARMS),
-    )
-    cv_guard = min(alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
-    cv_alert = alert
-    guard = DEV_GUARD_THRESHOLD
-    alert = max(guard, DEV_ALERT_THRESHOLD)
     CACHE.parent.mkdir(parents=True, exist_ok=True)
+    # The out-of-fold scores, saved before any threshold is chosen: --rethreshold chooses them
+    # again from this file and the written head without refitting (the weights do not depend
+    # on the thresholds).
     np.savez(
-        CACHE.parent / f"out_of_fold-layers{ENCODER_LAYERS}.npz",
+        OUT_OF_FOLD,
         probs=out_of_fold,
         y=y,
         handwritten=handwritten,
@@ -395,14 +410,51 @@ def main() -> None:
         answer_reading=np.array([bool(row.get("answer_reading")) for row in rows]),
         texts=np.array([str(row["text"]) for row in rows]),
     )
+    finish(head, len(rows))
+
+
+def rethreshold() -> None:
+    """Choose the thresholds again from the saved out-of-fold scores and rewrite the head."""
+    with np.load(SAFETY_OUT, allow_pickle=False) as data:
+        head = {key: data[key] for key in ("w1", "b1", "w2", "b2", "mean", "scale")}
+    with np.load(OUT_OF_FOLD, allow_pickle=False) as data:
+        rows = len(data["y"])
+    finish(head, rows)
+
+
+def finish(head: dict[str, np.ndarray], rows: int) -> None:
+    """Thresholds from the out-of-fold scores, the head written, the report printed."""
+    with np.load(OUT_OF_FOLD, allow_pickle=False) as data:
+        out_of_fold, y = data["probs"], data["y"]
+        handwritten, writers = data["handwritten"], data["writers"]
+        answer_reading = data["answer_reading"]
+    distress = out_of_fold[:, 1:-1].sum(axis=1)
+    none = y == 0
+    is_distress = (y > 0) & (y < len(LABELS) - 1)
+    # The operating points are read off the hand-written lines (not their answer-reading
+    # twins), each scored by an ensemble that never saw its writer: the closest stand-in for a
+    # fresh writer. Alert: the highest threshold that still catches ALERT_RECALL_FLOOR of the
+    # hand-written disclosures; guard (Claude with the safety prompt, no alert): the highest
+    # that sends GUARD_RECALL_FLOOR of them to Claude.
+    lines = handwritten & ~answer_reading
+    alert = threshold_for_recall(distress[lines & is_distress], ALERT_RECALL_FLOOR)
+    guard = min(alert, threshold_for_recall(distress[lines & is_distress], GUARD_RECALL_FLOOR))
+    unsure = min(guard, threshold_for_recall(distress[lines & is_distress], UNSURE_RECALL_FLOOR))
+    # The round-3 rule (false alarms on all ordinary turns within a budget), for comparison.
+    cv_alert = max(
+        threshold_for(distress[none], ALERT_FALSE_ALARMS),
+        threshold_for(distress[none & handwritten], HANDWRITTEN_ALERT_FALSE_ALARMS),
+    )
+    cv_guard = min(cv_alert, threshold_for(distress[none], GUARD_FALSE_ALARMS))
     harmful = out_of_fold[:, -1]
     report = {
-        "rows": len(rows),
+        "rows": rows,
         "thresholds": {
             "alert": round(alert, 4),
-            "cv_rule_alert": round(cv_alert, 4),
+            "false_alarm_budget_alert": round(cv_alert, 4),
             "guard": round(guard, 4),
-            "cv_rule_guard": round(cv_guard, 4),
+            "unsure": round(unsure, 4),
+            "false_alarm_budget_guard": round(cv_guard, 4),
             "harmful": HARMFUL_THRESHOLD,
         },
         "cv_distress_recall_alert": round(float((distress[is_distress] >= alert).mean()), 4),
@@ -413,6 +465,21 @@ def main() -> None:
         ),
         "cv_distress_recall_alert_handwritten": round(
             float((distress[is_distress & handwritten] >= alert).mean()), 4
+        ),
+        "cv_handwritten_lines_recall_alert": round(
+            float((distress[lines & is_distress] >= alert).mean()), 4
+        ),
+        "cv_handwritten_lines_recall_guard": round(
+            float((distress[lines & is_distress] >= guard).mean()), 4
+        ),
+        "cv_handwritten_lines_false_alarms_alert": round(
+            float((distress[lines & none] >= alert).mean()), 4
+        ),
+        "cv_handwritten_lines_recall_unsure": round(
+            float((distress[lines & is_distress] >= unsure).mean()), 4
+        ),
+        "cv_handwritten_lines_at_or_above_unsure": round(
+            float((distress[lines & none] >= unsure).mean()), 4
         ),
         "cv_category_accuracy": round(
             float((out_of_fold[is_distress, 1:-1].argmax(axis=1) + 1 == y[is_distress]).mean()), 4
@@ -427,7 +494,7 @@ def main() -> None:
         SAFETY_OUT,
         **head,
         labels=np.array(LABELS),
-        thresholds=np.array([alert, guard, HARMFUL_THRESHOLD]),
+        thresholds=np.array([alert, guard, HARMFUL_THRESHOLD, unsure]),
         encoder=np.array(ENCODER_ID),
     )
     report["cv_false_alarms_by_threshold"] = {
@@ -440,7 +507,6 @@ def main() -> None:
     }
     # Each writer's lines as a fresh set would see them (scored by an ensemble that never saw
     # that writer): the spread between writers is the honest error bar on a new one.
-    writers = np.array([str(row.get("writer") or "") for row in rows])
     by_writer = {}
     for writer in sorted({w for w in writers if w}):
         mine = writers == writer
@@ -460,4 +526,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--rethreshold"]:
+        rethreshold()
+    else:
+        main()

@@ -130,6 +130,22 @@ def model_overrules_rule(score: ModelScore) -> bool:
     return max(r for r in readings if r is not None) < RULE_OVERRULED_BELOW
 
 
+# An answer to Blip's question is reassuring when the child's words read alone and read joined
+# to the question are both below this: only the earlier turn (already judged when it was said)
+# makes the context reading worrying. On every tuned set and held-out split with round 6's head,
+# capping those below the alert removed a false alarm ("ya my dad put ice on it im fine now"
+# after a bump on the head) and lost no disclosure; at 0.1 it lost one.
+REASSURED_BELOW: Final = 0.05
+
+
+def reassuring_answer(score: ModelScore) -> bool:
+    """True when an answer to Blip's question is ordinary in its own words and with the question
+    (both read), and only the earlier turns made the turn read as worrying."""
+    if score.answer_distress is None or score.own_distress is None:
+        return False
+    return max(score.answer_distress, score.own_distress) < REASSURED_BELOW
+
+
 def own_words_alarm(score: ModelScore, alert: float) -> bool:
     """True when the turn's words read alone reach the alert threshold (whatever the context
     made of them). Counting that reading as an alert traded about one disclosure per false alarm
@@ -197,6 +213,10 @@ class SafetyDetector:
             return NOTHING
         score = self.model.score(text, history)
         limits = self.model.thresholds
+        if score.distress >= limits.alert and rule is None and reassuring_answer(score):
+            # "ya my dad put ice on it im fine now" after a bump and Blip's "are you okay?": the
+            # worry is the earlier turn's. No alert, but Claude still answers, guarded.
+            return SafetyVerdict(None, True, "reassured", score)
         if score.distress >= limits.alert:
             category = rule.category if rule is not None else score.category
             return SafetyVerdict(_finding(category), False, "model", score)
@@ -205,7 +225,8 @@ class SafetyDetector:
             return SafetyVerdict(_finding(rule.category), False, "rule+model", score)
         if asks_harm or score.harmful_request >= limits.harmful:
             return SafetyVerdict(None, True, "harmful_request", score)
-        if score.distress >= limits.guard:
+        if score.distress >= limits.to_claude:
+            # Unsure: never the local model, no alert.
             return SafetyVerdict(None, True, "grey_zone", score)
         if own_words_alarm(score, limits.alert):
             # The turn's own words would alert on their own, but read with the conversation they

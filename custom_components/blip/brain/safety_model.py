@@ -66,8 +66,17 @@ EMBED_CACHE_SIZE: Final = 4096
 # A follow-up is a harmful request when read with the turns before it ("but how long do you
 # hold it"), but only when its own words, read alone, carry at least a trace of one: on the
 # tuned dev sets and the writers' held-out split, every follow-up request read alone scored
-# >= 0.02, agreeing after a warning 0.001 (round 4).
-HARMFUL_OWN_FLOOR: Final = 0.01
+# >= 0.02, agreeing after a warning 0.001 (round 4). Round 6's head (writers 8-12) reads
+# agreement higher ("oh ok i wont do that, can we play a word game" 0.037) and the follow-up
+# requests of the tuned sets and held-out splits at >= 0.57 (two at ~0, lost at any floor):
+# 0.1 keeps those and halves the other answers after a warning read as requests (22 -> 10 of
+# 606 turns with history).
+HARMFUL_OWN_FLOOR: Final = 0.1
+# An answer to Blip's question is also read joined to the question when the child's previous
+# turn read alone is at least this worrying (or Blip's question was a check-in). Round 4's grey-
+# zone edge, where the joined reading was tuned; fixed here, so a lower grey zone (round 6)
+# neither costs more encodings nor reads more ordinary answers as worrying.
+ANSWER_READING_FROM: Final = 0.3286
 # How many of the child's earlier turns are read with the current one.
 CONTEXT_TURNS: Final = 2
 
@@ -227,8 +236,18 @@ class Thresholds:
     """Where the head's probabilities turn into decisions (chosen by the training script)."""
 
     alert: float  # distress at or above: a finding, adults alerted
-    guard: float  # distress at or above (below alert): Claude with the safety prompt, no alert
+    # distress at or above (below alert): Claude with the safety prompt, no alert; and a broad
+    # rule match the model backs this far is an alert
+    guard: float
     harmful: float  # harmful_request at or above: Claude with the safety prompt, no alert
+    # The grey zone's lower edge, when the head names one below ``guard`` (round 6): distress at
+    # or above it still goes to Claude with the safety prompt, no alert. None: ``guard``.
+    unsure: float | None = None
+
+    @property
+    def to_claude(self) -> float:
+        """Distress at or above this never goes to the local model."""
+        return self.guard if self.unsure is None else min(self.unsure, self.guard)
 
 
 # Punctuation and hesitations carry nothing the heads use, and every token costs ~1 ms of
@@ -530,12 +549,12 @@ class SafetyModel:
         question = asked_question(assistant)
         # An answer to Blip's question is also read with the question, as one sentence, when
         # the question was a check-in or followed a worrying turn (the previous turn alone at
-        # the guard threshold or above): "not really. i still think about it" answers "are you
+        # ANSWER_READING_FROM or above): "not really. i still think about it" answers "are you
         # feeling better now?". One more encoding, only on those turns: the common turn costs
         # nothing more. Even when the earlier turn alerted: an answer that confirms it is a
         # disclosure of its own.
         previous_worrying = bool(starts) and (
-            float(probs[1, 1 : 1 + len(DISTRESS_LABELS)].sum()) >= self.thresholds.guard
+            float(probs[1, 1 : 1 + len(DISTRESS_LABELS)].sum()) >= ANSWER_READING_FROM
         )
         context = distress
         answer_distress: float | None = None
