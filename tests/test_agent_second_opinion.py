@@ -424,8 +424,10 @@ async def test_the_same_concern_flagged_again_alerts_once(
     openai_server: FakeLocalModel,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The child answers the check-in and Claude hears the same concern again: the adults,
-    just told, are not alerted a second time."""
+    """The child's next turn (ordinary to the on-box check, so Claude's second opinion runs
+    again) and Claude hears the same concern again: the adults, just told, are not alerted a
+    second time. (An answer such as "yes i am sad" is now itself judged with the check-in and
+    guarded: Claude answers it with the safety prompt, without a second opinion.)"""
     mom = async_mock_service(hass, "notify", "mom_phone")
     anthropic_server.opinion_script.reply = SELF_HARM_VERDICT
     openai_server.script.gate = _opened_by(hass, EVENT_SAFETY_SIGNAL)
@@ -437,7 +439,7 @@ async def test_the_same_concern_flagged_again_alerts_once(
 
     first = await converse(hass, PLAIN)
     assert "check on you" in first.speech
-    await converse(hass, "yes i am sad", first.conversation_id)
+    await converse(hass, "i like big dogs the best", first.conversation_id)
     await _opinion(services).wait_idle()
     await hass.async_block_till_done()
 
