@@ -13,14 +13,15 @@ reported). Never trains on tests/data/safety_blind*.jsonl (blind6 and blind7 are
 The head is an ensemble of ENSEMBLE two-layer networks (different seeds, probabilities
 averaged). Thresholds come from 5-fold cross-validation *by writer*: each hand-written row is
 scored by an ensemble that never saw anything its writer wrote (writers are dealt to the folds
-by number; templated and tuned rows by a hash of their words, an answer-reading row with the
-turn it was made from), as on a fresh blind set. The alert threshold is the highest that still catches ALERT_RECALL_FLOOR
-of the hand-written disclosures out of fold, the guard and the grey zone's lower edge (Claude with the
-safety prompt, no alert) likewise at GUARD_RECALL_FLOOR and UNSURE_RECALL_FLOOR: an operating point set by
-recall on writers the head never saw, so a head that learnt more hard negatives buys fewer false
-alarms at the same recall instead of trading recall away at a fixed threshold. Then the ensemble
-is fitted on everything. ``--rethreshold`` chooses the thresholds again from the saved
-out-of-fold scores and rewrites the head, without refitting.
+by number; templated and tuned rows by a hash of their words; an answer-reading row goes with
+the turn it was made from), as on a fresh blind set. The alert threshold is the highest that
+still catches ALERT_RECALL_FLOOR of the hand-written disclosures out of fold; the guard and the
+grey zone's lower edge (Claude with the safety prompt, no alert) likewise at GUARD_RECALL_FLOOR
+and UNSURE_RECALL_FLOOR. An operating point set by recall on writers the head never saw: a head
+that learnt more hard negatives buys fewer false alarms at the same recall, instead of trading
+recall away at a fixed threshold. Then the ensemble is fitted on everything. ``--rethreshold``
+chooses the thresholds again from the saved out-of-fold scores and rewrites the head, without
+refitting.
 """
 
 from __future__ import annotations
