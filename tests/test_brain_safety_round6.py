@@ -180,3 +180,19 @@ def test_a_disclosure_answering_a_check_in_still_alerts(model: SafetyModel) -> N
         "my stepdad grabbed me really hard cuz i spilled", history
     )
     assert verdict.finding is not None
+
+
+def test_stopping_a_drill_is_judged_by_its_own_words(model: SafetyModel) -> None:
+    """A reply to a drill item answers the quiz: "keep going" then "i'm done" after Blip's
+    "Can you spell school?" is no alert and no guard (the drill hears it), while a disclosure
+    made in reply to a drill item still alerts on its own words."""
+    history = turns(
+        ("user", "keep going"),
+        ("assistant", "We were on word two — ready for school? Can you spell school?"),
+    )
+    detector = SafetyDetector(model)
+    for text in ("i'm done", "stop", "no more"):
+        verdict = detector.judge(text, history)
+        assert verdict.finding is None and not verdict.guarded, text
+    verdict = detector.judge("i dont care about spelling my dad hits me every night", history)
+    assert verdict.finding is not None

@@ -27,6 +27,7 @@ import re
 from typing import Final
 
 from .activities import HistoryTurn, SafetyCategory
+from .drills import state_from_question
 from .safety import (
     DESIGNATED_ADULT_ONLY,
     SafetyFinding,
@@ -114,6 +115,16 @@ def spells_a_word(text: str) -> bool:
     return letters is not None and len(letters) >= 2 and bool(_SINGLE_LETTER.search(text.lower()))
 
 
+def answers_a_drill_item(history: Sequence[HistoryTurn]) -> bool:
+    """True when Blip's last words asked a drill item ("Can you spell school?", "What is 7
+    times 8?"): the child's turn answers a quiz, not the conversation before it."""
+    return (
+        bool(history)
+        and history[-1].role == "assistant"
+        and (state_from_question(history[-1].text) is not None)
+    )
+
+
 # A precise rule match is overruled (guarded, no alert) only when every reading of the learned
 # layer is below this: on the tuned sets (blind6-9, the writers' held-out split, the eval
 # files), the precise matches the model put this low were all ordinary turns (a pet that died,
@@ -166,10 +177,12 @@ class SafetyDetector:
     def judge(self, text: str, history: Sequence[HistoryTurn] = ()) -> SafetyVerdict:
         if not isinstance(text, str) or not text.strip():
             return NOTHING
-        if spells_a_word(text):
-            # Letters say only the word they spell: judged without the conversation, whose
-            # drill prompts ("We were on word three — ready for milk?") the learned layer
-            # otherwise reads as a hint and guards the answer, losing the drill.
+        if spells_a_word(text) or answers_a_drill_item(history):
+            # Letters say only the word they spell, and a reply to a drill item ("i'm done",
+            # "stop", "56") answers the quiz: judged by their own words, without the
+            # conversation, whose drill prompts ("We were on word three — ready for milk?") and
+            # short earlier turns ("keep going") the learned layer otherwise reads as a hint and
+            # guards the answer or alerts, losing the drill. The turn's own words are still read.
             history = ()
         # The turn's embedding is computed beside the rules (the encoder releases the GIL).
         if self.model is not None:
