@@ -18,6 +18,7 @@ import re
 from typing import Final
 
 from .activities import DEFAULT_ROUTING, SAFETY_BACKEND, Activity, Backend, HistoryTurn
+from .activity_words import other_language_activity
 from .arithmetic import solve_arithmetic, solve_word_problem
 from .drills import (
     MATH,
@@ -314,6 +315,10 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
         return Activity.EMOTIONAL, _RULE
     if creative:
         return Activity.CREATIVE, _RULE
+    # "ek kahani sunao", "estoy triste", "我好难过": the words above are English only.
+    other = other_language_activity(raw)
+    if other is not None:
+        return other, _RULE
     if _ABOUT_BLIP.search(text):
         return Activity.CHITCHAT, _RULE
     if _QUESTION_START.search(text) or (_TRIVIA_WORDS.search(text) and text.endswith("?")):
