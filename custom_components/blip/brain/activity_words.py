@@ -97,14 +97,14 @@ _FEELING_WORDS: Final = _rx(
     r"\b(?:triste|peur|cauchemars?|me manquen?t?|jaloux|jalouse|[ée]nerv[ée]e?|d[ée][çc]ue?|"
     r"inqui[eè]te?|stress[ée]e?|le seum|honte|pleur\w*|f[âa]ch[ée]e?)\b",
     # pt
-    r"\b(?:medo|saudades?|com raiva|chatead[oa]|preocupad[oa]|sozinh[oa]|chor(?:ei|ando|ou|o|ar)|ci[uú]mes?|"
-    r"pesadelos?)\b",
+    r"\b(?:medo|saudades?|com raiva|chatead[oa]|preocupad[oa]|sozinh[oa]|chor(?:ei|ando|ou|o|ar)|"
+    r"ci[uú]mes?|pesadelos?)\b",
     # hi / ur (romanised)
     r"\b(?:udaas|udas|darr?(?: sa)? lag\w*|darr?ta|darr?ti|gussa|bura lag\w*|yaad aa\w*|"
     r"tension ho\w*|pareshan|rona aa\w*|ro raha|ro rahi|akela|akeli|dukhi|ghabra\w*)\b",
-    # ar (Arabizi)
+    # ar (Arabizi); "bored" (zah2an) is small talk, as "i'm bored" is in English
     r"\b(?:za3lan[ae]?|z3lan[ae]?|7azeen[ae]?|7azin[ae]?|khayf[ae]?|khaif[ae]?|5ayf[ae]?|"
-    r"5ayef|kabus|kaboos|kabous|mishta2\w*|mushta2\w*|msht2\w*|mdaye2\w*|zah2an[ae]?|"
+    r"5ayef|kabus|kaboos|kabous|mishta2\w*|mushta2\w*|msht2\w*|mdaye2\w*|"
     r"ba?5af|bakhaf|wa7eed[ae]?|wa7id[ae]?|2al2an[ae]?|ghayran[ae]?|ba?3ayat|bab3ayat)\b",
     # tl / vi / ru
     r"\b(?:malungkot|nalulungkot|takot|natatakot|galit|nagagalit|kinakabahan|nag-iisa|"
@@ -114,7 +114,7 @@ _FEELING_WORDS: Final = _rx(
     r"(?:грустн|страшн|боюсь|злюсь|скучаю|одинок|плач|кошмар)",
     # scripts
     r"उदास|डर लग|गुस्सा|दुखी|रोना|अकेला|अकेली|याद आ|बुरा लग",
-    r"زعلان|حزين|خائف|خايف|كابوس|وحشتني|وحشني|مشتاق|متضايق|زهقان|بخاف|أخاف|اخاف|بكيت|"
+    r"زعلان|حزين|خائف|خايف|كابوس|وحشتني|وحشني|مشتاق|متضايق|بخاف|أخاف|اخاف|بكيت|"
     r"وحيد|قلقان|غيران|غضبان",
     r"难过|伤心|害怕|生气|想念|担心|紧张|噩梦|孤单|寂寞|委屈|嫉妒|不开心|哭",
     r"슬퍼|슬프|무서|화나|화가 나|걱정|외로|보고 싶|울었|울고|악몽",

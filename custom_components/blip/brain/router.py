@@ -77,7 +77,8 @@ _SPELLING = _rx(
     r"^(?:does|is there) (?:the word )?\w+ (?:have|has) (?:an?|the letter) \w\b|"
     r"\bwhat (?:does|do) (?:\w ){2,}\w? ?spell\b|\bhow many letters\b|"
     # "how many s's are in mississippi", "i before e", homophones, other languages' "spell".
-    r"\bhow many [a-z](?:'s|s) (?:are )?in\b|\b[a-z] before (?:the )?[a-z]\b|"
+    r"\bhow many (?:[a-z]|[a-z]'s|[a-z]s|esses|ees|ells|tees|ohs|vowels|consonants|syllables) "
+    r"(?:are )?in\b|\b[a-z] before (?:the )?[a-z]\b|"
     r"\bdifference between (?:to|two|too|their|there|they're|your|you're|its|it's|our|are|"
     r"hear|here|no|know|right|write|by|buy|bye)\b|\bc[oó]mo se escribe\b|"
     r"\bcomment (?:on )?(?:[ée]crit|s'[ée]crit|ça s'[ée]crit)\b"
@@ -85,6 +86,14 @@ _SPELLING = _rx(
 _NOT_SPELLING = _rx(
     r"\b(?:magic spells?|cast(?:s|ing)? a spell|spells? on|a spell (?:on|that)|wizard|witch)\b"
 )
+# A spelling test or bee told about ("i got a hundred on my spelling test", "i bombed the
+# spelling bee") is news or a feeling; asked for ("quiz me on my spelling words") it is spelling.
+_SPELLING_EVENT = _rx(r"\bspelling (?:tests?|bees?|quiz(?:zes)?|homework|words|lists?)\b")
+_SPELLING_ASK = _rx(
+    r"\b(?:quiz|help|practi[cs]e|let's|lets|can (?:we|you|u)|could you|give me|do (?:a|my)|study|"
+    r"test me|please|plz)\b"
+)
+_SPELLED_OUT = _rx(r"\b(?:[a-z] ){2,}[a-z]\b")  # "p u p p y, that's my word for the bee"
 
 # ---- math -----------------------------------------------------------------------------------
 _MATH_WORDS = _rx(
@@ -287,7 +296,14 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     if worried and _TEST_WORRY.search(text) and not asks_sum:
         # "i'm nervous about my spelling test", "i'm gonna die if i fail this math test".
         return Activity.EMOTIONAL, _PRECISE
-    if _SPELLING.search(text) and not _NOT_SPELLING.search(text):
+    # Only told about a spelling test or bee: the rules below (and the head) read the rest.
+    told = (
+        bool(_SPELLING_EVENT.search(text))
+        and not _SPELLING_ASK.search(text)
+        and not _SPELLING.search(_SPELLING_EVENT.sub(" ", text))
+        and not _SPELLED_OUT.search(text)
+    )
+    if _SPELLING.search(text) and not _NOT_SPELLING.search(text) and not told:
         return Activity.SPELLING, _PRECISE
     if solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None:
         return Activity.MATH, _PRECISE
