@@ -119,6 +119,8 @@ _NUMBER_ORDER = _rx(
     r"halves|quarters) (?:are )?(?:in|make)\b"
 )
 _HOW_MANY = _rx(r"\bhow (?:many|much)\b")
+# "how many legs do four spiders have all together": a sum, even with one number in digits.
+_IN_ALL = _rx(r"\b(?:altogether|all together|in all|in total|total)\b")
 
 # ---- creative -------------------------------------------------------------------------------
 _CREATIVE = _rx(
@@ -320,6 +322,8 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     numbers = find_numbers(tokens)
     if _HOW_MANY.search(text) and len(numbers) >= 2 and not creative:
         return Activity.MATH, _PRECISE
+    if _HOW_MANY.search(text) and _IN_ALL.search(text) and not creative:
+        return Activity.MATH, _RULE
     if _FAVORITE.search(text):
         return Activity.CHITCHAT, _RULE
     if creative and _FACT_QUESTION.search(text) and not _CREATIVE_REQUEST.search(text):
