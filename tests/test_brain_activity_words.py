@@ -124,3 +124,55 @@ def test_a_feeling_word_in_the_previous_turn_carries_a_weak_answer() -> None:
     ]
     activity, _ = classify_activity_why("mi amiga no vino", history)
     assert activity is Activity.EMOTIONAL
+
+
+# ---- English rules changed in the same round (router.py) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i got every word right on my spelling test",
+        "we had the spelling bee today and i came third",
+        "i messed up my spelling quiz",
+    ],
+)
+def test_a_spelling_test_only_told_about_is_not_a_spelling_request(text: str) -> None:
+    activity, how = classify_activity_why(text)
+    assert activity is not Activity.SPELLING
+    assert how != "precise"  # the head may read it as news or as a feeling
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you quiz me on my spelling words",
+        "my spelling test is friday, help me practice",
+        "i have a spelling bee tomorrow spell receive please",
+        "c a t that was my word in the spelling bee",
+    ],
+)
+def test_a_spelling_test_asked_about_is_still_spelling(text: str) -> None:
+    assert classify_activity_why(text) == (Activity.SPELLING, "precise")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many a in banana",
+        "how many esses in mississippi",
+        "how many vowels are in elephant",
+        "how many syllables in caterpillar",
+    ],
+)
+def test_counting_letters_is_spelling(text: str) -> None:
+    assert classify_activity(text) is Activity.SPELLING
+
+
+def test_how_many_in_all_is_a_sum() -> None:
+    assert classify_activity_why("how many wheels do five bikes have all together") == (
+        Activity.MATH,
+        "rule",
+    )
+    # Without "in all" a how-many question about the world stays a question.
+    assert classify_activity("how many legs does an octopus have") is Activity.TRIVIA

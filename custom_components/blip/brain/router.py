@@ -299,10 +299,11 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
         # "i'm nervous about my spelling test", "i'm gonna die if i fail this math test".
         return Activity.EMOTIONAL, _PRECISE
     # Only told about a spelling test or bee: the rules below (and the head) read the rest.
+    rest = _SPELLING_EVENT.sub(" ", text)
     told = (
-        bool(_SPELLING_EVENT.search(text))
-        and not _SPELLING_ASK.search(text)
-        and not _SPELLING.search(_SPELLING_EVENT.sub(" ", text))
+        rest != text
+        and not _SPELLING_ASK.search(rest)
+        and not _SPELLING.search(rest)
         and not _SPELLED_OUT.search(text)
     )
     if _SPELLING.search(text) and not _NOT_SPELLING.search(text) and not told:
