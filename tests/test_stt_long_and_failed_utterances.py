@@ -67,7 +67,7 @@ def failing_engine() -> Iterator[WhisperEngine]:
 
 
 def question() -> bytes:
-    """"How do you spell dinosaur?" at 16 kHz, then quiet room noise."""
+    """ "How do you spell dinosaur?" at 16 kHz, then quiet room noise."""
     spoken = convert_pcm(speak("How do you spell dinosaur?"), RATE, 2, 1).pcm
     noise = np.random.default_rng(0).normal(0.0, 30.0, RATE // 2)
     return spoken + np.clip(noise, -32768, 32767).astype("<i2").tobytes()

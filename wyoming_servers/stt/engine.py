@@ -190,9 +190,7 @@ def _model_class() -> Any:
             # the model's max_length with the new tokens; a bound past what is left is cut to it.
             room = self.max_length - len(prompt)
             if options.max_new_tokens is not None and options.max_new_tokens > room:
-                options = dataclasses.replace(
-                    options, max_new_tokens=room if room > 0 else None
-                )
+                options = dataclasses.replace(options, max_new_tokens=room if room > 0 else None)
             return super().generate_with_fallback(encoder_output, prompt, tokenizer, options)
 
     return FittedContextWhisper
