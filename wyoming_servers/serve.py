@@ -34,6 +34,7 @@ import contextlib
 import ctypes
 import ctypes.util
 from dataclasses import dataclass
+import gc
 import io
 import ipaddress
 import json
@@ -608,8 +609,38 @@ def resident_bytes() -> int | None:
 _PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+class _CycleCollection:
+    """Whether the trim runs Python's cycle collector first (a server's own process only)."""
+
+    on_trim = False
+
+
+def collect_cycles_when_trimming() -> None:
+    """In a server's own process: freeze what start-up loaded, and collect cycles at each trim.
+
+    Memory held by a reference cycle is not free until Python's cycle collector runs, so
+    ``malloc_trim`` cannot hand it back: a request that ends in an exception keeps its frames
+    (and their audio) in a cycle through the traceback, and asyncio stores a lost
+    connection's error, traceback and all, on its stream reader. Python 3.14's incremental
+    collector got round to them only dozens of requests later (docs/benchmarks.md, session 6:
+    ~10 MB per failed 60 s decode, STT +113 % after the soak). A full collection costs
+    200-450 ms with the models' ~45,000 objects tracked (loaded machine); frozen after start-up
+    (``gc.freeze``: they live as long as the process) it costs only what was made since. Call it
+    once the models are loaded, before serving. Not for a program that embeds a server (Home
+    Assistant): its heap and its collector's schedule are its own.
+    """
+    gc.collect()
+    gc.freeze()
+    _CycleCollection.on_trim = True
+
+
 def release_free_memory() -> None:
-    """Return free heap memory to the operating system where the C library can (glibc)."""
+    """Return free heap memory to the operating system where the C library can (glibc).
+
+    After ``collect_cycles_when_trimming``, what reference cycles held is freed first.
+    """
+    if _CycleCollection.on_trim:
+        gc.collect()
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
 
