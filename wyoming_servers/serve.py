@@ -42,6 +42,7 @@ import logging
 import os
 from pathlib import Path
 import platform
+import re
 import struct
 import time
 from typing import Final
@@ -88,8 +89,34 @@ class _IdleConnection(Exception):
 # -- reading events ---------------------------------------------------------------------------
 
 
+# JSON nested deeper than this is refused before the parser sees it. Python 3.14's parser
+# recurses as deep as the thread's stack allows: one header of 60,000 "[" took 7.4 MB of the
+# event loop thread's stack, which then stays resident for the life of the process (the wake
+# server's +17 % after the soak, docs/benchmarks.md session 6). Wyoming events nest 2-4 deep.
+MAX_JSON_DEPTH: Final = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_OPENING = b"[{"
+
+
+def _nested_too_deep(text: bytes) -> bool:
+    """Whether JSON ``text`` opens more than MAX_JSON_DEPTH arrays or objects inside each other."""
+    if text.count(b"[") + text.count(b"{") <= MAX_JSON_DEPTH:
+        return False  # the usual event, a handful of brackets: nothing more to look at
+    # Brackets inside strings do not nest ("[laughs]" in a text to speak).
+    brackets = _JSON_STRING.sub(b"", text).translate(None, _NOT_A_BRACKET)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in _OPENING else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
 def parse_header(header_line: bytes, *, max_data_bytes: int, max_payload_bytes: int) -> dict:
     """Validate one header line; raises WyomingProtocolError."""
+    if _nested_too_deep(header_line):
+        raise WyomingProtocolError(f"event header nested over {MAX_JSON_DEPTH} deep")
     try:
         header = json.loads(header_line)
     except (ValueError, RecursionError) as err:  # RecursionError: "[[[[..." thousands deep
@@ -111,6 +138,8 @@ async def read_event_body(reader: asyncio.StreamReader, header: dict) -> Event:
     data = dict(header.get("data") or {})
     if data_length := header.get("data_length"):
         data_bytes = await reader.readexactly(data_length)
+        if _nested_too_deep(data_bytes):
+            raise WyomingProtocolError(f"event data nested over {MAX_JSON_DEPTH} deep")
         try:
             extra_data = json.loads(data_bytes)
         except (ValueError, RecursionError) as err:
