@@ -52,11 +52,12 @@ def test_the_head_reads_the_turn_the_previous_turn_and_the_flags() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # Other languages: the activity rules are written in English and guess small talk.
+        # Other languages: the activity rules read only English and a few request and
+        # feeling words in other languages (activity_words.py), so they guess small talk here.
         ("cuánto es nueve menos cuatro", Activity.MATH),
         ("pourquoi le ciel est bleu", Activity.TRIVIA),
         ("月亮为什么会变形状", Activity.TRIVIA),
-        ("estoy muy triste porque mi mejor amiga se mudó", Activity.EMOTIONAL),
+        ("por qué los gatos ronronean", Activity.TRIVIA),
     ],
 )
 def test_the_router_uses_the_head_where_the_rules_guess(
@@ -195,8 +196,9 @@ def test_a_head_of_another_width_is_refused(
             Activity.TRIVIA,
         ),
         (
-            "mars",
-            [("user", "which planet is the red one"), ("assistant", "Do you know?")],
+            # (Round 6's head reads "mars" alone as a fact already: another answer here.)
+            "a blue whale",
+            [("user", "what is the biggest animal ever"), ("assistant", "Can you guess?")],
             Activity.TRIVIA,
         ),
     ],
@@ -212,3 +214,10 @@ def test_the_head_reads_the_previous_turn(
     assert learned[0] is expected
     assert model.activity_head is not None
     assert learned[1] >= model.activity_head.confidence_weak
+
+
+def test_the_rules_and_the_head_agree_on_a_feeling_in_spanish(router: Router) -> None:
+    # The rules read "triste" (activity_words.py); the head reads it too.
+    text = "estoy muy triste porque mi mejor amiga se mudó"
+    assert classify_activity(text) is Activity.EMOTIONAL
+    assert router.decide(text).activity is Activity.EMOTIONAL

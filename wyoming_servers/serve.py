@@ -34,6 +34,7 @@ import contextlib
 import ctypes
 import ctypes.util
 from dataclasses import dataclass
+import gc
 import io
 import ipaddress
 import json
@@ -41,6 +42,7 @@ import logging
 import os
 from pathlib import Path
 import platform
+import re
 import struct
 import time
 from typing import Final
@@ -87,8 +89,34 @@ class _IdleConnection(Exception):
 # -- reading events ---------------------------------------------------------------------------
 
 
+# JSON nested deeper than this is refused before the parser sees it. Python 3.14's parser
+# recurses as deep as the thread's stack allows: one header of 60,000 "[" took 7.4 MB of the
+# event loop thread's stack, which then stays resident for the life of the process (the wake
+# server's +17 % after the soak, docs/benchmarks.md session 6). Wyoming events nest 2-4 deep.
+MAX_JSON_DEPTH: Final = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_OPENING = b"[{"
+
+
+def _nested_too_deep(text: bytes) -> bool:
+    """Whether JSON ``text`` opens more than MAX_JSON_DEPTH arrays or objects inside each other."""
+    if text.count(b"[") + text.count(b"{") <= MAX_JSON_DEPTH:
+        return False  # the usual event, a handful of brackets: nothing more to look at
+    # Brackets inside strings do not nest ("[laughs]" in a text to speak).
+    brackets = _JSON_STRING.sub(b"", text).translate(None, _NOT_A_BRACKET)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in _OPENING else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
 def parse_header(header_line: bytes, *, max_data_bytes: int, max_payload_bytes: int) -> dict:
     """Validate one header line; raises WyomingProtocolError."""
+    if _nested_too_deep(header_line):
+        raise WyomingProtocolError(f"event header nested over {MAX_JSON_DEPTH} deep")
     try:
         header = json.loads(header_line)
     except (ValueError, RecursionError) as err:  # RecursionError: "[[[[..." thousands deep
@@ -110,6 +138,8 @@ async def read_event_body(reader: asyncio.StreamReader, header: dict) -> Event:
     data = dict(header.get("data") or {})
     if data_length := header.get("data_length"):
         data_bytes = await reader.readexactly(data_length)
+        if _nested_too_deep(data_bytes):
+            raise WyomingProtocolError(f"event data nested over {MAX_JSON_DEPTH} deep")
         try:
             extra_data = json.loads(data_bytes)
         except (ValueError, RecursionError) as err:
@@ -608,8 +638,38 @@ def resident_bytes() -> int | None:
 _PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+class _CycleCollection:
+    """Whether the trim runs Python's cycle collector first (a server's own process only)."""
+
+    on_trim = False
+
+
+def collect_cycles_when_trimming() -> None:
+    """In a server's own process: freeze what start-up loaded, and collect cycles at each trim.
+
+    Memory held by a reference cycle is not free until Python's cycle collector runs, so
+    ``malloc_trim`` cannot hand it back: a request that ends in an exception keeps its frames
+    (and their audio) in a cycle through the traceback, and asyncio stores a lost
+    connection's error, traceback and all, on its stream reader. Python 3.14's incremental
+    collector got round to them only dozens of requests later (docs/benchmarks.md, session 6:
+    ~10 MB per failed 60 s decode, STT +113 % after the soak). A full collection costs
+    200-450 ms with the models' ~45,000 objects tracked (loaded machine); frozen after start-up
+    (``gc.freeze``: they live as long as the process) it costs only what was made since. Call it
+    once the models are loaded, before serving. Not for a program that embeds a server (Home
+    Assistant): its heap and its collector's schedule are its own.
+    """
+    gc.collect()
+    gc.freeze()
+    _CycleCollection.on_trim = True
+
+
 def release_free_memory() -> None:
-    """Return free heap memory to the operating system where the C library can (glibc)."""
+    """Return free heap memory to the operating system where the C library can (glibc).
+
+    After ``collect_cycles_when_trimming``, what reference cycles held is freed first.
+    """
+    if _CycleCollection.on_trim:
+        gc.collect()
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
 

@@ -15,6 +15,7 @@ from ..openai_audio import API_KEY_ENV, RemoteEndpoint
 from ..serve import (
     add_serve_arguments,
     ask_for_a_short_time_slice,
+    collect_cycles_when_trimming,
     keep_large_buffers_off_the_heap,
     limits_from_args,
 )
@@ -270,6 +271,7 @@ async def main(argv: list[str] | None = None) -> None:
     except ModelLoadError as err:
         _fail(f"{err}\nPass --model DIR with a CTranslate2 Whisper model.")
     engine = service.engine
+    collect_cycles_when_trimming()
     _LOGGER.info(
         "Loaded %s from %s in %.2f s (%s, %d threads, beam %d)",
         engine_settings.model_name,

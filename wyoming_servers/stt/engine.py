@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+import dataclasses
 from dataclasses import dataclass, field
 import logging
 from pathlib import Path
@@ -39,10 +40,13 @@ FIT_MARGIN_FRAMES = 100
 FIT_MIN_FRAMES = 1400
 _FULL_FRAMES = 3000
 # Whisper sometimes repeats a sentence to the end of its window ("What is 50 minus six? What is
-# 50 minus six? ..."): bound the tokens by the audio's length and drop the repeats.
+# 50 minus six? ..."): bound the tokens by the audio's length and drop the repeats. The bound
+# is per 30 s window (faster-whisper's max_new_tokens is per window), and never more than the
+# model's 448 positions leave after the window's prompt (FittedContextWhisper): faster-whisper
+# refuses a bound that does not fit, and every utterance over ~32 s failed with that error.
 _TOKENS_PER_SECOND = 12
 _MIN_TOKENS = 40
-_MAX_TOKENS = 440
+_WINDOW_SECONDS = 30
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 
@@ -179,7 +183,22 @@ def _model_class() -> Any:
                 features = features[..., :frames]
             return super().encode(features)
 
+        def generate_with_fallback(
+            self, encoder_output: Any, prompt: list[int], tokenizer: Any, options: Any
+        ) -> Any:
+            # The prompt (Blip's initial prompt, hotwords, the previous window's words) shares
+            # the model's max_length with the new tokens; a bound past what is left is cut to it.
+            room = self.max_length - len(prompt)
+            if options.max_new_tokens is not None and options.max_new_tokens > room:
+                options = dataclasses.replace(options, max_new_tokens=room if room > 0 else None)
+            return super().generate_with_fallback(encoder_output, prompt, tokenizer, options)
+
     return FittedContextWhisper
+
+
+def max_new_tokens(samples: int) -> int:
+    """The token bound of one 30 s window of an utterance of ``samples`` (16 kHz)."""
+    return _MIN_TOKENS + _TOKENS_PER_SECOND * min(samples, _WINDOW_SECONDS * 16000) // 16000
 
 
 class WhisperEngine:
@@ -265,9 +284,7 @@ class WhisperEngine:
                 # A fitted window decodes without timestamps (see FIT_MIN_FRAMES); the full
                 # window keeps them (it decodes the paused questions, measured with them).
                 without_timestamps=fit,
-                max_new_tokens=min(
-                    _MAX_TOKENS, _MIN_TOKENS + _TOKENS_PER_SECOND * len(samples) // 16000
-                ),
+                max_new_tokens=max_new_tokens(len(samples)),
             )
             texts = tuple(segment.text for segment in segments)  # the generator does the work
         finally:

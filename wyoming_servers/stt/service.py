@@ -380,6 +380,11 @@ class Utterance:
         finally:
             if not local.done():
                 local.cancel()
+            # A failed decode's traceback runs through this frame; were the frame still holding
+            # the task that holds that error, the cycle would keep the audio, its features and
+            # the connection itself (~10 MB for 60 s) until Python's cycle collector ran, which
+            # in the soak took dozens of requests (benchmarks/soak.py: STT +113 %).
+            del local
         _LOGGER.debug(
             "Transcript ready %.0f ms after AudioStop (%s, %.2f s of audio)",
             (time.perf_counter() - started) * 1000,
@@ -418,7 +423,11 @@ class Utterance:
             and speculation.options == self.options
         ):
             # Same samples, same options: this is the final decode, already started (or done).
-            result = await speculation.task
+            task, speculation = speculation.task, None
+            try:
+                result = await task
+            finally:
+                del task  # no cycle through this frame if it failed (see finish)
             self._service.stats.speculations_reused += 1
             return Outcome(result.text, result.segments, "speculative", language)
         elif speculation is not None:

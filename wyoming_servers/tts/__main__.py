@@ -25,6 +25,7 @@ from ..serve import (
     WyomingServer,
     add_serve_arguments,
     ask_for_a_short_time_slice,
+    collect_cycles_when_trimming,
     keep_large_buffers_off_the_heap,
     limits_from_args,
 )
@@ -239,6 +240,7 @@ async def serve(engine: TtsEngine, args: argparse.Namespace, limits: ServeLimits
         first_clause_min_chars=args.first_clause_min_chars,
     )
     server = WyomingServer(args.uri, partial(TtsEventHandler, engine, options), limits)
+    collect_cycles_when_trimming()
     await server.start()
     if args.zeroconf:
         await announce_over_zeroconf(server, args.zeroconf)

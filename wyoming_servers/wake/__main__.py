@@ -18,6 +18,7 @@ from ..serve import (
     WyomingServer,
     add_serve_arguments,
     ask_for_a_short_time_slice,
+    collect_cycles_when_trimming,
     keep_large_buffers_off_the_heap,
     limits_from_args,
 )
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def serve(context: WakeServerContext, args: argparse.Namespace, limits: ServeLimits) -> None:
     server = WyomingServer(args.uri, partial(WakeEventHandler, context), limits)
+    collect_cycles_when_trimming()
     await server.start()
     if args.zeroconf:
         await announce_over_zeroconf(server, args.zeroconf)

@@ -18,6 +18,7 @@ import re
 from typing import Final
 
 from .activities import DEFAULT_ROUTING, SAFETY_BACKEND, Activity, Backend, HistoryTurn
+from .activity_words import other_language_activity
 from .arithmetic import solve_arithmetic, solve_word_problem
 from .drills import (
     MATH,
@@ -76,7 +77,8 @@ _SPELLING = _rx(
     r"^(?:does|is there) (?:the word )?\w+ (?:have|has) (?:an?|the letter) \w\b|"
     r"\bwhat (?:does|do) (?:\w ){2,}\w? ?spell\b|\bhow many letters\b|"
     # "how many s's are in mississippi", "i before e", homophones, other languages' "spell".
-    r"\bhow many [a-z](?:'s|s) (?:are )?in\b|\b[a-z] before (?:the )?[a-z]\b|"
+    r"\bhow many (?:[a-z]|[a-z]'s|[a-z]s|esses|ees|ells|tees|ohs|vowels|consonants|syllables) "
+    r"(?:are )?in\b|\b[a-z] before (?:the )?[a-z]\b|"
     r"\bdifference between (?:to|two|too|their|there|they're|your|you're|its|it's|our|are|"
     r"hear|here|no|know|right|write|by|buy|bye)\b|\bc[oó]mo se escribe\b|"
     r"\bcomment (?:on )?(?:[ée]crit|s'[ée]crit|ça s'[ée]crit)\b"
@@ -84,6 +86,14 @@ _SPELLING = _rx(
 _NOT_SPELLING = _rx(
     r"\b(?:magic spells?|cast(?:s|ing)? a spell|spells? on|a spell (?:on|that)|wizard|witch)\b"
 )
+# A spelling test or bee told about ("i got a hundred on my spelling test", "i bombed the
+# spelling bee") is news or a feeling; asked for ("quiz me on my spelling words") it is spelling.
+_SPELLING_EVENT = _rx(r"\bspelling (?:tests?|bees?|quiz(?:zes)?|homework|words|lists?)\b")
+_SPELLING_ASK = _rx(
+    r"\b(?:quiz|help|practi[cs]e|let's|lets|can (?:we|you|u)|could you|give me|do (?:a|my)|study|"
+    r"test me|please|plz)\b"
+)
+_SPELLED_OUT = _rx(r"\b(?:[a-z] ){2,}[a-z]\b")  # "p u p p y, that's my word for the bee"
 
 # ---- math -----------------------------------------------------------------------------------
 _MATH_WORDS = _rx(
@@ -109,6 +119,8 @@ _NUMBER_ORDER = _rx(
     r"halves|quarters) (?:are )?(?:in|make)\b"
 )
 _HOW_MANY = _rx(r"\bhow (?:many|much)\b")
+# "how many legs do four spiders have all together": a sum, even with one number in digits.
+_IN_ALL = _rx(r"\b(?:altogether|all together|in all|in total|total)\b")
 
 # ---- creative -------------------------------------------------------------------------------
 _CREATIVE = _rx(
@@ -286,7 +298,15 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     if worried and _TEST_WORRY.search(text) and not asks_sum:
         # "i'm nervous about my spelling test", "i'm gonna die if i fail this math test".
         return Activity.EMOTIONAL, _PRECISE
-    if _SPELLING.search(text) and not _NOT_SPELLING.search(text):
+    # Only told about a spelling test or bee: the rules below (and the head) read the rest.
+    rest = _SPELLING_EVENT.sub(" ", text)
+    told = (
+        rest != text
+        and not _SPELLING_ASK.search(rest)
+        and not _SPELLING.search(rest)
+        and not _SPELLED_OUT.search(text)
+    )
+    if _SPELLING.search(text) and not _NOT_SPELLING.search(text) and not told:
         return Activity.SPELLING, _PRECISE
     if solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None:
         return Activity.MATH, _PRECISE
@@ -303,6 +323,8 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     numbers = find_numbers(tokens)
     if _HOW_MANY.search(text) and len(numbers) >= 2 and not creative:
         return Activity.MATH, _PRECISE
+    if _HOW_MANY.search(text) and _IN_ALL.search(text) and not creative:
+        return Activity.MATH, _RULE
     if _FAVORITE.search(text):
         return Activity.CHITCHAT, _RULE
     if creative and _FACT_QUESTION.search(text) and not _CREATIVE_REQUEST.search(text):
@@ -314,6 +336,10 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
         return Activity.EMOTIONAL, _RULE
     if creative:
         return Activity.CREATIVE, _RULE
+    # "ek kahani sunao", "estoy triste", "我好难过": the words above are English only.
+    other = other_language_activity(raw)
+    if other is not None:
+        return other, _RULE
     if _ABOUT_BLIP.search(text):
         return Activity.CHITCHAT, _RULE
     if _QUESTION_START.search(text) or (_TRIVIA_WORDS.search(text) and text.endswith("?")):
