@@ -73,7 +73,7 @@ async def test_chitchat_goes_to_the_local_model_without_filler(
     ("text", "fillers", "guidance"),
     [
         ("why is the sky blue", FILLERS_CHEERFUL, "asked a question about the world"),
-        ("tell me a story about a dragon", FILLERS_CREATIVE, "story, song, poem or joke"),
+        ("tell me a story about a dragon", FILLERS_CREATIVE, "story, song, poem, rap, riddle"),
         ("I feel sad today", FILLERS_CALM, "sharing feelings"),
     ],
 )

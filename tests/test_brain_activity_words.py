@@ -76,6 +76,31 @@ def test_how_a_word_is_written_is_spelling(text: str) -> None:
     assert classify_activity(text) is Activity.SPELLING
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cuéntame un chiste de perros",
+        "dis-moi une blague",
+        "conta uma piada",
+        "ek chutkula sunao",
+        "احكيلي نكتة",
+        "讲个笑话",
+        "농담 해줘",
+        "расскажи анекдот",
+    ],
+)
+def test_a_joke_to_hear_is_small_talk(text: str) -> None:
+    # The activity definitions: jokes are small talk, as "tell me a joke" is in English.
+    assert other_language_activity(text) is Activity.CHITCHAT
+    assert classify_activity(text) is Activity.CHITCHAT
+
+
+@pytest.mark.parametrize("text", ["inventa un chiste de gatos", "编一个笑话"])
+def test_a_joke_to_make_up_is_creative(text: str) -> None:
+    assert other_language_activity(text) is Activity.CREATIVE
+    assert classify_activity(text) is Activity.CREATIVE
+
+
 def test_a_story_about_a_scared_animal_is_still_a_story() -> None:
     # Creative words are tried before feeling words: the fear is the story's, not the child's.
     assert other_language_activity("cuéntame un cuento de un gato que tiene miedo") is (
@@ -106,7 +131,7 @@ def test_ordinary_words_name_no_activity(text: str) -> None:
 
 def test_the_english_rules_come_first() -> None:
     # An English request in a code-switched turn is read by the English rules as before.
-    assert classify_activity("mujhe ek joke sunao blip") is Activity.CREATIVE
+    assert classify_activity("mujhe ek joke sunao blip") is Activity.CHITCHAT
     assert classify_activity("tell me a story please, estoy triste") is Activity.CREATIVE
 
 

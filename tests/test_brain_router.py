@@ -47,7 +47,7 @@ def user(text: str) -> HistoryTurn:
         ("Hi Blip!", Activity.CHITCHAT),
         ("what's your favorite color", Activity.CHITCHAT),
         ("Tell me a story about a dragon.", Activity.CREATIVE),
-        ("knock knock", Activity.CREATIVE),
+        ("knock knock", Activity.CHITCHAT),
         ("why is the sky blue", Activity.TRIVIA),
         ("How many legs does a spider have?", Activity.TRIVIA),
         ("I'm sad", Activity.EMOTIONAL),
@@ -89,6 +89,38 @@ def test_ambiguous_turns(text: str, activity: Activity) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "activity"),
+    [
+        # The activity definitions: jokes and pretend or talking games are small talk ...
+        ("tell me a joke about dinosaurs", Activity.CHITCHAT),
+        ("can you tell me a knock knock joke", Activity.CHITCHAT),
+        ("whats a joke about math", Activity.CHITCHAT),
+        ("tell me a tongue twister", Activity.CHITCHAT),
+        ("lets pretend youre a pirate and im the captain", Activity.CHITCHAT),
+        ("you be the teacher and I'll be the student", Activity.CHITCHAT),
+        ("lets play i spy", Activity.CHITCHAT),
+        ("can we play would you rather", Activity.CHITCHAT),
+        ("lets play twenty questions", Activity.CHITCHAT),
+        ("tell me a joke to make me feel better", Activity.CHITCHAT),
+        # ... making something up is creative, pretend or not ...
+        ("make up a joke about a penguin", Activity.CREATIVE),
+        ("make a knock knock joke about a skeleton", Activity.CREATIVE),
+        ("tell me a riddle", Activity.CREATIVE),
+        ("make up a rap about pizza", Activity.CREATIVE),
+        ("pretend you're a pirate and tell me a story about treasure", Activity.CREATIVE),
+        ("imagine a castle made of candy", Activity.CREATIVE),
+        # ... and a joke told about is neither a request nor a feeling.
+        ("she kicked me under the table as a joke", Activity.CHITCHAT),
+        ("i'm sad, tell me a joke", Activity.EMOTIONAL),
+    ],
+)
+def test_jokes_and_pretend_games_are_small_talk_making_up_is_creative(
+    text: str, activity: Activity
+) -> None:
+    assert classify_activity(text) is activity
+
+
+@pytest.mark.parametrize(
     ("text", "history", "activity"),
     [
         ("D I N O S A U R", [assistant("Can you spell dinosaur?")], Activity.SPELLING),
@@ -100,7 +132,8 @@ def test_ambiguous_turns(text: str, activity: Activity) -> None:
             [user("tell me a story about a dragon"), assistant("Once upon a time...")],
             Activity.CREATIVE,
         ),
-        ("yes please", [assistant("Want to hear a joke?")], Activity.CREATIVE),
+        ("yes please", [assistant("Want to hear a story?")], Activity.CREATIVE),
+        ("yes please", [assistant("Want to hear a joke?")], Activity.CHITCHAT),
         (
             "yes it was really bad",
             [user("I had a bad day at school"), assistant("I'm sorry. Do you want to talk?")],

@@ -36,12 +36,14 @@ _ACTIVITY_GUIDANCE: Final[dict[Activity, str]] = {
     ),
     Activity.CHITCHAT: (
         "The child just wants to chat. Be a kind, playful friend. Ask about their day or their "
-        "favourite things sometimes, and keep it light."
+        "favourite things sometimes, and keep it light. If they ask for a joke, tell one short, "
+        "gentle joke; if they start a pretend or guessing game, play along in character."
     ),
     Activity.CREATIVE: (
-        "The child wants a story, song, poem or joke. Make it age-appropriate, gentle and fun, "
-        "with no scary or violent parts. A story is at most about eight short sentences; if the "
-        "child is continuing a story, continue the same story."
+        "The child wants a story, song, poem, rap, riddle or a made-up joke. Make it "
+        "age-appropriate, gentle and fun, with no scary or violent parts. A story is at most "
+        "about eight short sentences; if the child is continuing a story, continue the same "
+        "story."
     ),
     Activity.TRIVIA: (
         "The child asked a question about the world. Give a true, simple answer with one fun "

@@ -9,8 +9,9 @@ overall). Children in an English-speaking home also talk in Spanish, French, Hin
 Vietnamese, Korean and Russian, so the request and feeling words of those languages are
 read here, on the raw turn (lowercased, any script).
 
-These are the words a request or a feeling is made of (a story, a poem, a song, a joke, a
-riddle; sad, afraid, angry, missing someone; how a word is written), never whole sentences.
+These are the words a request or a feeling is made of (a story, a poem, a song, a riddle, a
+joke to hear; sad, afraid, angry, missing someone; how a word is written), never whole
+sentences.
 Each is one rule-level reading: the head still decides over it when it is confident (see
 Router._activity). Safety is judged before any of this.
 
@@ -63,30 +64,38 @@ _SPELLING_WORDS: Final = _rx(
 )
 
 _CREATIVE_WORDS: Final = _rx(
-    # es: a story, a joke, a poem, a song, a riddle, a tongue twister; "invent one"
-    r"\b(?:cu[eé]ntame|cuento|cuentito|chistes?|poemas?|poes[ií]a|canci[oó]n|c[aá]ntame|"
-    r"adivinanzas?|trabalenguas|inventa)\b",
+    # es: a story, a poem, a song, a riddle; "invent one"
+    r"\b(?:cu[eé]ntame|cuento|cuentito|poemas?|poes[ií]a|canci[oó]n|c[aá]ntame|"
+    r"adivinanzas?|inventa)\b",
     # fr
-    r"\b(?:raconte\w*|blagues?|po[eè]mes?|chansons?|chante-moi|chante moi|devinettes?|"
+    r"\b(?:raconte\w*|po[eè]mes?|chansons?|chante-moi|chante moi|devinettes?|"
     r"comptines?|invente)\b|\bune histoire\b",
     # pt
-    r"\b(?:hist[oó]rinha|conta uma hist[oó]ria|uma hist[oó]ria|piadas?|adivinha(?:ção|cao)?)\b",
+    r"\b(?:hist[oó]rinha|conta uma hist[oó]ria|uma hist[oó]ria|adivinha(?:ção|cao)?)\b",
     # hi / ur (romanised)
-    r"\b(?:kahani|kahaani|kahaniyan|kavita|kavitha|gaana|geet|chutkula|chutkule|lateefa|"
-    r"nazm|paheli)\b",
-    # ar (Arabizi): "e7kili 2issa", "nokta", "ughniye"
-    r"\b(?:e7ki\w*|i7ki\w*|2[ie]s+[ae]|2osa|7[ea]?kay[ae]|no?kt[ae]|nokat|[ou]?ghniy?[ae]|"
+    r"\b(?:kahani|kahaani|kahaniyan|kavita|kavitha|gaana|geet|nazm|paheli)\b",
+    # ar (Arabizi): "e7kili 2issa", "ughniye"
+    r"\b(?:e7ki\w*|i7ki\w*|2[ie]s+[ae]|2osa|7[ea]?kay[ae]|[ou]?ghniy?[ae]|"
     r"2a?s[ie]d[ae]|fazzoura|fazoura|loghz)\b",
     # tl / vi / ru
     r"\b(?:kwento|kuwento|bugtong|kantahan)\b",
-    r"\b(?:kể chuyện|câu chuyện|truyện|bài thơ|bài hát|câu đố|chuyện cười)",
-    r"\b(?:сказк\w*|расскажи|стих\w*|песн\w*|песенк\w*|загадк\w*|анекдот\w*)",
+    r"\b(?:kể chuyện|câu chuyện|truyện|bài thơ|bài hát|câu đố)",
+    r"\b(?:сказк\w*|расскажи|стих\w*|песн\w*|песенк\w*|загадк\w*)",
     # scripts
-    r"कहानी|कविता|गाना|गीत|चुटकुल|पहेली",
-    r"قصة|قصه|حكاية|حكايه|احكي|احكيلي|إحكي|قصيدة|قصيده|أغنية|اغنية|اغنيه|نكتة|نكته|لغز|فزورة",
-    r"故事|笑话|讲个|讲一个|首诗|写诗|一首歌|唱歌|儿歌|谜语|绕口令|编一个",
-    r"이야기 ?해 ?줘|동화|노래 ?불러|수수께끼|농담",
+    r"कहानी|कविता|गाना|गीत|पहेली",
+    r"قصة|قصه|حكاية|حكايه|احكي|احكيلي|إحكي|قصيدة|قصيده|أغنية|اغنية|اغنيه|لغز|فزورة",
+    r"故事|讲个|讲一个|首诗|写诗|一首歌|唱歌|儿歌|谜语|编一个",
+    r"이야기 ?해 ?줘|동화|노래 ?불러|수수께끼",
 )
+
+# A joke or a tongue twister to hear is small talk, as in English (router._PLAY); one to
+# make up ("inventa un chiste", "编一个笑话") is creative.
+_JOKE_WORDS: Final = _rx(
+    r"\b(?:chistes?|trabalenguas|blagues?|piadas?|chutkula|chutkule|lateefa|no?kt[ae]|nokat|"
+    r"анекдот\w*)\b",
+    r"\bchuyện cười|चुटकुल|نكتة|نكته|笑话|绕口令|농담",
+)
+_INVENT_WORDS: Final = _rx(r"\b(?:inventa|invente|invent\w*)\b|编一个")
 
 _FEELING_WORDS: Final = _rx(
     # es
@@ -120,10 +129,11 @@ _FEELING_WORDS: Final = _rx(
     r"슬퍼|슬프|무서|화나|화가 나|걱정|외로|보고 싶|울었|울고|악몽",
 )
 
-# In the order they are tried: how a word is written, then a request to make something up
-# (a story about a scared dragon is a story), then a feeling.
+# In the order they are tried: how a word is written, a joke to hear, a request to make
+# something up (a story about a scared dragon is a story), then a feeling.
 _CUES: Final = (
     (Activity.SPELLING, _SPELLING_WORDS),
+    (Activity.CHITCHAT, _JOKE_WORDS),
     (Activity.CREATIVE, _CREATIVE_WORDS),
     (Activity.EMOTIONAL, _FEELING_WORDS),
 )
@@ -134,5 +144,7 @@ def other_language_activity(raw: str) -> Activity | None:
     lowered = raw.lower().replace("’", "'")
     for activity, words in _CUES:
         if words.search(lowered):
+            if activity is Activity.CHITCHAT and _INVENT_WORDS.search(lowered):
+                return Activity.CREATIVE
             return activity
     return None

@@ -125,13 +125,19 @@ _IN_ALL = _rx(r"\b(?:altogether|all together|in all|in total|total)\b")
 # ---- creative -------------------------------------------------------------------------------
 _CREATIVE = _rx(
     r"\b(?:stor(?:y|ies)|bedtime tale|fairy ?tale|song|songs|sing|singing|sang|lullaby|poem|"
-    r"poems|poetry|rhymes?|rhyming|jokes?|joking|riddles?|knock knock|pretend|pretending|"
-    r"imagine|make believe|make up|made up|make-up|let's play|lets play|play a game|play "
-    r"(?:a|another|the) \w+ game|play (?:i spy|tag|hide and seek|twenty questions|20 questions|"
-    r"would you rather|house|school|doctor|store|restaurant|pirates|cops and robbers|simon says)|"
-    r"can we play|want to play|wanna play|i spy|would you rather|twenty questions|20 questions|"
-    r"tongue twisters?|silly voice|funny voice|talk like a|sound like a|animal sounds?|"
-    r"superpower|superhero|once upon a time|what happens next|what happened next|rap\b|limerick|haiku|tell me something funny|"
+    r"poems|poetry|rhymes?|rhyming|riddles?|"
+    r"imagine|make up|made up|make-up|make (?:a|me a|another) (?:\w+ )?(?:joke|knock)|"
+    r"superpower|superhero|once upon a time|what happens next|what happened next|rap\b|limerick|haiku)\b"
+)
+# Jokes and pretend or talking games are small talk (the project's activity definitions, given
+# to every data writer); making one up ("make up a joke about a penguin") is creative, above.
+_PLAY = _rx(
+    r"\b(?:jokes?|joking|knock knock|pretend|pretending|make believe|let's play|lets play|"
+    r"play a game|play (?:a|another|the) \w+ game|play (?:i spy|tag|hide and seek|"
+    r"twenty questions|20 questions|would you rather|house|school|doctor|store|restaurant|"
+    r"pirates|cops and robbers|simon says)|can we play|want to play|wanna play|i spy|"
+    r"would you rather|twenty questions|20 questions|hide and seek|tongue twisters?|silly voice|"
+    r"funny voice|talk like a|sound like a|animal sounds?|tell me something funny|"
     r"something silly|be the (?:teacher|doctor|customer|monster|princess)|you be (?:the|a|an)|"
     r"can you be (?:a|an)|act like|(?:a|another|new|fun|guessing|word|silly) game)\b"
 )
@@ -139,6 +145,7 @@ _CREATIVE_REQUEST = _rx(
     r"\b(?:tell|make|sing|write|read|say|give|know|hear|do|let's|lets|can we|wanna|want to|"
     r"play|rhymes?|pretend|imagine)\b.{0,25}\b(?:stor(?:y|ies)|songs?|poems?|jokes?|riddles?|"
     r"rhymes?|tale|rap|game|pretend|with)\b|^(?:what|which) (?:\w+ )?rhymes? with\b|"
+    r"^(?:what's|whats|what is) a (?:\w+ )?(?:jokes?|riddles?)\b|"
     r"\bknock knock\b|\bonce upon\b|\bwould you rather\b|\bwhat would you\b|\bif you could\b|"
     r"\bcan you (?:be a|be an|pretend|sing|rap|make|tell|do a)\b|\b(?:good|funny|silly|new|"
     r"another|any|cool|scary) (?:riddles?|jokes?|stor(?:y|ies)|songs?|poems?)\b"
@@ -311,7 +318,11 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     if solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None:
         return Activity.MATH, _PRECISE
     # "as a joke", "just kidding": talk about a joke, not a request for one.
-    creative = bool(_CREATIVE.search(re.sub(r"\b(?:as|for) a joke\b|\bjoking\b", " ", text)))
+    unjoked = re.sub(r"\b(?:as|for) a joke\b|\bjoking\b", " ", text)
+    creative = bool(_CREATIVE.search(unjoked))
+    # A joke to hear, a pretend game: small talk where a creative turn would be.
+    play = not creative and bool(_PLAY.search(unjoked))
+    creative = creative or play
     # "I'm tired" or "I'm happy" is small talk, but "I'm tired of everything going wrong" isn't.
     emotional = bool(_EMOTIONAL.search(_POSITIVE_FEELING.sub(" ", text)))
     if _MATH_WORDS.search(text) and not creative:
@@ -330,12 +341,13 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     if creative and _FACT_QUESTION.search(text) and not _CREATIVE_REQUEST.search(text):
         # "why do birds sing", "how do you play chess": a question about the world.
         creative = False
+    kind = Activity.CHITCHAT if play else Activity.CREATIVE
     if creative and not re.search(r"\b(?:scared|afraid|sad|nightmare)\b", text):
-        return Activity.CREATIVE, _RULE
+        return kind, _RULE
     if emotional:
         return Activity.EMOTIONAL, _RULE
     if creative:
-        return Activity.CREATIVE, _RULE
+        return kind, _RULE
     # "ek kahani sunao", "estoy triste", "我好难过": the words above are English only.
     other = other_language_activity(raw)
     if other is not None:
@@ -397,7 +409,7 @@ def classify_activity_why(
         offered, offered_how = _classify_alone(asked, last_assistant)
         offered_weak = offered_how == _WEAK
         # "Spelling, math, or a story?" answered "yes" says nothing about which one.
-        choices = sum(bool(rx.search(asked)) for rx in (_SPELLING, _MATH_WORDS, _CREATIVE))
+        choices = sum(bool(rx.search(asked)) for rx in (_SPELLING, _MATH_WORDS, _CREATIVE, _PLAY))
         if (
             not offered_weak
             and choices <= 1
