@@ -8,6 +8,7 @@ prompt; counted as benchmarks/spelled_letters.py counts. Prints one JSON object 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 import sys
@@ -227,6 +228,10 @@ def current_gaps(gap) -> callable:
 
 
 VARIANTS = {
+    # Another lead-in between "is spelled" and the run (the server's is ":"): N first was heard
+    # run into the word before ("Net is spelled N" as "Metaspell and").
+    "lead_dot": tts.letter_run_phonemes,
+    "lead_comma": tts.letter_run_phonemes,
     "n_wide": current_gaps(lambda a, b, g: "  " if b == "N" else g),
     "i_wide": current_gaps(lambda a, b, g: "  " if b == "I" else g),
     "l_dark": current_with({"L": "ˈɛɫ"}),
@@ -251,6 +256,7 @@ VARIANTS = {
     "n_long": v_n_long,
     "combo": v_combo,
 }
+LEAD_INS = {"lead_dot": ".", "lead_comma": ","}
 FMT16 = PcmFormat(rate=16000, width=2, channels=1)
 
 
@@ -284,8 +290,10 @@ def main() -> None:
     fmt = PcmFormat(rate=voice.sample_rate, width=2, channels=1)
     ear = Transcriber("server")
     results = {}
+    render_runs = tts.render_letter_runs
     for name in args.variants:
         tts.letter_run_phonemes = VARIANTS[name]
+        tts.render_letter_runs = functools.partial(render_runs, lead_in=LEAD_INS.get(name, ":"))
         scores, missed = [], {}
         for _ in range(args.passes):
             ok = 0
