@@ -170,6 +170,9 @@ def server_command(port: int, extra: list[str]) -> list[str]:
         f"tcp://127.0.0.1:{port}",
         "--no-phrases",
         "--no-disk-cache",
+        # No recent-sentence cache: with it (256 sentences) a second pass over the goal's 100
+        # answers (~250 sentences) replayed the first pass's audio instead of a new take.
+        "--recent-cache-entries=0",
         *extra,
     ]
 

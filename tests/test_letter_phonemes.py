@@ -63,9 +63,15 @@ def test_a_spelled_run_reaches_the_model_as_letter_names_with_a_gap_for_a_double
     assert "ɐpˈɔstɹəfi  tˈiː" in _phonemes(voice, piper_input("N, apostrophe, T", voice.languages))
     # Round 5: a longer gap before a letter whose name starts with a consonant, none before a
     # vowel sound; Q, U apart as a doubled letter is.
+    # Round 6: before I as well (its "aɪ" ran into the letter before: "k it", "PIC").
     assert _phonemes(voice, piper_input("K, I, T, E", voice.languages)).endswith(
-        "kˈeɪ ˈaɪ  tˈiː ˈiːː"
+        "kˈeɪ  ˈaɪ  tˈiː ˈiːː"
     )
+    assert "ˈɛs ˈɛm  ˈaɪ ˈɛl ˈiːː" in _phonemes(
+        voice, piper_input("S, M, I, L, E", voice.languages)
+    )
+    # A doubled I keeps a doubled vowel's gap (two spaces, not three).
+    assert _phonemes(voice, piper_input("W, A, I, I", voice.languages)).endswith("ˈeɪ  ˈaɪ  ˈaɪ")
     assert "kjˈuː  jˈuː ˈiːː" in _phonemes(voice, piper_input("Q, U, E, S", voice.languages))
     # Every letter has its name; text that is not spelled letters is left to piper.
     assert set(LETTER_PHONEMES) >= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -73,13 +79,14 @@ def test_a_spelled_run_reaches_the_model_as_letter_names_with_a_gap_for_a_double
     assert piper_input("D, O, G", ["de_DE"]) == "D, O, G"
 
 
-@pytest.mark.parametrize("word", ["balloon", "volcano", "summer"])
+@pytest.mark.parametrize("word", ["balloon", "volcano", "summer", "kitchen"])
 def test_a_doubled_letter_and_a_v_are_heard_back(
     voice: LoadedVoice, ear: WhisperEngine, word: str
 ) -> None:
     """Real piper (its sampling noise off, so the take is the same every run) and the STT
     server's tiny.en decode: the letters come back in order. Before round 4, "balloon" came back
-    B-A-L-O-O-N and "volcano" B-O-L-C-A-N-O."""
+    B-A-L-O-O-N and "volcano" B-O-L-C-A-N-O; before round 6 (one space before I) this take of
+    "kitchen" came back "k itc h e n"."""
     settings = SynthesisSettings(letter_noise_scale=0.0, letter_noise_w_scale=0.0)
     synthesizer = PiperSynthesizer(voice, settings)
     letters = ", ".join(word.upper())
