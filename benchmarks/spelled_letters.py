@@ -75,14 +75,20 @@ def fresh_words() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def letters_heard(transcript: str, word: str) -> bool:
-    """Whether some run of the transcript's words spells ``word``, letter by letter, in order."""
+def letters_heard(transcript: str, word: str, *, and_as_n: bool = True) -> bool:
+    """Whether some run of the transcript's words spells ``word``, letter by letter, in order.
+
+    ``and_as_n=False`` is the strict count of rounds 1-5: an N that Whisper wrote "and" (which
+    the drill engine reads as N in a word that has one, since session 6) is a miss.
+    """
     tokens = re.findall(r"[A-Za-z']+", transcript)
     for start in range(len(tokens)):
         for end in range(start + 1, len(tokens) + 1):
             window = tokens[start:end]
             if len(window) == 1 and not window[0].isupper():
                 continue  # the word itself, said once, is not its letters
+            if not and_as_n and "and" in (token.lower() for token in window):
+                continue
             if parse_spelled_letters(" ".join(window), word) == word:
                 return True
     return False
@@ -182,15 +188,17 @@ async def letters_pass(
     transcribe: Transcriber,
     answers: dict[str, str],
     misheard: list[dict[str, str]],
-) -> float:
-    ok = 0
+) -> tuple[float, float]:
+    """The share heard in order, as the drill engine reads letters and strictly (no "and")."""
+    ok = strict = 0
     for word, text in answers.items():
         heard = transcribe(await blip_voice_audio(speaker, text))
         if letters_heard(heard, word):
             ok += 1
+            strict += letters_heard(heard, word, and_as_n=False)
         else:
             misheard.append({"word": word, "heard": heard})
-    return ok / len(answers)
+    return ok / len(answers), strict / len(answers)
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
@@ -217,6 +225,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "runs": args.runs,
     }
     scores: dict[str, list[float]] = {name: [] for name in word_sets}
+    strict_scores: dict[str, list[float]] = {name: [] for name in word_sets}
     misheard: list[dict[str, str]] = []
     started = time.perf_counter()
     port = free_port()
@@ -226,7 +235,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         )
         for _ in range(args.runs):
             for name, texts in answers.items():
-                scores[name].append(await letters_pass(speaker, transcribe, texts, misheard))
+                score, strict = await letters_pass(speaker, transcribe, texts, misheard)
+                scores[name].append(score)
+                strict_scores[name].append(strict)
         facts_ok = 0
         for (a, b), text in facts.items():
             heard = transcribe(await blip_voice_audio(speaker, text))
@@ -235,6 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             else:
                 misheard.append({"word": text, "heard": heard})
     results["letters_in_order_per_run"] = scores
+    results["letters_in_order_strict_per_run"] = strict_scores
     results["blip_voice_letters_in_order"] = sum(scores["goal"]) / len(scores["goal"])
     results["blip_voice_math_facts_in_order"] = facts_ok / len(facts) if facts else None
     results["blip_voice_seconds"] = round(time.perf_counter() - started, 1)

@@ -119,6 +119,13 @@ def test_correct_spelling_is_praised_and_scored(answer: str) -> None:
     assert result.state.correct_count == 1
 
 
+def test_a_spelled_n_transcribed_as_and_is_graded_right() -> None:
+    """A child's "N, E, T" comes back from speech-to-text as "and e t": still N, E, T."""
+    result = reply("and e t", spelling_state("net"))
+    assert result.results[0].item == "net"
+    assert result.results[0].correct is True
+
+
 def test_wrong_spelling_gets_hints_then_the_answer_never_shaming() -> None:
     drill = engine()
     state = spelling_state("knife")

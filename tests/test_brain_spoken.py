@@ -204,3 +204,25 @@ def test_numbers_a_child_cannot_hear_as_a_fraction_are_said_as_decimals() -> Non
 )
 def test_double_u_and_double_letters(said: str, letters: str | None) -> None:
     assert parse_spelled_letters(said) == letters
+
+
+@pytest.mark.parametrize(
+    ("heard", "word"),
+    [
+        ("k and i f e", "knife"),  # N after a consonant letter, before a vowel letter
+        ("and e t", "net"),  # N starting the run
+        ("p i c and i c", "picnic"),
+        ("s a and d", "sand"),  # N heard "and" in a word that also has A, N, D
+        ("s and", "sand"),  # A, N, D run together
+    ],
+)
+def test_letter_n_heard_as_and_in_a_word_that_has_an_n(heard: str, word: str) -> None:
+    """Whisper writes a spelled N ("en") as "and" (benchmarks/spelled_letters.py misses)."""
+    assert parse_spelled_letters(heard, word) == word
+
+
+def test_and_is_not_a_letter_without_an_n_in_the_word() -> None:
+    assert parse_spelled_letters("c a t and", "cat") is None
+    assert parse_spelled_letters("k and i f e") is None  # no word asked: not a spelling
+    # A wrong spelling stays wrong: the N is read, the missing letter is still missing.
+    assert parse_spelled_letters("k and f e", "knife") == "knfe"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+import itertools
 import re
 from typing import Final
 
@@ -351,7 +352,9 @@ def parse_spelled_letters(text: str, word: str | None = None) -> str | None:
             raw_tokens = raw_tokens[1:]
         elif raw_tokens[-1] == target and raw_tokens[-1] not in capital_runs:
             raw_tokens = raw_tokens[:-1]
-    letters: list[str] = []
+    # Each position holds its readings, the first the usual one. A few sounds are letters
+    # only in a word that has them, and may be read two ways: resolved against ``word`` below.
+    readings: list[tuple[str, ...]] = []
     i = 0
     while i < len(raw_tokens):
         token = raw_tokens[i]
@@ -361,29 +364,53 @@ def parse_spelled_letters(text: str, word: str | None = None) -> str | None:
         if token == "double" and i + 1 < len(raw_tokens):
             following = raw_tokens[i + 1]
             if following in ("u", "you"):
-                letters.append("w")
+                readings.append(("w",))
             elif following in LETTER_NAMES:
-                letters.extend([LETTER_NAMES[following]] * 2)
+                readings.append((LETTER_NAMES[following] * 2,))
             else:
                 return None
             i += 2
             continue
         if token in ("doubleu", "doubleyou"):
-            letters.append("w")
+            readings.append(("w",))
         elif token in ("okay", "ok") and target and "ok" in target:
             # The letters O, K said in a row sound like "okay" and Whisper writes them so
             # ("B, O, O, K" -> "be oh okay"); only in a word that has them, else it is a filler.
-            letters.extend("ok")
+            readings.append(("ok",))
+        elif token == "and" and target and "n" in target:
+            # The letter N ("en") inside spelled letters is written "and" by Whisper, most
+            # often before or after a vowel letter ("k and i f e", "and e t"): N in a word that
+            # has one. "S and" may also be A, N, D run together (sand), so both readings.
+            readings.append(("n", "and"))
         elif token in LETTER_NAMES:
-            letters.append(LETTER_NAMES[token])
+            readings.append((LETTER_NAMES[token],))
         elif token in capital_runs and token.isalpha():
-            letters.extend(token)
+            readings.append((token,))
         else:
             return None
         i += 1
-    if len(letters) < 1:
+    if not readings:
         return None
-    return "".join(letters)
+    return _resolve_readings(readings, target)
+
+
+_MAX_AMBIGUOUS_READINGS: Final = 4  # 2**4 spellings at most are tried against the word
+
+
+def _resolve_readings(readings: list[tuple[str, ...]], target: str | None) -> str:
+    """The spelling the readings make: the one that is ``target`` if any does, else the usual."""
+    usual = "".join(options[0] for options in readings)
+    ambiguous = [i for i, options in enumerate(readings) if len(options) > 1]
+    if target is None or usual == target or not ambiguous:
+        return usual
+    if len(ambiguous) > _MAX_AMBIGUOUS_READINGS:
+        return usual
+    for choice in itertools.product(*(readings[i] for i in ambiguous)):
+        chosen = dict(zip(ambiguous, choice, strict=True))
+        spelled = "".join(chosen.get(i, options[0]) for i, options in enumerate(readings))
+        if spelled == target:
+            return spelled
+    return usual
 
 
 def say_letters(word: str) -> str:
