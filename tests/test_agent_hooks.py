@@ -80,8 +80,13 @@ async def test_stage_timings_are_recorded_and_in_diagnostics(
     assert claude.filler_ms is not None and claude.first_token_ms is not None
     assert claude.first_token_ms - claude.filler_ms >= 150  # the filler did not wait for Claude
     assert drill.filler_ms is None
-    assert drill.first_token_ms is not None and drill.first_token_ms < 100
-    assert all(t.routing_ms < 50 for t in (claude, drill, local))
+    # Relative, not timed: the drill answers without the 0.2 s Claude is scripted to take, and
+    # each turn's routing time is part of its time to first token (both rounded: 0.1 ms slack).
+    assert drill.first_token_ms is not None and drill.first_token_ms < claude.first_token_ms
+    assert all(
+        t.first_token_ms is not None and 0 <= t.routing_ms <= t.first_token_ms + 0.1
+        for t in (claude, drill, local)
+    )
 
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert set(diagnostics["timings"]["by_backend"]) == {"claude", "drill", "local"}

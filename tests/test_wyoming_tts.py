@@ -534,7 +534,9 @@ async def test_command_line_starts_with_only_uri_and_reuses_the_disk_cache(
         log = server.log()
     sentences = len(load_phrase_sentences([default_phrases_path()]))
     # The session's engine wrote the phrase audio; the new process loads it instead of synthesizing.
-    assert f"{sentences} sentences ({sentences} from disk, 0 synthesized)" in log
+    ready = [line for line in log.splitlines() if "Phrase cache ready" in line]
+    assert ready, log[-3000:]
+    assert f"{sentences} sentences ({sentences} from disk, 0 synthesized)" in ready[0], ready
     assert "Spoke 1 sentence(s), 1 from cache" in log
 
 
