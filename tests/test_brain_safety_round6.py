@@ -15,7 +15,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from custom_components.blip.brain import SafetyCategory
+from custom_components.blip.brain import Backend, Router, SafetyCategory
 from custom_components.blip.brain.safety_detector import (
     REASSURED_BELOW,
     SafetyDetector,
@@ -31,6 +31,7 @@ from tests import safety_fixtures
 from tests.safety_fixtures import turns
 
 model = safety_fixtures.model
+router = safety_fixtures.router
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -161,14 +162,24 @@ def test_an_answer_is_reassuring_only_when_both_its_readings_are_ordinary() -> N
 
 
 def test_a_reassuring_answer_after_a_bump_goes_to_claude_without_an_alert(
-    model: SafetyModel,
+    model: SafetyModel, router: Router
 ) -> None:
+    """The earlier turn (a hard bump on the head) makes the context reading reach the alert,
+    but the answer to Blip's check-in is ordinary alone and joined to the question: no alert,
+    Claude answers with the safety prompt. Without the rule this turn alerted."""
     history = turns(
-        ("user", "i smacked my elbow on the fence and it really hurt"),
-        ("assistant", "Ouch! Are you okay? Is a grown-up with you?"),
+        ("user", "i bumped my head really hard on the table"),
+        ("assistant", "Oh no! Are you okay? Is a grown-up with you?"),
     )
-    verdict = SafetyDetector(model).judge("ya mom put a bandaid on it, im ok now", history)
-    assert verdict.finding is None and verdict.guarded
+    text = "yeah my mom put a frozen peas bag on it now its better"
+    verdict = SafetyDetector(model).judge(text, history)
+    assert verdict.finding is None and verdict.guarded and verdict.reason == "reassured"
+    score = verdict.score
+    assert score is not None and score.distress >= model.thresholds.alert
+    assert score.own_distress is not None and score.own_distress < REASSURED_BELOW
+    assert score.answer_distress is not None and score.answer_distress < REASSURED_BELOW
+    decision = router.decide(text, history)
+    assert decision.backend is Backend.CLAUDE and decision.guarded and decision.safety is None
 
 
 def test_a_disclosure_answering_a_check_in_still_alerts(model: SafetyModel) -> None:
