@@ -249,7 +249,7 @@ VARIANTS = {
     "n_vowel": v_n_vowel,
     "gap3": v_gap3,
     "gap_all_dd": v_gap_all_dd,
-    "current": tts.letter_run_phonemes,  # the server's (letter-names-4 since round 5)
+    "current": tts.letter_run_phonemes,  # the server's (letter-names-5 since round 6)
     "round4": base,  # 1 space, 2 for a doubled letter
     "gap_vowel": v_gap_vowel,
     "gap_all": v_gap_all,

@@ -201,3 +201,13 @@ def test_how_many_in_all_is_a_sum() -> None:
     )
     # Without "in all" a how-many question about the world stays a question.
     assert classify_activity("how many legs does an octopus have") is Activity.TRIVIA
+    # "In all" with no number to add is a question about the world too.
+    assert classify_activity("how many stars are there in total") is Activity.TRIVIA
+    assert classify_activity("how many teeth do grown ups have in all") is Activity.TRIVIA
+
+
+def test_spanish_feeling_fine_is_not_emotional() -> None:
+    """ "Me siento" is only "I feel": the feeling word decides, as the English rules do."""
+    assert classify_activity("me siento bien") is not Activity.EMOTIONAL
+    assert classify_activity("me siento muy feliz hoy") is not Activity.EMOTIONAL
+    assert classify_activity("me siento sola") is Activity.EMOTIONAL

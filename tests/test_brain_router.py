@@ -368,3 +368,26 @@ def test_an_answer_to_blips_last_drill_question_stays_in_the_drill(
     answering; a turn that is not an answer leaves the drill."""
     history = [user("let's practise"), assistant(question)]
     assert classify_activity(reply, history, None) is activity
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm sad, tell me a joke",
+        "im lonely can you tell me a joke",
+        "lets play pretend, im scared",
+    ],
+)
+def test_a_child_who_says_they_feel_bad_and_asks_for_play_gets_kindness_from_claude(
+    text: str,
+) -> None:
+    """The feeling decides, through the whole router (the activity head may not move it)."""
+    from custom_components.blip.brain.safety_model import load_safety_model
+
+    decision = Router(safety_model=load_safety_model()).decide(text)
+    assert decision.activity is Activity.EMOTIONAL
+    assert decision.backend is Backend.CLAUDE
+
+
+def test_a_feeling_inside_the_story_asked_for_is_still_a_story() -> None:
+    assert classify_activity("tell me a story about a sad dragon") is Activity.CREATIVE

@@ -224,5 +224,8 @@ def test_letter_n_heard_as_and_in_a_word_that_has_an_n(heard: str, word: str) ->
 def test_and_is_not_a_letter_without_an_n_in_the_word() -> None:
     assert parse_spelled_letters("c a t and", "cat") is None
     assert parse_spelled_letters("k and i f e") is None  # no word asked: not a spelling
+    # "and" alone is a word, not a spelling attempt, even in a word with an N.
+    assert parse_spelled_letters("and", "net") is None
+    assert parse_spelled_letters("um and?", "net") is None
     # A wrong spelling stays wrong: the N is read, the missing letter is still missing.
     assert parse_spelled_letters("k and f e", "knife") == "knfe"

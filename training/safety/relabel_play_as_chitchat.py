@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-import re
 import sys
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from custom_components.blip.brain.router import _CREATIVE, _PLAY  # noqa: E402
+from custom_components.blip.brain.router import _ABOUT_A_JOKE, _CREATIVE, _PLAY  # noqa: E402
 from custom_components.blip.brain.spoken import normalise_utterance  # noqa: E402
 
 FILES = (
@@ -32,7 +31,7 @@ FILES = (
 
 def is_play(text: str) -> bool:
     """A joke to hear or a pretend game, with nothing to make up in it."""
-    said = re.sub(r"\b(?:as|for) a joke\b|\bjoking\b", " ", normalise_utterance(text))
+    said = _ABOUT_A_JOKE.sub(" ", normalise_utterance(text))
     return bool(_PLAY.search(said)) and not _CREATIVE.search(said)
 
 

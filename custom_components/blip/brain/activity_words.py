@@ -100,7 +100,7 @@ _INVENT_WORDS: Final = _rx(r"\b(?:inventa|invente|invent\w*)\b|编一个")
 _FEELING_WORDS: Final = _rx(
     # es
     r"\b(?:triste|tristeza|miedo|asustad[oa]|enojad[oa]|enfadad[oa]|nervios[oa]|nervios|"
-    r"preocupad[oa]|celos|celos[oa]|extra[ñn]o a|pesadillas?|me siento|llor[eéoa]\w*|"
+    r"preocupad[oa]|celos|celos[oa]|extra[ñn]o a|pesadillas?|me siento (?:sol[oa]|mal)|llor[eéoa]\w*|"
     r"verg[uü]enza|me da pena)\b",
     # fr
     r"\b(?:triste|peur|cauchemars?|me manquen?t?|jaloux|jalouse|[ée]nerv[ée]e?|d[ée][çc]ue?|"

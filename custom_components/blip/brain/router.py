@@ -153,6 +153,14 @@ _CREATIVE_REQUEST = _rx(
 _FACT_QUESTION = _rx(
     r"^(?:why|how|where|when|what|which|who|whose)(?:'s)?\b(?! (?:if|would|should we|shall))"
 )
+# The child's own feeling, said beside a request to play ("im lonely can you tell me a joke"),
+# not a feeling in the story asked for ("a story about a sad dragon").
+_FIRST_PERSON_FEELING = _rx(
+    r"\b(?:i'?m|i am|i feel|i'?m feeling|i get|i got|i was)\s+(?:so |really |very |kinda |a bit |"
+    r"super |too )?(?:sad|scared|afraid|lonely|upset|worried|nervous|down|grumpy|angry|mad)\b"
+)
+# "as a joke", "joking": talk about a joke (also read by training/safety/relabel_play_as_chitchat).
+_ABOUT_A_JOKE = _rx(r"\b(?:as|for) a joke\b|\bjoking\b")
 _FAVORITE = _rx(r"\byour (?:favorite|favourite)\b")
 _CREATIVE_FOLLOWUP = _rx(
     r"^(?:tell me more|more|more please|and then|and then what|and then what happened|what "
@@ -318,7 +326,7 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     if solve_arithmetic(raw) is not None or solve_word_problem(raw) is not None:
         return Activity.MATH, _PRECISE
     # "as a joke", "just kidding": talk about a joke, not a request for one.
-    unjoked = re.sub(r"\b(?:as|for) a joke\b|\bjoking\b", " ", text)
+    unjoked = _ABOUT_A_JOKE.sub(" ", text)
     creative = bool(_CREATIVE.search(unjoked))
     # A joke to hear, a pretend game: small talk where a creative turn would be.
     play = not creative and bool(_PLAY.search(unjoked))
@@ -334,7 +342,7 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
     numbers = find_numbers(tokens)
     if _HOW_MANY.search(text) and len(numbers) >= 2 and not creative:
         return Activity.MATH, _PRECISE
-    if _HOW_MANY.search(text) and _IN_ALL.search(text) and not creative:
+    if _HOW_MANY.search(text) and _IN_ALL.search(text) and numbers and not creative:
         return Activity.MATH, _RULE
     if _FAVORITE.search(text):
         return Activity.CHITCHAT, _RULE
@@ -342,6 +350,10 @@ def _classify_alone(normalised: str, raw: str) -> tuple[Activity, str]:
         # "why do birds sing", "how do you play chess": a question about the world.
         creative = False
     kind = Activity.CHITCHAT if play else Activity.CREATIVE
+    if creative and _FIRST_PERSON_FEELING.search(text):
+        # "i'm sad, tell me a joke": the child's feeling decides (a kind answer), and the
+        # activity head may not turn it into play for the local model.
+        return Activity.EMOTIONAL, _PRECISE
     if creative and not re.search(r"\b(?:scared|afraid|sad|nightmare)\b", text):
         return kind, _RULE
     if emotional:

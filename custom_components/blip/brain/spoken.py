@@ -381,7 +381,7 @@ def parse_spelled_letters(text: str, word: str | None = None) -> str | None:
             # The letter N ("en") inside spelled letters is written "and" by Whisper, most
             # often before or after a vowel letter ("k and i f e", "and e t"): N in a word that
             # has one. "S and" may also be A, N, D run together (sand), so both readings.
-            readings.append(("n", "and"))
+            readings.append(_AND_AS_N)
         elif token in LETTER_NAMES:
             readings.append((LETTER_NAMES[token],))
         elif token in capital_runs and token.isalpha():
@@ -389,11 +389,12 @@ def parse_spelled_letters(text: str, word: str | None = None) -> str | None:
         else:
             return None
         i += 1
-    if not readings:
-        return None
+    if all(options == _AND_AS_N for options in readings):
+        return None  # "and", "um and": a word, not a spelling, with no other letter said
     return _resolve_readings(readings, target)
 
 
+_AND_AS_N: Final = ("n", "and")
 _MAX_AMBIGUOUS_READINGS: Final = 4  # 2**4 spellings at most are tried against the word
 
 
