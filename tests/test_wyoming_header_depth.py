@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 import subprocess
 import sys
+import time
 
 import pytest
 from wyoming.event import Event
@@ -22,6 +23,7 @@ from wyoming_servers.serve import (
     DEFAULT_MAX_PAYLOAD_BYTES,
     MAX_JSON_DEPTH,
     WyomingProtocolError,
+    _nested_too_deep,
     parse_header,
     read_event_bounded,
 )
@@ -107,3 +109,56 @@ async def test_an_ordinary_event_with_data_still_reads() -> None:
     assert event == Event(
         type="synthesize", data={"text": "Hello [there]", "voice": {"name": "joe"}}
     )
+
+
+def _unclosed_string_of_quotes(size: int) -> bytes:
+    """64 "[" (at the limit, so the full scan runs), then a string that never closes, full of
+    escaped quotes and brackets: a regex stripping strings rescanned it from every quote."""
+    opening = b"[" * MAX_JSON_DEPTH + b'"'
+    return opening + b'\\"[' * ((size - len(opening)) // 3)
+
+
+def _best_of(text: bytes, runs: int) -> tuple[float, bool]:
+    best, judged = float("inf"), False
+    for _ in range(runs):
+        start = time.perf_counter()
+        judged = _nested_too_deep(text)
+        best = min(best, time.perf_counter() - start)
+    return best, judged
+
+
+def test_an_unclosed_string_is_judged_in_linear_work() -> None:
+    """8x the bytes must cost about 8x, not 64x (before: 0.7 s at 16 KiB, 11.8 s at 64 KiB, all
+    on the event loop). Compared with itself in the same run, so load on the machine cancels."""
+    small, small_judged = _best_of(_unclosed_string_of_quotes(8 * 1024), runs=40)
+    large, large_judged = _best_of(_unclosed_string_of_quotes(64 * 1024), runs=5)
+    assert large / small < 24, f"8 KiB {small * 1e3:.2f} ms, 64 KiB {large * 1e3:.2f} ms"
+    # Brackets in the string are not nesting; the 64 before it are at the limit, not over.
+    assert small_judged is large_judged is False
+
+
+def test_deep_brackets_before_an_unclosed_string_are_refused() -> None:
+    line = b"[" * (MAX_JSON_DEPTH + 1) + b'"' + b'\\"\\\\' * (16 * 1024) + b"\n"
+    with pytest.raises(WyomingProtocolError, match="nested"):
+        _parse(line)
+
+
+def test_an_unclosed_string_at_the_depth_limit_is_not_json() -> None:
+    with pytest.raises(WyomingProtocolError, match="not valid JSON"):
+        _parse(_unclosed_string_of_quotes(64 * 1024) + b"\n")
+
+
+def test_escaped_quotes_do_not_end_a_string() -> None:
+    """Brackets after an escaped quote are still inside the string."""
+    text = '"' + "[" * 100 + '\\"' + "{" * 100
+    header = _parse(json.dumps({"type": "synthesize", "data": {"text": text}}).encode() + b"\n")
+    assert header["data"]["text"] == text
+
+
+def test_an_escaped_backslash_ends_before_the_quote() -> None:
+    """``"x\\\\"`` closes: the brackets after it nest, and too many are refused."""
+    nested = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    line = ('{"type": "x", "data": {"t": "x\\\\", "v": ' + nested + "}}\n").encode()
+    assert json.loads(line)["data"]["t"] == "x\\"
+    with pytest.raises(WyomingProtocolError, match="nested"):
+        _parse(line)
