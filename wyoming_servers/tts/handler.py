@@ -526,8 +526,10 @@ class TtsEventHandler(BlipEventHandler):
             pieces.append(encode_event(SynthesizeStopped().event()))
         utterance = self._utterance
         self._audio_started, self._utterance = False, _UtteranceLog()
-        await self.write_encoded(pieces)
+        # Logged before the stop is sent, so whoever sees the stop can also read the line (all
+        # the audio has gone out already; this only orders the log before the last event).
         self._log_utterance(utterance)
+        await self.write_encoded(pieces)
 
     def _log_utterance(self, utterance: _UtteranceLog) -> None:
         first_audio = (
