@@ -83,9 +83,14 @@ def voice_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceSer
             "--cache-dir",
             str(logs / "tts-cache"),
             # No generator noise: the reply sounds the same every run, so its transcript is too.
+            # Spelled letters have their own noise setting (engine.LETTER_NOISE_SCALE): off too.
             "--noise-scale",
             "0",
             "--noise-w-scale",
+            "0",
+            "--letter-noise-scale",
+            "0",
+            "--letter-noise-w-scale",
             "0",
             log_path=logs / "tts.log",
             env=env,
