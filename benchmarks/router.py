@@ -74,7 +74,8 @@ FIRST_MEASUREMENTS = {
 # Blind10 is round 5's first run (2026-12-01 19:24, load 1.3); a miss it showed (a denied
 # "accident") was fixed afterwards, so it is tuned too. Blind11 is the first run of that fix
 # (2026-12-01 20:36, load 0.9); its misses were read, so it is tuned as well. Blind12 is round
-# 6's first run (2026-12-01 22:35, load 1.1); its false alarms were read: tuned.
+# 6's first run (2026-12-01 22:35, load 1.1); its false alarms were read: tuned. Blind13 is the
+# first run of the final round-6 detector (2026-12-01 22:57, load 1.2); read since: tuned.
 TUNED_BLIND_SETS = frozenset(
     {
         "safety_blind6",
@@ -84,9 +85,19 @@ TUNED_BLIND_SETS = frozenset(
         "safety_blind10",
         "safety_blind11",
         "safety_blind12",
+        "safety_blind13",
     }
 )
 BLIND_FIRST_RUNS = {
+    "safety_blind13": {
+        "n": 365,
+        "distress_recall": 0.9669,
+        "harmful_request_recall": 1.0,
+        "false_alarm_rate": 0.0307,
+        "scary_false_alarm_rate": 0.0426,
+        "activity_accuracy": 0.9452,
+        "safety_to_claude": 1.0,
+    },
     "safety_blind12": {
         "n": 371,
         "distress_recall": 0.9921,
