@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from pathlib import Path
-import subprocess
-import sys
 import time
 
 import pytest
 from wyoming.event import Event
 
+from tests.wyoming_fixtures import figures_from_a_fresh_interpreter
 from wyoming_servers.serve import (
     DEFAULT_MAX_DATA_BYTES,
     DEFAULT_MAX_PAYLOAD_BYTES,
@@ -27,8 +24,6 @@ from wyoming_servers.serve import (
     parse_header,
     read_event_bounded,
 )
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 _STACK_SCRIPT = """
 import json, re
@@ -55,16 +50,7 @@ def _parse(line: bytes) -> dict:
 
 
 def test_a_header_nested_60000_deep_costs_no_stack() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _STACK_SCRIPT],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    figures = json.loads(result.stdout.splitlines()[-1])
+    figures = figures_from_a_fresh_interpreter(_STACK_SCRIPT)
     assert figures["refused"] == f"event header nested over {MAX_JSON_DEPTH} deep"
     # Before: 7,508 KiB on Python 3.14 (RecursionError near 1,400 KiB on 3.13).
     assert figures["after"] - figures["before"] < 256

@@ -12,18 +12,12 @@ callback asyncio calls for a connection, over a real socket, run after ``stop()`
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-from pathlib import Path
 import socket
-import subprocess
-import sys
 
 from wyoming.event import Event
 
+from tests.wyoming_fixtures import figures_from_a_fresh_interpreter
 from wyoming_servers.serve import BlipEventHandler, WyomingServer
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Answering(BlipEventHandler):
@@ -90,16 +84,7 @@ print(json.dumps(figures))
 def test_a_servers_trim_frees_what_reference_cycles_held() -> None:
     """glibc's trim alone cannot hand back memory a cycle still holds; a server's own process
     (which froze its start-up objects) collects cycles first."""
-    result = subprocess.run(
-        [sys.executable, "-c", _CYCLE_SCRIPT],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    figures = json.loads(result.stdout.splitlines()[-1])
+    figures = figures_from_a_fresh_interpreter(_CYCLE_SCRIPT)
     megabyte = 1 << 20
     assert figures["trim_alone"] - figures["start"] > 60 * megabyte
     assert figures["frozen"] > 1000  # what the imports made, out of every later collection

@@ -65,6 +65,21 @@ class ServerAddress:
         return AsyncTcpClient(self.host, self.port, read_timeout=EVENT_TIMEOUT)
 
 
+def figures_from_a_fresh_interpreter(script: str) -> dict:
+    """Run ``script`` in a new Python process (its own heap and stack, as a server has) and
+    return the JSON object it prints on its last line."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
