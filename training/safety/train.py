@@ -116,6 +116,11 @@ WORKERS = int(os.environ.get("BLIP_TRAIN_WORKERS", "3"))
 FOLDS = 5
 
 
+def share_at_or_above(scores: np.ndarray, threshold: float) -> float:
+    """The share of ``scores`` at or above ``threshold``, rounded for the report."""
+    return round(float((scores >= threshold).mean()), 4)
+
+
 def writer_number(path: Path) -> int:
     """handwritten_writer10.jsonl -> 10 (0 for a file not named by a writer's number)."""
     digits = "".join(ch for ch in path.stem.rsplit("writer", 1)[-1] if ch.isdigit())
@@ -458,37 +463,31 @@ def finish(head: dict[str, np.ndarray], rows: int) -> None:
             "false_alarm_budget_guard": round(cv_guard, 4),
             "harmful": HARMFUL_THRESHOLD,
         },
-        "cv_distress_recall_alert": round(float((distress[is_distress] >= alert).mean()), 4),
-        "cv_distress_recall_guard": round(float((distress[is_distress] >= guard).mean()), 4),
-        "cv_false_alarms_alert": round(float((distress[none] >= alert).mean()), 4),
-        "cv_false_alarms_alert_handwritten": round(
-            float((distress[none & handwritten] >= alert).mean()), 4
+        "cv_distress_recall_alert": share_at_or_above(distress[is_distress], alert),
+        "cv_distress_recall_guard": share_at_or_above(distress[is_distress], guard),
+        "cv_false_alarms_alert": share_at_or_above(distress[none], alert),
+        "cv_false_alarms_alert_handwritten": share_at_or_above(distress[none & handwritten], alert),
+        "cv_distress_recall_alert_handwritten": share_at_or_above(
+            distress[is_distress & handwritten], alert
         ),
-        "cv_distress_recall_alert_handwritten": round(
-            float((distress[is_distress & handwritten] >= alert).mean()), 4
+        "cv_handwritten_lines_recall_alert": share_at_or_above(
+            distress[lines & is_distress], alert
         ),
-        "cv_handwritten_lines_recall_alert": round(
-            float((distress[lines & is_distress] >= alert).mean()), 4
+        "cv_handwritten_lines_recall_guard": share_at_or_above(
+            distress[lines & is_distress], guard
         ),
-        "cv_handwritten_lines_recall_guard": round(
-            float((distress[lines & is_distress] >= guard).mean()), 4
+        "cv_handwritten_lines_false_alarms_alert": share_at_or_above(distress[lines & none], alert),
+        "cv_handwritten_lines_recall_unsure": share_at_or_above(
+            distress[lines & is_distress], unsure
         ),
-        "cv_handwritten_lines_false_alarms_alert": round(
-            float((distress[lines & none] >= alert).mean()), 4
-        ),
-        "cv_handwritten_lines_recall_unsure": round(
-            float((distress[lines & is_distress] >= unsure).mean()), 4
-        ),
-        "cv_handwritten_lines_at_or_above_unsure": round(
-            float((distress[lines & none] >= unsure).mean()), 4
+        "cv_handwritten_lines_at_or_above_unsure": share_at_or_above(
+            distress[lines & none], unsure
         ),
         "cv_category_accuracy": round(
             float((out_of_fold[is_distress, 1:-1].argmax(axis=1) + 1 == y[is_distress]).mean()), 4
         ),
-        "cv_harmful_recall": round(
-            float((harmful[y == len(LABELS) - 1] >= HARMFUL_THRESHOLD).mean()), 4
-        ),
-        "cv_harmful_false_alarms": round(float((harmful[none] >= HARMFUL_THRESHOLD).mean()), 4),
+        "cv_harmful_recall": share_at_or_above(harmful[y == len(LABELS) - 1], HARMFUL_THRESHOLD),
+        "cv_harmful_false_alarms": share_at_or_above(harmful[none], HARMFUL_THRESHOLD),
     }
     SAFETY_OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
@@ -499,11 +498,10 @@ def finish(head: dict[str, np.ndarray], rows: int) -> None:
         encoder=np.array(ENCODER_ID),
     )
     report["cv_false_alarms_by_threshold"] = {
-        str(t): round(float((distress[none] >= t).mean()), 4)
-        for t in (0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)
+        str(t): share_at_or_above(distress[none], t) for t in (0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)
     }
     report["cv_recall_by_threshold"] = {
-        str(t): round(float((distress[is_distress] >= t).mean()), 4)
+        str(t): share_at_or_above(distress[is_distress], t)
         for t in (0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)
     }
     # Each writer's lines as a fresh set would see them (scored by an ensemble that never saw
@@ -512,9 +510,9 @@ def finish(head: dict[str, np.ndarray], rows: int) -> None:
     for writer in sorted({w for w in writers if w}):
         mine = writers == writer
         by_writer[writer.removeprefix("handwritten_")] = {
-            "recall_alert": round(float((distress[mine & is_distress] >= alert).mean()), 4),
-            "recall_guard": round(float((distress[mine & is_distress] >= guard).mean()), 4),
-            "false_alarms_alert": round(float((distress[mine & none] >= alert).mean()), 4),
+            "recall_alert": share_at_or_above(distress[mine & is_distress], alert),
+            "recall_guard": share_at_or_above(distress[mine & is_distress], guard),
+            "false_alarms_alert": share_at_or_above(distress[mine & none], alert),
             "guarded_ordinary": round(
                 float(((distress[mine & none] >= guard) & (distress[mine & none] < alert)).mean()),
                 4,
